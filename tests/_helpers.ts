@@ -1,0 +1,58 @@
+/**
+ * Test helpers: a seeded PRNG, random tensors and error measures.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+
+/** Mulberry32: a small seeded PRNG giving floats in [0, 1). */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** An integer in [lo, hi]. */
+export function randInt(r: () => number, lo: number, hi: number): number {
+  return lo + Math.floor(r() * (hi - lo + 1));
+}
+
+/** A Float32Array of `n` values uniform in [lo, hi). */
+export function randArray(r: () => number, n: number, lo = -1, hi = 1): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * r();
+  return a;
+}
+
+/**
+ * Norm-wise relative error: max |a - b| / max(|b|, tiny). This is the usual
+ * measure for sums of products, where individual entries may cancel to ~0.
+ */
+export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length, "lengths differ");
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= diff)) diff = d; // NaN propagates as a failure
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return diff / Math.max(scale, 1e-30);
+}
+
+/** Asserts that `a` matches `b` within a norm-wise relative tolerance. */
+export function assertClose(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  tol: number,
+  what: string,
+): void {
+  const e = relError(a, b);
+  assert.ok(e <= tol, `${what}: relative error ${e.toExponential(3)} exceeds ${tol}`);
+}

@@ -1,0 +1,107 @@
+/**
+ * Finite-difference checks of the backward passes: the analytic gradient of
+ * L = Σ g ⊙ forward(x) must equal (L(x + ε) − L(x − ε)) / 2ε for each input.
+ * Forward passes are float32, so ε is 1e-2 and the loss is summed in float64;
+ * the tolerance (2e-3, relative) is far below what a wrong index gives.
+ */
+import assert from "node:assert/strict";
+import {
+  availableBackends,
+  convBackward,
+  convForward,
+  getBackend,
+  poolBackward,
+  poolForward,
+  setBackend,
+  tensor,
+} from "../mod.ts";
+import { randArray, rng } from "./_helpers.ts";
+
+const EPS = 1e-2;
+
+function dot(a: Float32Array, g: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * g[i];
+  return s;
+}
+
+/** Compares `analytic` with central differences of `loss` over every entry of `param`. */
+function check(param: Float32Array, analytic: ArrayLike<number>, loss: () => number, what: string) {
+  let worst = 0;
+  let scale = 0;
+  for (let i = 0; i < param.length; i++) {
+    const keep = param[i];
+    param[i] = keep + EPS;
+    const up = loss();
+    param[i] = keep - EPS;
+    const down = loss();
+    param[i] = keep;
+    const numeric = (up - down) / (2 * EPS);
+    worst = Math.max(worst, Math.abs(numeric - analytic[i]));
+    scale = Math.max(scale, Math.abs(analytic[i]));
+  }
+  assert.ok(scale > 0, `${what}: gradient is all zero, the check would be vacuous`);
+  assert.ok(worst / scale < 2e-3, `${what}: finite-difference mismatch ${worst} (scale ${scale})`);
+}
+
+const CONV_CASES = [
+  { m: 2, H: 5, W: 6, cIn: 3, cOut: 2, f: 3, stride: 2, pad: 0 },
+  { m: 1, H: 6, W: 5, cIn: 2, cOut: 3, f: 3, stride: 2, pad: 1 },
+  { m: 2, H: 4, W: 4, cIn: 2, cOut: 2, f: 2, stride: 1, pad: 0 },
+  { m: 1, H: 7, W: 7, cIn: 1, cOut: 2, f: 2, stride: 3, pad: 2 },
+];
+
+for (const backend of availableBackends()) {
+  Deno.test(`[${backend}] convBackward agrees with finite differences (dAPrev, dW, db)`, () => {
+    const before = getBackend();
+    setBackend(backend);
+    try {
+      const r = rng(5);
+      for (const c of CONV_CASES) {
+        const what = JSON.stringify(c);
+        const x = tensor(randArray(r, c.m * c.H * c.W * c.cIn), [c.m, c.H, c.W, c.cIn]);
+        const w = tensor(randArray(r, c.f * c.f * c.cIn * c.cOut), [c.f, c.f, c.cIn, c.cOut]);
+        const b = randArray(r, c.cOut);
+        const hp = { stride: c.stride, pad: c.pad };
+        const { z, cache } = convForward(x, w, b, hp);
+        const g = randArray(r, z.data.length);
+        const { dAPrev, dW, db } = convBackward(tensor(g, z.shape), cache);
+        const loss = () => dot(convForward(x, w, b, hp).z.data, g);
+        check(x.data, dAPrev.data, loss, `dAPrev ${what}`);
+        check(w.data, dW.data, loss, `dW ${what}`);
+        check(b, db, loss, `db ${what}`);
+      }
+    } finally {
+      setBackend(before);
+    }
+  });
+
+  Deno.test(`[${backend}] poolBackward agrees with finite differences (average; max without ties)`, () => {
+    const before = getBackend();
+    setBackend(backend);
+    try {
+      const r = rng(11);
+      for (const [f, stride] of [[2, 2], [3, 2], [2, 1], [1, 2], [3, 1]]) {
+        const shape = [2, 7, 6, 3];
+        const n = 2 * 7 * 6 * 3;
+        // Distinct values at least 0.05 apart (a shuffled ramp) so a ±1e-2 step cannot change
+        // which position is the maximum.
+        const ramp = Array.from({ length: n }, (_, i) => i * 0.05 - n * 0.025);
+        for (let i = n - 1; i > 0; i--) {
+          const j = Math.floor(r() * (i + 1));
+          [ramp[i], ramp[j]] = [ramp[j], ramp[i]];
+        }
+        const x = tensor(Float32Array.from(ramp), shape);
+        for (const mode of ["average", "max"] as const) {
+          const { a, cache } = poolForward(x, { f, stride }, mode);
+          const g = randArray(r, a.data.length);
+          const dx = poolBackward(tensor(g, a.shape), cache);
+          const loss = () => dot(poolForward(x, { f, stride }, mode).a.data, g);
+          check(x.data, dx.data, loss, `${mode} f${f} s${stride}`);
+        }
+      }
+    } finally {
+      setBackend(before);
+    }
+  });
+}
