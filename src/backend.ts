@@ -1,68 +1,306 @@
 // This module is browser compatible.
 
 /**
- * Which kernel backend the public functions use.
+ * Which kernel backend the public functions use, and how the WebAssembly
+ * kernels are loaded.
+ *
+ * - Deno, Node and browsers: nothing to do. On first use the embedded
+ *   kernels are compiled, choosing relaxed SIMD where the runtime validates
+ *   it, then plain SIMD, then plain TypeScript. (In a browser's main thread,
+ *   `await initKernels()` first to compile asynchronously.)
+ * - Cloudflare Workers forbid compiling WebAssembly at run time: import the
+ *   `.wasm` file (it arrives as a `WebAssembly.Module`) and hand it to
+ *   {@linkcode useKernels} before the first call.
  *
  * @module
  */
 
 import { jsKernels } from "./kernels/js.ts";
 import type { Backend, Kernels } from "./kernels/types.ts";
+import { createWasmKernels } from "./kernels/wasm.ts";
+import { RELAXED_SIMD_WASM_BASE64, SIMD_WASM_BASE64 } from "./wasm/kernels_bytes.ts";
 
 export type { Backend } from "./kernels/types.ts";
+export { KernelMemoryError } from "./kernels/wasm.ts";
 
-let active: Kernels = jsKernels;
+type WasmBackend = Exclude<Backend, "js">;
+type WasmKernels = ReturnType<typeof createWasmKernels>;
 
-/** The kernels the public functions call. */
+const BACKENDS: readonly Backend[] = ["wasm-relaxed-simd", "wasm-simd", "js"];
+const EMBEDDED: Record<WasmBackend, string> = {
+  "wasm-relaxed-simd": RELAXED_SIMD_WASM_BASE64,
+  "wasm-simd": SIMD_WASM_BASE64,
+};
+
+/**
+ * Thrown when the WebAssembly kernels cannot be compiled in this runtime
+ * (as in Cloudflare Workers, which forbid run-time compilation).
+ */
+export class KernelLoadError extends Error {
+  /** @param detail What the runtime said. */
+  constructor(detail: string) {
+    super(
+      `WebAssembly kernels could not be compiled here (${detail}). ` +
+        `In a Cloudflare Worker, run-time compilation is forbidden: import the kernels file ` +
+        `(import kernels from "./kernels-relaxed-simd.wasm") and call useKernels(kernels) ` +
+        `before the first call. In a browser, await initKernels() first. ` +
+        `Or call setBackend("js") to use the plain TypeScript kernels.`,
+    );
+    this.name = "KernelLoadError";
+  }
+}
+
+const wasm = new Map<WasmBackend, WasmKernels>();
+const bytesCache = new Map<WasmBackend, Uint8Array<ArrayBuffer>>();
+let active: Kernels | null = null;
+let memoryLimit = 256 * 2 ** 20;
+
+function bytesOf(b: WasmBackend): Uint8Array<ArrayBuffer> {
+  let bytes = bytesCache.get(b);
+  if (!bytes) {
+    const bin = atob(EMBEDDED[b]);
+    bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    bytesCache.set(b, bytes);
+  }
+  return bytes;
+}
+
+/** Whether this runtime accepts the instructions of build `b`. */
+function validates(b: WasmBackend): boolean {
+  try {
+    return typeof WebAssembly === "object" && WebAssembly.validate(bytesOf(b));
+  } catch {
+    return false;
+  }
+}
+
+function adopt(module: WebAssembly.Module): WasmKernels {
+  const k = createWasmKernels(module, { memoryLimit: () => memoryLimit });
+  wasm.set(k.backend as WasmBackend, k);
+  return k;
+}
+
+/** The kernels of build `b`, compiling the embedded bytes synchronously if needed. */
+function load(b: WasmBackend): WasmKernels {
+  const have = wasm.get(b);
+  if (have) return have;
+  let module: WebAssembly.Module;
+  try {
+    module = new WebAssembly.Module(bytesOf(b));
+  } catch (e) {
+    throw new KernelLoadError(e instanceof Error ? e.message : String(e));
+  }
+  return adopt(module);
+}
+
+/** The kernels the public functions call, choosing the best backend on first use. */
 export function activeKernels(): Kernels {
-  return active;
+  if (active) return active;
+  for (const b of ["wasm-relaxed-simd", "wasm-simd"] as const) {
+    const have = wasm.get(b);
+    if (have) return (active = have);
+  }
+  for (const b of ["wasm-relaxed-simd", "wasm-simd"] as const) {
+    if (validates(b)) return (active = load(b));
+  }
+  return (active = jsKernels);
 }
 
 /**
- * The name of the active kernel backend.
+ * The name of the active kernel backend (choosing one if none is yet).
  *
  * @example Usage
  * ```ts
  * import { getBackend } from "@convnet/wasm";
- * console.log(getBackend()); // e.g. "js"
+ * const name = getBackend(); // "wasm-relaxed-simd" in Deno
  * ```
  *
  * @returns `"wasm-relaxed-simd"`, `"wasm-simd"` or `"js"`.
  */
 export function getBackend(): Backend {
-  return active.backend;
+  return activeKernels().backend;
 }
 
 /**
- * Chooses the kernel backend.
+ * Chooses the kernel backend. Tests and benchmarks use it to run all three;
+ * `"js"` is always available.
  *
  * @example Usage
  * ```ts
- * import { setBackend } from "@convnet/wasm";
- * setBackend("js");
+ * import { getBackend, setBackend } from "@convnet/wasm";
+ * setBackend("wasm-simd");
+ * getBackend(); // "wasm-simd"
  * ```
  *
  * @param name The backend to use.
- * @throws {RangeError} If the backend is unknown or unavailable here.
+ * @throws {RangeError} If the name is unknown or this runtime cannot run that build.
+ * @throws {KernelLoadError} If the build validates but cannot be compiled here.
  */
 export function setBackend(name: Backend): void {
-  if (name !== "js") {
-    throw new RangeError(`setBackend: name must be "js", got ${JSON.stringify(name)}`);
+  if (!BACKENDS.includes(name)) {
+    throw new RangeError(
+      `setBackend: name must be one of ${BACKENDS.map((b) => `"${b}"`).join(", ")}, got ${
+        JSON.stringify(name)
+      }`,
+    );
   }
-  active = jsKernels;
+  if (name === "js") {
+    active = jsKernels;
+    return;
+  }
+  if (!wasm.has(name) && !validates(name)) {
+    throw new RangeError(
+      `setBackend: backend "${name}" is not supported by this runtime (its WebAssembly does not validate)`,
+    );
+  }
+  active = load(name);
 }
 
 /**
- * The backends that can run here, fastest first.
+ * The backends that can run here, fastest first; `"js"` is always last.
+ * Compiles the embedded kernels to find out, so in a runtime that forbids
+ * compilation only the modules handed to {@linkcode useKernels} count.
  *
  * @example Usage
  * ```ts
  * import { availableBackends } from "@convnet/wasm";
- * availableBackends().includes("js"); // true
+ * availableBackends(); // ["wasm-relaxed-simd", "wasm-simd", "js"] in Deno
  * ```
  *
- * @returns The names of the usable backends.
+ * @returns The usable backends.
  */
 export function availableBackends(): Backend[] {
-  return ["js"];
+  const out: Backend[] = [];
+  for (const b of ["wasm-relaxed-simd", "wasm-simd"] as const) {
+    if (wasm.has(b)) out.push(b);
+    else if (validates(b)) {
+      try {
+        load(b);
+        out.push(b);
+      } catch {
+        // Compilation is forbidden here; only handed-in modules count.
+      }
+    }
+  }
+  out.push("js");
+  return out;
+}
+
+/**
+ * Hands in a precompiled kernels module and makes it the active backend.
+ * This is how a Cloudflare Worker, where compiling WebAssembly at run time
+ * is forbidden, uses the kernels: the bundler turns the `.wasm` import into
+ * a `WebAssembly.Module`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import kernels from "@convnet/wasm/kernels-relaxed-simd.wasm";
+ * import { useKernels } from "@convnet/wasm";
+ * useKernels(kernels); // "wasm-relaxed-simd"
+ * ```
+ *
+ * @param module `src/wasm/kernels-relaxed-simd.wasm` or `src/wasm/kernels-simd.wasm`, compiled.
+ * @returns The backend the module provides, now active.
+ * @throws {TypeError} If `module` is not a `WebAssembly.Module` of these kernels.
+ */
+export function useKernels(module: WebAssembly.Module): Backend {
+  if (!(module instanceof WebAssembly.Module)) {
+    throw new TypeError(
+      `useKernels: module must be a WebAssembly.Module (import the .wasm file), got ${typeof module}`,
+    );
+  }
+  const names = WebAssembly.Module.exports(module).map((e) => e.name);
+  for (const need of ["tileRows", "convForward", "poolBackward", "memory"]) {
+    if (!names.includes(need)) {
+      throw new TypeError(
+        `useKernels: module must be this library's kernels, but it lacks "${need}"`,
+      );
+    }
+  }
+  const k = adopt(module);
+  active = k;
+  return k.backend;
+}
+
+/**
+ * Compiles the best kernels asynchronously and makes them active. Needed
+ * only where synchronous compilation is restricted (a browser's main
+ * thread); elsewhere the first call does it.
+ *
+ * @example Usage
+ * ```ts
+ * import { initKernels } from "@convnet/wasm";
+ * const backend = await initKernels(); // "wasm-relaxed-simd" in Deno
+ * ```
+ *
+ * @returns The backend now active.
+ */
+export async function initKernels(): Promise<Backend> {
+  for (const b of ["wasm-relaxed-simd", "wasm-simd"] as const) {
+    const have = wasm.get(b);
+    if (have) return (active = have).backend;
+    if (!validates(b)) continue;
+    try {
+      const k = adopt(await WebAssembly.compile(bytesOf(b)));
+      return (active = k).backend;
+    } catch (e) {
+      throw new KernelLoadError(e instanceof Error ? e.message : String(e));
+    }
+  }
+  return (active = jsKernels).backend;
+}
+
+/**
+ * Sets the ceiling on each kernel instance's WebAssembly memory. A call that
+ * would need more throws a {@linkcode KernelMemoryError} and leaves the
+ * memory as it was. Memory never shrinks; the default is 256 MiB.
+ *
+ * @example Usage
+ * ```ts
+ * import { setMemoryLimit } from "@convnet/wasm";
+ * setMemoryLimit(64 * 2 ** 20); // 64 MiB
+ * ```
+ *
+ * @param bytes The ceiling in bytes, a positive integer at most 4 GiB.
+ * @throws {RangeError} If `bytes` is not an integer in 1..4 GiB.
+ */
+export function setMemoryLimit(bytes: number): void {
+  if (!Number.isInteger(bytes) || bytes < 1 || bytes > 2 ** 32) {
+    throw new RangeError(`setMemoryLimit: bytes must be an integer from 1 to 2^32, got ${bytes}`);
+  }
+  memoryLimit = bytes;
+}
+
+/**
+ * The ceiling set by {@linkcode setMemoryLimit}.
+ *
+ * @example Usage
+ * ```ts
+ * import { getMemoryLimit } from "@convnet/wasm";
+ * getMemoryLimit(); // 268435456 by default
+ * ```
+ *
+ * @returns The ceiling in bytes.
+ */
+export function getMemoryLimit(): number {
+  return memoryLimit;
+}
+
+/**
+ * The WebAssembly memory the loaded kernels hold now, in bytes (summed over
+ * the builds loaded). It grows to the largest call made and stays there.
+ *
+ * @example Usage
+ * ```ts
+ * import { kernelMemoryBytes } from "@convnet/wasm";
+ * kernelMemoryBytes(); // 0 before any WebAssembly call
+ * ```
+ *
+ * @returns Bytes of linear memory.
+ */
+export function kernelMemoryBytes(): number {
+  let n = 0;
+  for (const k of wasm.values()) n += k.memoryBytes();
+  return n;
 }

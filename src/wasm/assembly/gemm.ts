@@ -1,0 +1,177 @@
+// Register-blocked GEMM micro-kernels: C[MR×8] (+)= Σ_k A[MR] ⊗ B[8].
+//
+// The relaxed build uses a 6×8 tile with f32x4.relaxed_madd (12 accumulators);
+// the plain SIMD build uses 4×8 with mul + add, because 6×8 spills registers
+// without a fused multiply-add. Operands are read through two pointers that
+// advance by a step each iteration, so the same kernel serves row-major,
+// transposed and packed operands:
+//   A: MR consecutive floats at `a`, then a += aStep
+//   B: 8 consecutive floats at `b`, then b += bStep
+// Reading past the end of a row (when fewer than MR or 8 values are valid)
+// is harmless: the caller leaves slack after every buffer and the extra rows
+// or columns are never stored.
+
+/** Rows of the register tile. */
+export const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 4;
+
+/** Start from zero. */
+export const INIT_ZERO: i32 = 0;
+/** Start from the 8-float row at `bias`, the same for every row (a fused bias add). */
+export const INIT_ROW: i32 = 1;
+/** Start from C itself (accumulate); only for full tiles. */
+export const INIT_LOAD: i32 = 2;
+
+/** Where partial tiles are staged: the first 256 bytes of memory, which JS never hands out. */
+const TILE_TMP: usize = 0;
+
+// @ts-ignore: decorator
+@inline function fma(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return f32x4.relaxed_madd(a, b, c);
+  } else {
+    return f32x4.add(f32x4.mul(a, b), c);
+  }
+}
+
+/** Copies an `mr × nr` corner of the staged tile to C. */
+function storePartial(c: usize, ldc: usize, mr: i32, nr: i32): void {
+  for (let r = 0; r < mr; r++) {
+    const src = TILE_TMP + <usize>(r * 32);
+    const dst = c + <usize>r * ldc;
+    for (let j = 0; j < nr; j++) {
+      store<f32>(dst + <usize>(j << 2), load<f32>(src + <usize>(j << 2)));
+    }
+  }
+}
+
+/**
+ * One register tile: `kc` rank-1 updates, then a store of `mr × nr` values
+ * (`mr ≤ MR`, `nr ≤ 8`) to C with row stride `ldc` bytes.
+ */
+export function gemmTile(
+  kc: i32,
+  a: usize,
+  aStep: usize,
+  b: usize,
+  bStep: usize,
+  c: usize,
+  ldc: usize,
+  mr: i32,
+  nr: i32,
+  init: i32,
+  bias: usize,
+): void {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    tile6x8(kc, a, aStep, b, bStep, c, ldc, mr, nr, init, bias);
+  } else {
+    tile4x8(kc, a, aStep, b, bStep, c, ldc, mr, nr, init, bias);
+  }
+}
+
+function tile6x8(
+  kc: i32,
+  a: usize,
+  aStep: usize,
+  b: usize,
+  bStep: usize,
+  c: usize,
+  ldc: usize,
+  mr: i32,
+  nr: i32,
+  init: i32,
+  bias: usize,
+): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  let c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  if (init == INIT_ROW) {
+    c00 = v128.load(bias);
+    c01 = v128.load(bias, 16);
+    c10 = c00; c11 = c01; c20 = c00; c21 = c01;
+    c30 = c00; c31 = c01; c40 = c00; c41 = c01; c50 = c00; c51 = c01;
+  } else if (init == INIT_LOAD) {
+    c00 = v128.load(c); c01 = v128.load(c, 16);
+    c10 = v128.load(c + ldc); c11 = v128.load(c + ldc, 16);
+    c20 = v128.load(c + 2 * ldc); c21 = v128.load(c + 2 * ldc, 16);
+    c30 = v128.load(c + 3 * ldc); c31 = v128.load(c + 3 * ldc, 16);
+    c40 = v128.load(c + 4 * ldc); c41 = v128.load(c + 4 * ldc, 16);
+    c50 = v128.load(c + 5 * ldc); c51 = v128.load(c + 5 * ldc, 16);
+  }
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    let av = v128.load32_splat(a);
+    c00 = fma(av, b0, c00); c01 = fma(av, b1, c01);
+    av = v128.load32_splat(a, 4);
+    c10 = fma(av, b0, c10); c11 = fma(av, b1, c11);
+    av = v128.load32_splat(a, 8);
+    c20 = fma(av, b0, c20); c21 = fma(av, b1, c21);
+    av = v128.load32_splat(a, 12);
+    c30 = fma(av, b0, c30); c31 = fma(av, b1, c31);
+    av = v128.load32_splat(a, 16);
+    c40 = fma(av, b0, c40); c41 = fma(av, b1, c41);
+    av = v128.load32_splat(a, 20);
+    c50 = fma(av, b0, c50); c51 = fma(av, b1, c51);
+    a += aStep;
+    b += bStep;
+  }
+  const full = mr == 6 && nr == 8;
+  const dst = full ? c : TILE_TMP;
+  const step = full ? ldc : 32;
+  v128.store(dst, c00); v128.store(dst, c01, 16);
+  v128.store(dst + step, c10); v128.store(dst + step, c11, 16);
+  v128.store(dst + 2 * step, c20); v128.store(dst + 2 * step, c21, 16);
+  v128.store(dst + 3 * step, c30); v128.store(dst + 3 * step, c31, 16);
+  v128.store(dst + 4 * step, c40); v128.store(dst + 4 * step, c41, 16);
+  v128.store(dst + 5 * step, c50); v128.store(dst + 5 * step, c51, 16);
+  if (!full) storePartial(c, ldc, mr, nr);
+}
+
+function tile4x8(
+  kc: i32,
+  a: usize,
+  aStep: usize,
+  b: usize,
+  bStep: usize,
+  c: usize,
+  ldc: usize,
+  mr: i32,
+  nr: i32,
+  init: i32,
+  bias: usize,
+): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  if (init == INIT_ROW) {
+    c00 = v128.load(bias);
+    c01 = v128.load(bias, 16);
+    c10 = c00; c11 = c01; c20 = c00; c21 = c01; c30 = c00; c31 = c01;
+  } else if (init == INIT_LOAD) {
+    c00 = v128.load(c); c01 = v128.load(c, 16);
+    c10 = v128.load(c + ldc); c11 = v128.load(c + ldc, 16);
+    c20 = v128.load(c + 2 * ldc); c21 = v128.load(c + 2 * ldc, 16);
+    c30 = v128.load(c + 3 * ldc); c31 = v128.load(c + 3 * ldc, 16);
+  }
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    let av = v128.load32_splat(a);
+    c00 = fma(av, b0, c00); c01 = fma(av, b1, c01);
+    av = v128.load32_splat(a, 4);
+    c10 = fma(av, b0, c10); c11 = fma(av, b1, c11);
+    av = v128.load32_splat(a, 8);
+    c20 = fma(av, b0, c20); c21 = fma(av, b1, c21);
+    av = v128.load32_splat(a, 12);
+    c30 = fma(av, b0, c30); c31 = fma(av, b1, c31);
+    a += aStep;
+    b += bStep;
+  }
+  const full = mr == 4 && nr == 8;
+  const dst = full ? c : TILE_TMP;
+  const step = full ? ldc : 32;
+  v128.store(dst, c00); v128.store(dst, c01, 16);
+  v128.store(dst + step, c10); v128.store(dst + step, c11, 16);
+  v128.store(dst + 2 * step, c20); v128.store(dst + 2 * step, c21, 16);
+  v128.store(dst + 3 * step, c30); v128.store(dst + 3 * step, c31, 16);
+  if (!full) storePartial(c, ldc, mr, nr);
+}
