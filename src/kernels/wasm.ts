@@ -27,7 +27,8 @@ interface KernelExports {
     outH: number,
     outW: number,
   ): void;
-  convForward(x: number, w: number, bias: number, z: number, panel: number): void;
+  padInput(x: number, xp: number): void;
+  convForward(xp: number, w: number, bias: number, z: number): void;
   convBackwardFilter(
     x: number,
     dz: number,
@@ -148,16 +149,19 @@ export function createWasmKernels(
     memoryBytes: () => ex.memory.buffer.byteLength,
 
     convForward(g, x, w, b) {
-      const K = g.f * g.f * g.cIn, M = g.m * g.outH * g.outW, N = g.cOut;
+      const M = g.m * g.outH * g.outW, N = g.cOut;
+      const padded = g.pad > 0;
+      const nxp = g.m * (g.inH + 2 * g.pad) * (g.inW + 2 * g.pad) * g.cIn;
       const L = new Layout();
-      const px = L.take(x.length), pw = L.take(w.length), pb = L.take(N + 8);
-      const pz = L.take(M * N), panel = L.take(mr * K);
+      const px = L.take(x.length), pxp = padded ? L.take(nxp) : px;
+      const pw = L.take(w.length), pb = L.take(N + 8), pz = L.take(M * N);
       const h = reserve("convForward", L.end);
       h.set(x, px >> 2);
       h.set(w, pw >> 2);
       h.set(b, pb >> 2);
       setConv(g);
-      ex.convForward(px, pw, pb, pz, panel);
+      if (padded) ex.padInput(px, pxp);
+      ex.convForward(pxp, pw, pb, pz);
       return h.slice(pz >> 2, (pz >> 2) + M * N);
     },
 

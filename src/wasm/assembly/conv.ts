@@ -5,7 +5,7 @@
 //   z  [m, outH, outW, cOut] = [M, N] with M = m·outH·outW, K = f·f·cIn, N = cOut
 // Every buffer the host hands in has at least 32 bytes of slack after it.
 
-import { gemmTile, INIT_LOAD, INIT_ROW, INIT_ZERO, MR } from "./gemm";
+import { convTile, gemmTile, INIT_LOAD, INIT_ZERO, MR } from "./gemm";
 
 /** The geometry, set once per call by `setConvGeometry`. */
 let gM: i32 = 0, gInH: i32 = 0, gInW: i32 = 0, gCIn: i32 = 0, gF: i32 = 0, gCOut: i32 = 0;
@@ -71,27 +71,65 @@ export function tileRows(): i32 {
 }
 
 /**
- * z = conv(x, w) + bias. `panel` is scratch for MR·K floats; `bias` holds
- * cOut floats (plus slack).
+ * Copies x into `xp` with `pad` zeros around height and width:
+ * [m, inH + 2·pad, inW + 2·pad, cIn].
  */
-export function convForward(x: usize, w: usize, bias: usize, z: usize, panel: usize): void {
+export function padInput(x: usize, xp: usize): void {
+  const Hp = gInH + 2 * gPad, Wp = gInW + 2 * gPad;
+  const rowBytes = (<usize>(gInW * gCIn)) << 2;
+  const padBytes = (<usize>(gPad * gCIn)) << 2;
+  memory.fill(xp, 0, (<usize>(gM * Hp * Wp * gCIn)) << 2);
+  for (let i = 0; i < gM; i++) {
+    for (let h = 0; h < gInH; h++) {
+      const dst = xp + ((<usize>((i * Hp + h + gPad) * Wp * gCIn)) << 2) + padBytes;
+      memory.copy(dst, x + <usize>(i * gInH + h) * rowBytes, rowBytes);
+    }
+  }
+}
+
+/**
+ * z = conv(xp, w) + bias, as a direct convolution over the padded input
+ * `xp` (see `padInput`; when pad is 0, x itself). No im2col buffer: each
+ * register tile reads its MR windows straight from `xp`. `bias` holds cOut
+ * floats (plus slack).
+ */
+export function convForward(xp: usize, w: usize, bias: usize, z: usize): void {
   const M = gM * gOutH * gOutW;
-  const K = gF * gF * gCIn;
   const N = gCOut;
+  const Hp = gInH + 2 * gPad, Wp = gInW + 2 * gPad;
+  const cIn = gCIn;
+  const run = gF * cIn;
+  const rowBytes = (<usize>(Wp * cIn)) << 2;
+  const rowJump = rowBytes - (<usize>run << 2);
   const ldz = <usize>N << 2;
-  const aStep = <usize>MR << 2;
+  // The window start of output pixel q, in bytes from xp.
+  let qi = 0, qh = 0, qw = 0;
   for (let row0 = 0; row0 < M; row0 += MR) {
     const mr = min(MR, M - row0);
+    let p0: usize = 0, p1: usize = 0, p2: usize = 0, p3: usize = 0, p4: usize = 0, p5: usize = 0;
     for (let r = 0; r < MR; r++) {
-      const col = panel + (<usize>r << 2);
-      if (r < mr) gatherRow(x, row0 + r, col, aStep);
-      else for (let k = 0; k < K; k++) store<f32>(col + <usize>k * aStep, 0);
+      let p: usize = p0;
+      if (r < mr) {
+        p = xp + (<usize>((qi * Hp + qh * gStride) * Wp + qw * gStride) * <usize>cIn << 2);
+        if (++qw == gOutW) {
+          qw = 0;
+          if (++qh == gOutH) {
+            qh = 0;
+            qi++;
+          }
+        }
+      }
+      if (r == 0) p0 = p;
+      else if (r == 1) p1 = p;
+      else if (r == 2) p2 = p;
+      else if (r == 3) p3 = p;
+      else if (r == 4) p4 = p;
+      else p5 = p;
     }
     for (let n0 = 0; n0 < N; n0 += 8) {
-      gemmTile(
-        K, panel, aStep, w + (<usize>n0 << 2), ldz,
-        z + <usize>row0 * ldz + (<usize>n0 << 2), ldz,
-        mr, min(8, N - n0), INIT_ROW, bias + (<usize>n0 << 2),
+      convTile(
+        p0, p1, p2, p3, p4, p5, gF, run, rowJump, w + (<usize>n0 << 2), ldz,
+        z + <usize>row0 * ldz + (<usize>n0 << 2), ldz, mr, min(8, N - n0), bias + (<usize>n0 << 2),
       );
     }
   }

@@ -175,3 +175,100 @@ function tile4x8(
   v128.store(dst + 3 * step, c30); v128.store(dst + 3 * step, c31, 16);
   if (!full) storePartial(c, ldc, mr, nr);
 }
+
+/**
+ * One register tile of a direct convolution over a zero-padded NHWC input:
+ * rows are MR output pixels whose windows start at p0…p(MR-1), columns are 8
+ * filters. The reduction runs over the window: `f` rows, each `run = f·cIn`
+ * contiguous floats, then `rowJump` bytes to the next input row; the filter
+ * pointer `w` advances `ldw` bytes per step ([f·f·cIn, cOut] row-major).
+ * Bias is fused. Rows past `mr` should repeat p0 (their results are dropped).
+ */
+export function convTile(
+  p0: usize, p1: usize, p2: usize, p3: usize, p4: usize, p5: usize,
+  f: i32, run: i32, rowJump: usize, w: usize, ldw: usize,
+  c: usize, ldc: usize, mr: i32, nr: i32, bias: usize,
+): void {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    convTile6x8(p0, p1, p2, p3, p4, p5, f, run, rowJump, w, ldw, c, ldc, mr, nr, bias);
+  } else {
+    convTile4x8(p0, p1, p2, p3, f, run, rowJump, w, ldw, c, ldc, mr, nr, bias);
+  }
+}
+
+function convTile6x8(
+  p0: usize, p1: usize, p2: usize, p3: usize, p4: usize, p5: usize,
+  f: i32, run: i32, rowJump: usize, w: usize, ldw: usize,
+  c: usize, ldc: usize, mr: i32, nr: i32, bias: usize,
+): void {
+  let c00 = v128.load(bias), c01 = v128.load(bias, 16);
+  let c10 = c00, c11 = c01, c20 = c00, c21 = c01;
+  let c30 = c00, c31 = c01, c40 = c00, c41 = c01, c50 = c00, c51 = c01;
+  let off: usize = 0;
+  for (let kh = 0; kh < f; kh++) {
+    for (let j = 0; j < run; j++) {
+      const b0 = v128.load(w);
+      const b1 = v128.load(w, 16);
+      let av = v128.load32_splat(p0 + off);
+      c00 = fma(av, b0, c00); c01 = fma(av, b1, c01);
+      av = v128.load32_splat(p1 + off);
+      c10 = fma(av, b0, c10); c11 = fma(av, b1, c11);
+      av = v128.load32_splat(p2 + off);
+      c20 = fma(av, b0, c20); c21 = fma(av, b1, c21);
+      av = v128.load32_splat(p3 + off);
+      c30 = fma(av, b0, c30); c31 = fma(av, b1, c31);
+      av = v128.load32_splat(p4 + off);
+      c40 = fma(av, b0, c40); c41 = fma(av, b1, c41);
+      av = v128.load32_splat(p5 + off);
+      c50 = fma(av, b0, c50); c51 = fma(av, b1, c51);
+      off += 4;
+      w += ldw;
+    }
+    off += rowJump;
+  }
+  const full = mr == 6 && nr == 8;
+  const dst = full ? c : TILE_TMP;
+  const step = full ? ldc : 32;
+  v128.store(dst, c00); v128.store(dst, c01, 16);
+  v128.store(dst + step, c10); v128.store(dst + step, c11, 16);
+  v128.store(dst + 2 * step, c20); v128.store(dst + 2 * step, c21, 16);
+  v128.store(dst + 3 * step, c30); v128.store(dst + 3 * step, c31, 16);
+  v128.store(dst + 4 * step, c40); v128.store(dst + 4 * step, c41, 16);
+  v128.store(dst + 5 * step, c50); v128.store(dst + 5 * step, c51, 16);
+  if (!full) storePartial(c, ldc, mr, nr);
+}
+
+function convTile4x8(
+  p0: usize, p1: usize, p2: usize, p3: usize,
+  f: i32, run: i32, rowJump: usize, w: usize, ldw: usize,
+  c: usize, ldc: usize, mr: i32, nr: i32, bias: usize,
+): void {
+  let c00 = v128.load(bias), c01 = v128.load(bias, 16);
+  let c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
+  let off: usize = 0;
+  for (let kh = 0; kh < f; kh++) {
+    for (let j = 0; j < run; j++) {
+      const b0 = v128.load(w);
+      const b1 = v128.load(w, 16);
+      let av = v128.load32_splat(p0 + off);
+      c00 = fma(av, b0, c00); c01 = fma(av, b1, c01);
+      av = v128.load32_splat(p1 + off);
+      c10 = fma(av, b0, c10); c11 = fma(av, b1, c11);
+      av = v128.load32_splat(p2 + off);
+      c20 = fma(av, b0, c20); c21 = fma(av, b1, c21);
+      av = v128.load32_splat(p3 + off);
+      c30 = fma(av, b0, c30); c31 = fma(av, b1, c31);
+      off += 4;
+      w += ldw;
+    }
+    off += rowJump;
+  }
+  const full = mr == 4 && nr == 8;
+  const dst = full ? c : TILE_TMP;
+  const step = full ? ldc : 32;
+  v128.store(dst, c00); v128.store(dst, c01, 16);
+  v128.store(dst + step, c10); v128.store(dst + step, c11, 16);
+  v128.store(dst + 2 * step, c20); v128.store(dst + 2 * step, c21, 16);
+  v128.store(dst + 3 * step, c30); v128.store(dst + 3 * step, c31, 16);
+  if (!full) storePartial(c, ldc, mr, nr);
+}

@@ -1,5 +1,8 @@
 // Max and average pooling, forward and backward, SIMD over channels (NHWC
 // keeps a pixel's channels contiguous). No padding; square windows.
+//
+// Channels go in chunks of 16 (four vectors held in registers across the
+// whole window), then single vectors, then a scalar tail.
 
 let pM: i32 = 0, pInH: i32 = 0, pInW: i32 = 0, pC: i32 = 0, pF: i32 = 0;
 let pStride: i32 = 0, pOutH: i32 = 0, pOutW: i32 = 0;
@@ -11,48 +14,82 @@ export function setPoolGeometry(
   pM = m; pInH = inH; pInW = inW; pC = c; pF = f; pStride = stride; pOutH = outH; pOutW = outW;
 }
 
-/** Byte offset of the window corner of output pixel (i, oh, ow). */
-// @ts-ignore: decorator
-@inline function corner(i: i32, oh: i32, ow: i32): usize {
-  return (<usize>(((i * pInH + oh * pStride) * pInW + ow * pStride) * pC)) << 2;
-}
-
 /** y = max (mode 0) or mean (mode 1) of each window. */
 export function poolForward(x: usize, y: usize, mode: i32): void {
-  const c = pC, c4 = c & ~3;
+  const c = pC;
   const rowStep = (<usize>(pInW * c)) << 2;
   const colStep = <usize>c << 2;
-  const scale: f32 = 1 / <f32>(pF * pF);
+  const f = pF;
+  const isMax = mode == 0;
+  const scale: f32 = 1 / <f32>(f * f);
   const vscale = f32x4.splat(scale);
   for (let i = 0; i < pM; i++) {
     for (let oh = 0; oh < pOutH; oh++) {
+      const rowBase = x + (<usize>((i * pInH + oh * pStride) * pInW) * colStep);
       for (let ow = 0; ow < pOutW; ow++) {
-        const base = x + corner(i, oh, ow);
+        const base = rowBase + <usize>(ow * pStride) * colStep;
         let ch = 0;
-        for (; ch < c4; ch += 4) {
+        for (; ch + 16 <= c; ch += 16) {
           const p0 = base + (<usize>ch << 2);
-          let acc = mode == 0 ? v128.load(p0) : f32x4.splat(0);
-          for (let kh = 0; kh < pF; kh++) {
+          let a0 = v128.load(p0), a1 = v128.load(p0, 16), a2 = v128.load(p0, 32), a3 = v128.load(p0, 48);
+          // NaN lanes, kept apart so the maximum can use the one-instruction pmax.
+          let n0 = f32x4.splat(0), n1 = n0, n2 = n0, n3 = n0;
+          if (!isMax) {
+            a0 = f32x4.splat(0); a1 = a0; a2 = a0; a3 = a0;
+          }
+          for (let kh = 0; kh < f; kh++) {
             let p = p0 + <usize>kh * rowStep;
-            for (let kw = 0; kw < pF; kw++) {
-              acc = mode == 0 ? f32x4.max(acc, v128.load(p)) : f32x4.add(acc, v128.load(p));
+            for (let kw = 0; kw < f; kw++) {
+              if (isMax) {
+                let v = v128.load(p);
+                a0 = f32x4.pmax(a0, v); n0 = v128.or(n0, f32x4.ne(v, v));
+                v = v128.load(p, 16);
+                a1 = f32x4.pmax(a1, v); n1 = v128.or(n1, f32x4.ne(v, v));
+                v = v128.load(p, 32);
+                a2 = f32x4.pmax(a2, v); n2 = v128.or(n2, f32x4.ne(v, v));
+                v = v128.load(p, 48);
+                a3 = f32x4.pmax(a3, v); n3 = v128.or(n3, f32x4.ne(v, v));
+              } else {
+                a0 = f32x4.add(a0, v128.load(p)); a1 = f32x4.add(a1, v128.load(p, 16));
+                a2 = f32x4.add(a2, v128.load(p, 32)); a3 = f32x4.add(a3, v128.load(p, 48));
+              }
               p += colStep;
             }
           }
-          v128.store(y, mode == 0 ? acc : f32x4.mul(acc, vscale));
+          if (!isMax) {
+            a0 = f32x4.mul(a0, vscale); a1 = f32x4.mul(a1, vscale);
+            a2 = f32x4.mul(a2, vscale); a3 = f32x4.mul(a3, vscale);
+          } else {
+            // A window holding NaN gives NaN (all bits set).
+            a0 = v128.or(a0, n0); a1 = v128.or(a1, n1); a2 = v128.or(a2, n2); a3 = v128.or(a3, n3);
+          }
+          v128.store(y, a0); v128.store(y, a1, 16); v128.store(y, a2, 32); v128.store(y, a3, 48);
+          y += 64;
+        }
+        for (; ch + 4 <= c; ch += 4) {
+          const p0 = base + (<usize>ch << 2);
+          let a = isMax ? v128.load(p0) : f32x4.splat(0);
+          for (let kh = 0; kh < f; kh++) {
+            let p = p0 + <usize>kh * rowStep;
+            for (let kw = 0; kw < f; kw++) {
+              a = isMax ? f32x4.max(a, v128.load(p)) : f32x4.add(a, v128.load(p));
+              p += colStep;
+            }
+          }
+          v128.store(y, isMax ? a : f32x4.mul(a, vscale));
           y += 16;
         }
         for (; ch < c; ch++) {
           const p0 = base + (<usize>ch << 2);
-          let acc: f32 = mode == 0 ? load<f32>(p0) : 0;
-          for (let kh = 0; kh < pF; kh++) {
+          let a: f32 = isMax ? load<f32>(p0) : 0;
+          for (let kh = 0; kh < f; kh++) {
             let p = p0 + <usize>kh * rowStep;
-            for (let kw = 0; kw < pF; kw++) {
-              acc = mode == 0 ? max(acc, load<f32>(p)) : acc + load<f32>(p);
+            for (let kw = 0; kw < f; kw++) {
+              a = isMax ? max(a, load<f32>(p)) : a + load<f32>(p);
               p += colStep;
             }
           }
-          store<f32>(y, mode == 0 ? acc : acc * scale);
+          store<f32>(y, isMax ? a : a * scale);
           y += 4;
         }
       }
@@ -66,82 +103,53 @@ export function poolForward(x: usize, y: usize, mode: i32): void {
  * nothing. Average (mode 1) spreads it evenly. Overlapping windows add.
  */
 export function poolBackward(x: usize, dy: usize, dx: usize, mode: i32): void {
-  const c = pC, c4 = c & ~3;
+  const c = pC;
   const rowStep = (<usize>(pInW * c)) << 2;
   const colStep = <usize>c << 2;
-  const scale: f32 = 1 / <f32>(pF * pF);
+  const f = pF;
+  const scale: f32 = 1 / <f32>(f * f);
   const vscale = f32x4.splat(scale);
   memory.fill(dx, 0, (<usize>(pM * pInH * pInW * c)) << 2);
   for (let i = 0; i < pM; i++) {
     for (let oh = 0; oh < pOutH; oh++) {
+      const rowOff = <usize>((i * pInH + oh * pStride) * pInW) * colStep;
       for (let ow = 0; ow < pOutW; ow++) {
-        const off = corner(i, oh, ow);
+        const off = rowOff + <usize>(ow * pStride) * colStep;
         let ch = 0;
-        for (; ch < c4; ch += 4) {
-          const o0 = off + (<usize>ch << 2);
-          const g = v128.load(dy);
-          dy += 16;
-          if (mode == 0) {
-            let mx = v128.load(x + o0);
-            for (let kh = 0; kh < pF; kh++) {
-              let p = x + o0 + <usize>kh * rowStep;
-              for (let kw = 0; kw < pF; kw++) {
-                mx = f32x4.max(mx, v128.load(p));
-                p += colStep;
-              }
-            }
-            let taken = f32x4.splat(0);
-            for (let kh = 0; kh < pF; kh++) {
-              let o = o0 + <usize>kh * rowStep;
-              for (let kw = 0; kw < pF; kw++) {
-                const hit = f32x4.eq(v128.load(x + o), mx);
-                const pick = v128.andnot(hit, taken);
-                v128.store(dx + o, f32x4.add(v128.load(dx + o), v128.and(g, pick)));
-                taken = v128.or(taken, hit);
-                o += colStep;
-              }
-            }
-          } else {
-            const share = f32x4.mul(g, vscale);
-            for (let kh = 0; kh < pF; kh++) {
-              let o = dx + o0 + <usize>kh * rowStep;
-              for (let kw = 0; kw < pF; kw++) {
+        if (mode == 0) {
+          for (; ch + 16 <= c; ch += 16) {
+            const o0 = off + (<usize>ch << 2);
+            maxBack16(x + o0, dx + o0, dy, rowStep, colStep, f);
+            dy += 64;
+          }
+          for (; ch + 4 <= c; ch += 4) {
+            const o0 = off + (<usize>ch << 2);
+            maxBack4(x + o0, dx + o0, dy, rowStep, colStep, f);
+            dy += 16;
+          }
+          for (; ch < c; ch++) {
+            const o0 = off + (<usize>ch << 2);
+            maxBack1(x + o0, dx + o0, load<f32>(dy), rowStep, colStep, f);
+            dy += 4;
+          }
+        } else {
+          for (; ch + 4 <= c; ch += 4) {
+            const share = f32x4.mul(v128.load(dy), vscale);
+            dy += 16;
+            for (let kh = 0; kh < f; kh++) {
+              let o = dx + off + (<usize>ch << 2) + <usize>kh * rowStep;
+              for (let kw = 0; kw < f; kw++) {
                 v128.store(o, f32x4.add(v128.load(o), share));
                 o += colStep;
               }
             }
           }
-        }
-        for (; ch < c; ch++) {
-          const o0 = off + (<usize>ch << 2);
-          const g = load<f32>(dy);
-          dy += 4;
-          if (mode == 0) {
-            let mx = load<f32>(x + o0);
-            for (let kh = 0; kh < pF; kh++) {
-              let p = x + o0 + <usize>kh * rowStep;
-              for (let kw = 0; kw < pF; kw++) {
-                mx = max(mx, load<f32>(p));
-                p += colStep;
-              }
-            }
-            let done = false;
-            for (let kh = 0; kh < pF && !done; kh++) {
-              let o = o0 + <usize>kh * rowStep;
-              for (let kw = 0; kw < pF; kw++) {
-                if (load<f32>(x + o) == mx) {
-                  store<f32>(dx + o, load<f32>(dx + o) + g);
-                  done = true;
-                  break;
-                }
-                o += colStep;
-              }
-            }
-          } else {
-            const share = g * scale;
-            for (let kh = 0; kh < pF; kh++) {
-              let o = dx + o0 + <usize>kh * rowStep;
-              for (let kw = 0; kw < pF; kw++) {
+          for (; ch < c; ch++) {
+            const share = load<f32>(dy) * scale;
+            dy += 4;
+            for (let kh = 0; kh < f; kh++) {
+              let o = dx + off + (<usize>ch << 2) + <usize>kh * rowStep;
+              for (let kw = 0; kw < f; kw++) {
                 store<f32>(o, load<f32>(o) + share);
                 o += colStep;
               }
@@ -149,6 +157,100 @@ export function poolBackward(x: usize, dy: usize, dx: usize, mode: i32): void {
           }
         }
       }
+    }
+  }
+}
+
+/** Max backward for 16 channels of one window: find the maximum, then route to its first position. */
+// @ts-ignore: decorator
+@inline function maxBack16(x: usize, dx: usize, dy: usize, rowStep: usize, colStep: usize, f: i32): void {
+  let m0 = v128.load(x), m1 = v128.load(x, 16), m2 = v128.load(x, 32), m3 = v128.load(x, 48);
+  // Lanes whose window holds a NaN start out "taken": they pass no gradient.
+  let t0 = f32x4.splat(0), t1 = t0, t2 = t0, t3 = t0;
+  for (let kh = 0; kh < f; kh++) {
+    let p = x + <usize>kh * rowStep;
+    for (let kw = 0; kw < f; kw++) {
+      let v = v128.load(p);
+      m0 = f32x4.pmax(m0, v); t0 = v128.or(t0, f32x4.ne(v, v));
+      v = v128.load(p, 16);
+      m1 = f32x4.pmax(m1, v); t1 = v128.or(t1, f32x4.ne(v, v));
+      v = v128.load(p, 32);
+      m2 = f32x4.pmax(m2, v); t2 = v128.or(t2, f32x4.ne(v, v));
+      v = v128.load(p, 48);
+      m3 = f32x4.pmax(m3, v); t3 = v128.or(t3, f32x4.ne(v, v));
+      p += colStep;
+    }
+  }
+  const g0 = v128.load(dy), g1 = v128.load(dy, 16), g2 = v128.load(dy, 32), g3 = v128.load(dy, 48);
+  for (let kh = 0; kh < f; kh++) {
+    const rowOff = <usize>kh * rowStep;
+    let p = x + rowOff, d = dx + rowOff;
+    for (let kw = 0; kw < f; kw++) {
+      let hit = f32x4.eq(v128.load(p), m0);
+      v128.store(d, f32x4.add(v128.load(d), v128.and(g0, v128.andnot(hit, t0))));
+      t0 = v128.or(t0, hit);
+      hit = f32x4.eq(v128.load(p, 16), m1);
+      v128.store(d, f32x4.add(v128.load(d, 16), v128.and(g1, v128.andnot(hit, t1))), 16);
+      t1 = v128.or(t1, hit);
+      hit = f32x4.eq(v128.load(p, 32), m2);
+      v128.store(d, f32x4.add(v128.load(d, 32), v128.and(g2, v128.andnot(hit, t2))), 32);
+      t2 = v128.or(t2, hit);
+      hit = f32x4.eq(v128.load(p, 48), m3);
+      v128.store(d, f32x4.add(v128.load(d, 48), v128.and(g3, v128.andnot(hit, t3))), 48);
+      t3 = v128.or(t3, hit);
+      p += colStep;
+      d += colStep;
+    }
+  }
+}
+
+/** Max backward for 4 channels of one window. */
+// @ts-ignore: decorator
+@inline function maxBack4(x: usize, dx: usize, dy: usize, rowStep: usize, colStep: usize, f: i32): void {
+  let m = v128.load(x);
+  for (let kh = 0; kh < f; kh++) {
+    let p = x + <usize>kh * rowStep;
+    for (let kw = 0; kw < f; kw++) {
+      m = f32x4.max(m, v128.load(p));
+      p += colStep;
+    }
+  }
+  const g = v128.load(dy);
+  let taken = f32x4.splat(0);
+  for (let kh = 0; kh < f; kh++) {
+    const rowOff = <usize>kh * rowStep;
+    let p = x + rowOff, d = dx + rowOff;
+    for (let kw = 0; kw < f; kw++) {
+      const hit = f32x4.eq(v128.load(p), m);
+      v128.store(d, f32x4.add(v128.load(d), v128.and(g, v128.andnot(hit, taken))));
+      taken = v128.or(taken, hit);
+      p += colStep;
+      d += colStep;
+    }
+  }
+}
+
+/** Max backward for one channel of one window. */
+// @ts-ignore: decorator
+@inline function maxBack1(x: usize, dx: usize, g: f32, rowStep: usize, colStep: usize, f: i32): void {
+  let m = load<f32>(x);
+  for (let kh = 0; kh < f; kh++) {
+    let p = x + <usize>kh * rowStep;
+    for (let kw = 0; kw < f; kw++) {
+      m = max(m, load<f32>(p));
+      p += colStep;
+    }
+  }
+  for (let kh = 0; kh < f; kh++) {
+    const rowOff = <usize>kh * rowStep;
+    let p = x + rowOff;
+    for (let kw = 0; kw < f; kw++) {
+      if (load<f32>(p) == m) {
+        const d = dx + rowOff + <usize>kw * colStep;
+        store<f32>(d, load<f32>(d) + g);
+        return;
+      }
+      p += colStep;
     }
   }
 }

@@ -1,0 +1,226 @@
+/**
+ * Kernel benchmarks: every public conv/pool operation on our three backends
+ * against TensorFlow.js 4.22 (wasm and cpu backends), in one process, one
+ * thread, plus this core's measured FMA peak.
+ *
+ * Each timing is the median of repeated calls and includes what a user of
+ * each API pays to get a Float32Array out: for us, the copies in and out of
+ * WebAssembly memory; for TensorFlow.js, the op and `dataSync()` (inputs are
+ * already tensors).
+ *
+ * @module
+ */
+
+import { setBackend } from "../mod.ts";
+import { activeKernels } from "../src/backend.ts";
+import type { Backend, ConvGeometry, PoolGeometry } from "../src/kernels/types.ts";
+import { measurePeak } from "./_peak.ts";
+import { fmt, medianMs } from "./_timing.ts";
+import { initTfjs, tf } from "./_tfjs.ts";
+
+interface ConvCase {
+  name: string;
+  m: number;
+  h: number;
+  cIn: number;
+  f: number;
+  cOut: number;
+  stride: number;
+  pad: number;
+}
+
+const CONV: ConvCase[] = [
+  { name: "A", m: 1, h: 28, cIn: 1, f: 5, cOut: 32, stride: 1, pad: 2 },
+  { name: "B", m: 64, h: 28, cIn: 1, f: 5, cOut: 32, stride: 1, pad: 2 },
+  { name: "C", m: 1, h: 14, cIn: 32, f: 5, cOut: 64, stride: 1, pad: 2 },
+  { name: "D", m: 1, h: 56, cIn: 64, f: 3, cOut: 64, stride: 1, pad: 1 },
+  { name: "E", m: 8, h: 32, cIn: 3, f: 3, cOut: 16, stride: 2, pad: 1 },
+];
+
+const OURS: Backend[] = ["wasm-relaxed-simd", "wasm-simd", "js"];
+
+function geometry(c: ConvCase): ConvGeometry {
+  const out = Math.floor((c.h - c.f + 2 * c.pad) / c.stride) + 1;
+  return {
+    m: c.m,
+    inH: c.h,
+    inW: c.h,
+    cIn: c.cIn,
+    f: c.f,
+    cOut: c.cOut,
+    stride: c.stride,
+    pad: c.pad,
+    outH: out,
+    outW: out,
+  };
+}
+
+function random(n: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = Math.random() * 2 - 1;
+  return a;
+}
+
+/** One row of the results table. */
+export interface Row {
+  case: string;
+  op: string;
+  flops: number;
+  ms: Partial<Record<Impl, number>>;
+}
+
+type Impl = Backend | "tfjs-wasm" | "tfjs-cpu";
+
+/** Something to time: which implementation, and one call of it. */
+interface Candidate {
+  impl: Impl;
+  run: () => unknown;
+}
+
+const ROUNDS = 3;
+
+/**
+ * Times every candidate in `ROUNDS` rounds, rotating the order each round,
+ * and keeps each one's best median. Slow peers (our js, tfjs-cpu) get one
+ * short round. A candidate that throws (no such kernel) is left out.
+ */
+async function measure(row: Row, candidates: Candidate[]): Promise<void> {
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let i = 0; i < candidates.length; i++) {
+      const { impl, run } = candidates[(i + round) % candidates.length];
+      const slow = impl === "js" || impl === "tfjs-cpu";
+      if (slow && round > 0) continue;
+      if (impl.startsWith("tfjs-")) await tf.setBackend(impl.slice(5));
+      else setBackend(impl as Backend);
+      try {
+        const ms = medianMs(run, slow ? 150 : 250, slow ? 1 : 5);
+        row.ms[impl] = Math.min(row.ms[impl] ?? Infinity, ms);
+      } catch (_e) {
+        // No kernel on this backend (tfjs-wasm has no Conv2DBackpropFilter): leave the cell empty.
+      }
+    }
+  }
+}
+
+const ours = (run: () => unknown): Candidate[] => OURS.map((impl) => ({ impl, run }));
+
+function tfjs(make: () => tf.Tensor, cpu = true): Candidate[] {
+  const run = () => {
+    const y = make();
+    y.dataSync();
+    y.dispose();
+  };
+  return cpu
+    ? [{ impl: "tfjs-wasm", run }, { impl: "tfjs-cpu", run }]
+    : [{ impl: "tfjs-wasm", run }];
+}
+
+/** Runs every case and returns the rows. */
+export async function benchKernels(log: (s: string) => void): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const c of CONV) {
+    const g = geometry(c);
+    const x = random(c.m * c.h * c.h * c.cIn), w = random(c.f * c.f * c.cIn * c.cOut);
+    const b = random(c.cOut), dz = random(c.m * g.outH * g.outW * c.cOut);
+    const flops = 2 * c.m * g.outH * g.outW * c.cOut * c.f * c.f * c.cIn;
+    const tx = tf.tensor4d(x, [c.m, c.h, c.h, c.cIn]);
+    const tw = tf.tensor4d(w, [c.f, c.f, c.cIn, c.cOut]);
+    const tb = tf.tensor1d(b);
+    const tdz = tf.tensor4d(dz, [c.m, g.outH, g.outW, c.cOut]);
+    const fwd: Row = { case: c.name, op: "conv forward (+bias)", flops, ms: {} };
+    await measure(fwd, [
+      ...ours(() => activeKernels().convForward(g, x, w, b)),
+      ...tfjs(() => tf.add(tf.conv2d(tx, tw, c.stride, c.pad), tb)),
+    ]);
+    rows.push(fwd);
+    log(`${c.name} forward done`);
+    if (c.name === "C" || c.name === "D") {
+      const withCpu = c.name === "C";
+      const dx: Row = { case: c.name, op: "conv backward dAPrev", flops, ms: {} };
+      await measure(dx, [
+        ...ours(() => activeKernels().convBackwardData(g, dz, w)),
+        ...tfjs(
+          () => tf.conv2dTranspose(tdz, tw, [c.m, c.h, c.h, c.cIn], c.stride, c.pad),
+          withCpu,
+        ),
+      ]);
+      rows.push(dx);
+      const dw: Row = { case: c.name, op: "conv backward dW (+db)", flops, ms: {} };
+      await measure(dw, [
+        ...ours(() => activeKernels().convBackwardFilter(g, x, dz)),
+        ...tfjs(() =>
+          tf.engine().runKernel("Conv2DBackpropFilter", { x: tx, dy: tdz }, {
+            strides: c.stride,
+            pad: c.pad,
+            dataFormat: "NHWC",
+            filterShape: [c.f, c.f, c.cIn, c.cOut],
+          }) as tf.Tensor, withCpu),
+      ]);
+      rows.push(dw);
+      log(`${c.name} backward done`);
+    }
+    tf.dispose([tx, tw, tb, tdz]);
+  }
+  // Pooling P: 64×28×28×32, 2×2 stride 2.
+  const pg: PoolGeometry = { m: 64, inH: 28, inW: 28, c: 32, f: 2, stride: 2, outH: 14, outW: 14 };
+  const px = random(64 * 28 * 28 * 32), pdy = random(64 * 14 * 14 * 32);
+  const tpx = tf.tensor4d(px, [64, 28, 28, 32]), tpdy = tf.tensor4d(pdy, [64, 14, 14, 32]);
+  await tf.setBackend("wasm");
+  const wasmOut = tf.maxPool(tpx, 2, 2, "valid");
+  await tf.setBackend("cpu");
+  const cpuOut = tf.maxPool(tpx, 2, 2, "valid");
+  for (const mode of ["max", "average"] as const) {
+    const fwd: Row = { case: "P", op: `${mode} pool forward`, flops: 0, ms: {} };
+    await measure(fwd, [
+      ...ours(() => activeKernels().poolForward(pg, px, mode)),
+      ...tfjs(() =>
+        mode === "max" ? tf.maxPool(tpx, 2, 2, "valid") : tf.avgPool(tpx, 2, 2, "valid")
+      ),
+    ]);
+    rows.push(fwd);
+    const bwd: Row = { case: "P", op: `${mode} pool backward`, flops: 0, ms: {} };
+    const attrs = { filterSize: 2, strides: 2, pad: "valid" };
+    await measure(bwd, [
+      ...ours(() => activeKernels().poolBackward(pg, px, pdy, mode)),
+      ...tfjs(() =>
+        (mode === "max"
+          ? tf.engine().runKernel("MaxPoolGrad", {
+            dy: tpdy,
+            input: tpx,
+            output: tf.getBackend() === "wasm" ? wasmOut : cpuOut,
+          }, attrs)
+          : tf.engine().runKernel("AvgPoolGrad", { dy: tpdy, input: tpx }, attrs)) as tf.Tensor
+      ),
+    ]);
+    rows.push(bwd);
+    log(`P ${mode} done`);
+  }
+  return rows;
+}
+
+/** Renders the rows as a Markdown table. */
+export function kernelTable(rows: Row[], peak: number): string {
+  const head =
+    "| case | operation | ours relaxed ms | GFLOP/s | % peak | ours simd ms | ours js ms | tfjs-wasm ms | tfjs-cpu ms | relaxed vs tfjs-wasm |\n" +
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |";
+  const lines = rows.map((r) => {
+    const ours = r.ms["wasm-relaxed-simd"]!;
+    const gf = r.flops ? r.flops / (ours * 1e6) : undefined;
+    const tw = r.ms["tfjs-wasm"];
+    return `| ${r.case} | ${r.op} | ${fmt(ours, 3)} | ${fmt(gf, 1)} | ${
+      gf ? fmt((100 * gf) / peak, 0) : "–"
+    } | ${fmt(r.ms["wasm-simd"], 3)} | ${fmt(r.ms.js, 2)} | ${
+      tw === undefined ? "no kernel" : fmt(tw, 3)
+    } | ${fmt(r.ms["tfjs-cpu"], 1)} | ${tw === undefined ? "–" : fmt(tw / ours, 2) + "×"} |`;
+  });
+  return [head, ...lines].join("\n");
+}
+
+if (import.meta.main) {
+  const ok = await initTfjs();
+  if (!ok) throw new Error("tfjs wasm backend failed to initialise");
+  const peak = await measurePeak();
+  console.log(`measured 128-bit FMA peak: ${peak.toFixed(1)} GFLOP/s`);
+  const rows = await benchKernels((s) => console.error(s));
+  console.log(kernelTable(rows, peak));
+}

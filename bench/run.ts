@@ -1,0 +1,59 @@
+/**
+ * `deno task bench`: runs the benchmarks and rewrites their sections of
+ * BENCHMARKS.md (between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`).
+ *
+ * Usage: `deno task bench [kernels]` (default: all).
+ *
+ * @module
+ */
+
+import { benchKernels, kernelTable } from "./kernels.ts";
+import { measurePeak } from "./_peak.ts";
+import { initTfjs, tf } from "./_tfjs.ts";
+
+type Section = "kernels";
+const ALL: Section[] = ["kernels"];
+
+/** Replaces one marked section of BENCHMARKS.md. */
+export async function writeSection(name: Section, body: string): Promise<void> {
+  const file = new URL("../BENCHMARKS.md", import.meta.url);
+  const text = await Deno.readTextFile(file);
+  const begin = `<!-- bench:${name} -->`, end = `<!-- /bench:${name} -->`;
+  const i = text.indexOf(begin), j = text.indexOf(end);
+  if (i < 0 || j < i) throw new Error(`BENCHMARKS.md lacks the markers for ${name}`);
+  await Deno.writeTextFile(
+    file,
+    text.slice(0, i + begin.length) + "\n" + body.trim() + "\n" + text.slice(j),
+  );
+}
+
+function machine(): string {
+  let cpu = "unknown CPU";
+  try {
+    const info = Deno.readTextFileSync("/proc/cpuinfo");
+    cpu = info.match(/model name\s*:\s*(.*)/)?.[1] ?? cpu;
+  } catch { /* not Linux */ }
+  return `${cpu}, ${navigator.hardwareConcurrency} cores; Deno ${Deno.version.deno}, V8 ${Deno.version.v8}; ` +
+    `TensorFlow.js ${tf.version_core}; ${new Date().toISOString().slice(0, 10)}`;
+}
+
+if (import.meta.main) {
+  const wanted = (Deno.args.length ? Deno.args : ALL) as Section[];
+  for (const w of wanted) {
+    if (!ALL.includes(w)) throw new Error(`unknown section ${w}; use ${ALL.join(", ")}`);
+  }
+  if (!(await initTfjs())) throw new Error("tfjs wasm backend failed to initialise");
+  if (wanted.includes("kernels")) {
+    const peak = await measurePeak();
+    console.error(`measured 128-bit FMA peak: ${peak.toFixed(1)} GFLOP/s`);
+    const rows = await benchKernels((s) => console.error(s));
+    const table = kernelTable(rows, peak);
+    console.log(table);
+    await writeSection(
+      "kernels",
+      `Machine: ${machine()}.\nMeasured single-core 128-bit FMA peak in this run: **${
+        peak.toFixed(1)
+      } GFLOP/s**.\n\n${table}`,
+    );
+  }
+}

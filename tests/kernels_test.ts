@@ -1,0 +1,197 @@
+/**
+ * The fast kernels held to the float64 oracle and to each other: random
+ * shapes that are not multiples of the register tiles (MR = 4 or 6 rows, 8
+ * columns), 1×1 images, windows larger and smaller than the stride, pad 0,
+ * all-negative pooling windows, batches.
+ */
+import assert from "node:assert/strict";
+import {
+  availableBackends,
+  type Backend,
+  convBackward,
+  convForward,
+  getBackend,
+  poolBackward,
+  poolForward,
+  setBackend,
+  tensor,
+} from "../mod.ts";
+import { assertClose, randArray, randInt, rng } from "./_helpers.ts";
+import { convBackward64, convForward64, f64, poolBackward64, poolForward64 } from "./_oracle.ts";
+
+const BACKENDS = availableBackends();
+
+function withBackend<T>(b: Backend, fn: () => T): T {
+  const before = getBackend();
+  setBackend(b);
+  try {
+    return fn();
+  } finally {
+    setBackend(before);
+  }
+}
+
+interface ConvCfg {
+  m: number;
+  H: number;
+  W: number;
+  cIn: number;
+  cOut: number;
+  f: number;
+  stride: number;
+  pad: number;
+}
+
+/** Hand-picked edges, then random shapes up to 21 channels (M, N, K rarely tile-aligned). */
+function convConfigs(): ConvCfg[] {
+  const list: ConvCfg[] = [
+    { m: 1, H: 1, W: 1, cIn: 1, cOut: 1, f: 1, stride: 1, pad: 0 }, // 1×1 image, 1×1 filter
+    { m: 2, H: 1, W: 1, cIn: 3, cOut: 5, f: 3, stride: 1, pad: 1 }, // 1×1 image, window all padding but centre
+    { m: 1, H: 7, W: 9, cIn: 5, cOut: 9, f: 2, stride: 3, pad: 0 }, // stride > f: skipped pixels
+    { m: 3, H: 9, W: 7, cIn: 7, cOut: 13, f: 5, stride: 2, pad: 2 }, // f > stride
+    { m: 1, H: 13, W: 11, cIn: 1, cOut: 7, f: 5, stride: 1, pad: 0 },
+    { m: 2, H: 6, W: 6, cIn: 17, cOut: 25, f: 3, stride: 1, pad: 1 },
+    { m: 1, H: 5, W: 5, cIn: 8, cOut: 8, f: 5, stride: 1, pad: 0 }, // one output pixel
+    { m: 4, H: 3, W: 20, cIn: 2, cOut: 1, f: 3, stride: 1, pad: 1 },
+  ];
+  const r = rng(2024);
+  while (list.length < 110) {
+    const c = {
+      m: randInt(r, 1, 3),
+      H: randInt(r, 1, 14),
+      W: randInt(r, 1, 14),
+      cIn: randInt(r, 1, 21),
+      cOut: randInt(r, 1, 21),
+      f: randInt(r, 1, 5),
+      stride: randInt(r, 1, 3),
+      pad: randInt(r, 0, 2),
+    };
+    if (c.f <= c.H + 2 * c.pad && c.f <= c.W + 2 * c.pad) list.push(c);
+  }
+  return list;
+}
+
+Deno.test(`every backend's conv forward/backward matches float64 on 110 shapes (rel. error ≤ 1e-4)`, () => {
+  const r = rng(77);
+  for (const c of convConfigs()) {
+    const what = JSON.stringify(c);
+    const x = tensor(randArray(r, c.m * c.H * c.W * c.cIn), [c.m, c.H, c.W, c.cIn]);
+    const w = tensor(randArray(r, c.f * c.f * c.cIn * c.cOut), [c.f, c.f, c.cIn, c.cOut]);
+    const b = randArray(r, c.cOut);
+    const z64 = convForward64(f64(x), f64(w), b, c.stride, c.pad);
+    const dZ = tensor(randArray(r, z64.data.length), z64.shape);
+    const ref = convBackward64(f64(dZ), f64(x), f64(w), c.stride, c.pad);
+    for (const be of BACKENDS) {
+      withBackend(be, () => {
+        const { z, cache } = convForward(x, w, b, { stride: c.stride, pad: c.pad });
+        assert.deepEqual([...z.shape], z64.shape, `${be} z shape ${what}`);
+        assertClose(z.data, z64.data, 1e-4, `${be} z ${what}`);
+        const g = convBackward(dZ, cache);
+        assertClose(g.dAPrev.data, ref.dA.data, 1e-4, `${be} dAPrev ${what}`);
+        assertClose(g.dW.data, ref.dW.data, 1e-4, `${be} dW ${what}`);
+        assertClose(g.db, ref.db, 1e-4, `${be} db ${what}`);
+      });
+    }
+  }
+});
+
+Deno.test("every backend's pooling matches float64 on 110 shapes, half of them all-negative", () => {
+  const r = rng(78);
+  let n = 0;
+  while (n < 110) {
+    const m = randInt(r, 1, 3), H = randInt(r, 1, 13), W = randInt(r, 1, 13);
+    const c = randInt(r, 1, 19), f = randInt(r, 1, 4), stride = randInt(r, 1, 3);
+    if (f > H || f > W) continue;
+    n++;
+    const negative = n % 2 === 0;
+    const x = tensor(randArray(r, m * H * W * c, negative ? -3 : -1, negative ? -0.01 : 1), [
+      m,
+      H,
+      W,
+      c,
+    ]);
+    for (const mode of ["max", "average"] as const) {
+      const what = `${mode} m${m} ${H}x${W} c${c} f${f} s${stride}`;
+      const a64 = poolForward64(f64(x), f, stride, mode);
+      const dA = tensor(randArray(r, a64.data.length), a64.shape);
+      const d64 = poolBackward64(f64(dA), f64(x), f, stride, mode);
+      for (const be of BACKENDS) {
+        withBackend(be, () => {
+          const { a, cache } = poolForward(x, { f, stride }, mode);
+          assertClose(a.data, a64.data, 1e-4, `${be} a ${what}`);
+          assertClose(poolBackward(dA, cache).data, d64.data, 1e-4, `${be} dAPrev ${what}`);
+        });
+      }
+    }
+  }
+});
+
+Deno.test("max-pool ties route to the first maximum on every backend, in every channel lane", () => {
+  // 6 channels so both the SIMD lanes and the scalar tail see ties.
+  const c = 6;
+  const x = new Float32Array(2 * 2 * c);
+  for (let ch = 0; ch < c; ch++) {
+    // Tie pattern per channel: the maximum 5 sits at window positions (ch % 4) and 3.
+    for (let p = 0; p < 4; p++) x[p * c + ch] = p === ch % 4 || p === 3 ? 5 : -1;
+  }
+  const want = new Float32Array(2 * 2 * c);
+  for (let ch = 0; ch < c; ch++) want[(ch % 4) * c + ch] = ch + 1;
+  for (const be of BACKENDS) {
+    withBackend(be, () => {
+      const { cache } = poolForward(tensor(x, [1, 2, 2, c]), { f: 2, stride: 2 });
+      const dA = tensor(Float32Array.from({ length: c }, (_, i) => i + 1), [1, 1, 1, c]);
+      assert.deepEqual(poolBackward(dA, cache).data, want, be);
+    });
+  }
+});
+
+Deno.test("results are bit-identical across repeated calls, and the backends agree", () => {
+  const r = rng(5);
+  const x = tensor(randArray(r, 3 * 11 * 13 * 7), [3, 11, 13, 7]);
+  const w = tensor(randArray(r, 3 * 3 * 7 * 10), [3, 3, 7, 10]);
+  const b = randArray(r, 10);
+  const outs = new Map<Backend, Float32Array[]>();
+  for (const be of BACKENDS) {
+    withBackend(be, () => {
+      const first = convForward(x, w, b, { stride: 2, pad: 1 });
+      const g1 = convBackward(tensor(first.z.data, first.z.shape), first.cache);
+      for (let i = 0; i < 5; i++) {
+        const again = convForward(x, w, b, { stride: 2, pad: 1 });
+        assert.deepEqual(again.z.data, first.z.data, `${be} forward repeat ${i}`);
+        const g = convBackward(tensor(again.z.data, again.z.shape), again.cache);
+        assert.deepEqual(g.dW.data, g1.dW.data, `${be} dW repeat ${i}`);
+        assert.deepEqual(g.dAPrev.data, g1.dAPrev.data, `${be} dAPrev repeat ${i}`);
+      }
+      outs.set(be, [first.z.data, g1.dAPrev.data, g1.dW.data, g1.db]);
+    });
+  }
+  const js = outs.get("js")!;
+  for (const [be, o] of outs) {
+    for (let i = 0; i < o.length; i++) assertClose(o[i], js[i], 1e-5, `${be} vs js output ${i}`);
+  }
+});
+
+Deno.test("a NaN in a max window gives NaN forward and no gradient backward, on every backend", () => {
+  // 21 channels: a 16-channel SIMD chunk, a 4-channel vector and a scalar tail.
+  const c = 21;
+  const r = rng(9);
+  const x = randArray(r, 1 * 4 * 4 * c);
+  // NaN at pixel (1, 1) in channels 2, 17 and 20 (one per code path), inside window (0, 0).
+  for (const ch of [2, 17, 20]) x[(1 * 4 + 1) * c + ch] = NaN;
+  const xt = tensor(x, [1, 4, 4, c]);
+  const dA = tensor(new Float32Array(2 * 2 * c).fill(1), [1, 2, 2, c]);
+  for (const be of BACKENDS) {
+    withBackend(be, () => {
+      const { a, cache } = poolForward(xt, { f: 2, stride: 2 });
+      const d = poolBackward(dA, cache).data;
+      for (let ch = 0; ch < c; ch++) {
+        const nan = [2, 17, 20].includes(ch);
+        assert.equal(Number.isNaN(a.data[ch]), nan, `${be} forward channel ${ch}`);
+        // Window (0, 0) covers pixels (0,0), (0,1), (1,0), (1,1).
+        let routed = 0;
+        for (const p of [0, 1, 4, 5]) routed += d[p * c + ch];
+        assert.equal(routed, nan ? 0 : 1, `${be} backward channel ${ch}`);
+      }
+    });
+  }
+});
