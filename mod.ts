@@ -29,4 +29,30 @@ export * from "./src/conv_backward.ts";
 export * from "./src/pool_forward.ts";
 export * from "./src/pool_backward.ts";
 export * from "./src/pool_masks.ts";
-export * from "./src/backend.ts";
+export {
+  availableBackends,
+  type Backend,
+  getBackend,
+  getMemoryLimit,
+  initKernels,
+  KernelLoadError,
+  kernelMemoryBytes,
+  KernelMemoryError,
+  setBackend,
+  setMemoryLimit,
+  useKernels,
+} from "./src/backend.ts";
+export * from "./src/layers/layer.ts";
+export * from "./src/layers/conv2d.ts";
+export * from "./src/layers/dense.ts";
+export * from "./src/layers/pool2d.ts";
+export * from "./src/layers/relu.ts";
+export * from "./src/layers/flatten.ts";
+export * from "./src/layers/softmax.ts";
+export * from "./src/model/random.ts";
+export * from "./src/model/sequential.ts";
+export * from "./src/model/optimizers.ts";
+export * from "./src/model/train_step.ts";
+export * from "./src/model/registry.ts";
+export * from "./src/model/safetensors.ts";
+export * from "./src/model/torch.ts";

@@ -2,7 +2,7 @@
  * `deno task bench`: runs the benchmarks and rewrites their sections of
  * BENCHMARKS.md (between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`).
  *
- * Usage: `deno task bench [kernels]` (default: all).
+ * Usage: `deno task bench [kernels] [model] [worker]` (default: all).
  *
  * @module
  */
@@ -11,8 +11,8 @@ import { benchKernels, kernelTable } from "./kernels.ts";
 import { measurePeak } from "./_peak.ts";
 import { initTfjs, tf } from "./_tfjs.ts";
 
-type Section = "kernels";
-const ALL: Section[] = ["kernels"];
+type Section = "kernels" | "model" | "worker";
+const ALL: Section[] = ["kernels", "model", "worker"];
 
 /** Replaces one marked section of BENCHMARKS.md. */
 export async function writeSection(name: Section, body: string): Promise<void> {
@@ -55,5 +55,13 @@ if (import.meta.main) {
         peak.toFixed(1)
       } GFLOP/s**.\n\n${table}`,
     );
+  }
+  if (wanted.includes("model")) {
+    const { benchModel } = await import("./model.ts");
+    await writeSection("model", await benchModel((s: string) => console.error(s)));
+  }
+  if (wanted.includes("worker")) {
+    const { benchWorker } = await import("./worker.ts");
+    await writeSection("worker", await benchWorker((s: string) => console.error(s)));
   }
 }

@@ -37,7 +37,11 @@ const EMBEDDED: Record<WasmBackend, string> = {
  * (as in Cloudflare Workers, which forbid run-time compilation).
  */
 export class KernelLoadError extends Error {
-  /** @param detail What the runtime said. */
+  /**
+   * Creates a KernelLoadError.
+   *
+   * @param detail What the runtime said.
+   */
   constructor(detail: string) {
     super(
       `WebAssembly kernels could not be compiled here (${detail}). ` +

@@ -195,3 +195,33 @@ Deno.test("a NaN in a max window gives NaN forward and no gradient backward, on 
     });
   }
 });
+
+Deno.test("the fused ReLU equals a separate max(0, ·) on every backend, NaN included", async () => {
+  const { activeKernels } = await import("../src/backend.ts");
+  const r = rng(41);
+  for (
+    const [m, H, cIn, cOut, f, stride, pad] of [[2, 7, 3, 13, 3, 1, 1], [1, 5, 17, 9, 5, 2, 2], [
+      3,
+      4,
+      1,
+      1,
+      1,
+      1,
+      0,
+    ]]
+  ) {
+    const outH = Math.floor((H - f + 2 * pad) / stride) + 1;
+    const g = { m, inH: H, inW: H, cIn, f, cOut, stride, pad, outH, outW: outH };
+    const x = randArray(r, m * H * H * cIn),
+      w = randArray(r, f * f * cIn * cOut),
+      b = randArray(r, cOut);
+    x[0] = NaN;
+    for (const be of BACKENDS) {
+      withBackend(be, () => {
+        const plain = activeKernels().convForward(g, x, w, b);
+        const fused = activeKernels().convForward(g, x, w, b, true);
+        assert.deepEqual(fused, plain.map((v) => (v > 0 ? v : 0)), `${be} ${JSON.stringify(g)}`);
+      });
+    }
+  }
+});

@@ -15,6 +15,7 @@ function convForward(
   x: Float32Array,
   w: Float32Array,
   b: Float32Array,
+  relu = false,
 ): Float32Array {
   const { m, inH, inW, cIn, f, cOut, stride, pad, outH, outW } = g;
   const z = new Float32Array(m * outH * outW * cOut);
@@ -38,6 +39,7 @@ function convForward(
             }
           }
         }
+        if (relu) { for (let co = 0; co < cOut; co++) acc[co] = acc[co] > 0 ? acc[co] : 0; }
         z.set(acc, ((i * outH + oh) * outW + ow) * cOut);
       }
     }

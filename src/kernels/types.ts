@@ -65,8 +65,14 @@ export interface PoolGeometry {
 export interface Kernels {
   /** Which implementation this is. */
   readonly backend: Backend;
-  /** `z[m, outH, outW, cOut] = conv(x, w) + b`. */
-  convForward(g: ConvGeometry, x: Float32Array, w: Float32Array, b: Float32Array): Float32Array;
+  /** `z[m, outH, outW, cOut] = conv(x, w) + b`, then `max(0, z)` if `relu` (NaN becomes 0). */
+  convForward(
+    g: ConvGeometry,
+    x: Float32Array,
+    w: Float32Array,
+    b: Float32Array,
+    relu?: boolean,
+  ): Float32Array;
   /** The gradient with respect to the input, `dx[m, inH, inW, cIn]`. */
   convBackwardData(g: ConvGeometry, dz: Float32Array, w: Float32Array): Float32Array;
   /** The gradients with respect to the filter `[f, f, cIn, cOut]` and the bias `[cOut]`. */

@@ -28,7 +28,7 @@ interface KernelExports {
     outW: number,
   ): void;
   padInput(x: number, xp: number): void;
-  convForward(xp: number, w: number, bias: number, z: number): void;
+  convForward(xp: number, w: number, bias: number, z: number, relu: number): void;
   convBackwardFilter(
     x: number,
     dz: number,
@@ -69,6 +69,8 @@ const PAGE = 65536;
 /** The error thrown when a call would need more kernel memory than allowed. */
 export class KernelMemoryError extends RangeError {
   /**
+   * Creates a KernelMemoryError.
+   *
    * @param fn The public function that made the call.
    * @param needed Bytes the call needs.
    * @param limit The configured ceiling in bytes.
@@ -148,7 +150,7 @@ export function createWasmKernels(
     backend,
     memoryBytes: () => ex.memory.buffer.byteLength,
 
-    convForward(g, x, w, b) {
+    convForward(g, x, w, b, relu = false) {
       const M = g.m * g.outH * g.outW, N = g.cOut;
       const padded = g.pad > 0;
       const nxp = g.m * (g.inH + 2 * g.pad) * (g.inW + 2 * g.pad) * g.cIn;
@@ -161,7 +163,7 @@ export function createWasmKernels(
       h.set(b, pb >> 2);
       setConv(g);
       if (padded) ex.padInput(px, pxp);
-      ex.convForward(pxp, pw, pb, pz);
+      ex.convForward(pxp, pw, pb, pz, relu ? 1 : 0);
       return h.slice(pz >> 2, (pz >> 2) + M * N);
     },
 

@@ -91,9 +91,9 @@ export function padInput(x: usize, xp: usize): void {
  * z = conv(xp, w) + bias, as a direct convolution over the padded input
  * `xp` (see `padInput`; when pad is 0, x itself). No im2col buffer: each
  * register tile reads its MR windows straight from `xp`. `bias` holds cOut
- * floats (plus slack).
+ * floats (plus slack). `relu` = 1 applies max(0, ·) before storing.
  */
-export function convForward(xp: usize, w: usize, bias: usize, z: usize): void {
+export function convForward(xp: usize, w: usize, bias: usize, z: usize, relu: i32): void {
   const M = gM * gOutH * gOutW;
   const N = gCOut;
   const Hp = gInH + 2 * gPad, Wp = gInW + 2 * gPad;
@@ -129,7 +129,7 @@ export function convForward(xp: usize, w: usize, bias: usize, z: usize): void {
     for (let n0 = 0; n0 < N; n0 += 8) {
       convTile(
         p0, p1, p2, p3, p4, p5, gF, run, rowJump, w + (<usize>n0 << 2), ldz,
-        z + <usize>row0 * ldz + (<usize>n0 << 2), ldz, mr, min(8, N - n0), bias + (<usize>n0 << 2),
+        z + <usize>row0 * ldz + (<usize>n0 << 2), ldz, mr, min(8, N - n0), bias + (<usize>n0 << 2), relu,
       );
     }
   }

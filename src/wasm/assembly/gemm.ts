@@ -182,24 +182,25 @@ function tile4x8(
  * filters. The reduction runs over the window: `f` rows, each `run = f·cIn`
  * contiguous floats, then `rowJump` bytes to the next input row; the filter
  * pointer `w` advances `ldw` bytes per step ([f·f·cIn, cOut] row-major).
- * Bias is fused. Rows past `mr` should repeat p0 (their results are dropped).
+ * Bias is fused, and so is a ReLU when `relu` is 1 (NaN becomes 0, as in
+ * `v > 0 ? v : 0`). Rows past `mr` should repeat p0 (their results are dropped).
  */
 export function convTile(
   p0: usize, p1: usize, p2: usize, p3: usize, p4: usize, p5: usize,
   f: i32, run: i32, rowJump: usize, w: usize, ldw: usize,
-  c: usize, ldc: usize, mr: i32, nr: i32, bias: usize,
+  c: usize, ldc: usize, mr: i32, nr: i32, bias: usize, relu: i32,
 ): void {
   if (ASC_FEATURE_RELAXED_SIMD) {
-    convTile6x8(p0, p1, p2, p3, p4, p5, f, run, rowJump, w, ldw, c, ldc, mr, nr, bias);
+    convTile6x8(p0, p1, p2, p3, p4, p5, f, run, rowJump, w, ldw, c, ldc, mr, nr, bias, relu);
   } else {
-    convTile4x8(p0, p1, p2, p3, f, run, rowJump, w, ldw, c, ldc, mr, nr, bias);
+    convTile4x8(p0, p1, p2, p3, f, run, rowJump, w, ldw, c, ldc, mr, nr, bias, relu);
   }
 }
 
 function convTile6x8(
   p0: usize, p1: usize, p2: usize, p3: usize, p4: usize, p5: usize,
   f: i32, run: i32, rowJump: usize, w: usize, ldw: usize,
-  c: usize, ldc: usize, mr: i32, nr: i32, bias: usize,
+  c: usize, ldc: usize, mr: i32, nr: i32, bias: usize, relu: i32,
 ): void {
   let c00 = v128.load(bias), c01 = v128.load(bias, 16);
   let c10 = c00, c11 = c01, c20 = c00, c21 = c01;
@@ -226,6 +227,13 @@ function convTile6x8(
     }
     off += rowJump;
   }
+  if (relu) {
+    // pmax(0, v) = 0 < v ? v : 0, one instruction; NaN gives 0.
+    const z = f32x4.splat(0);
+    c00 = f32x4.pmax(z, c00); c01 = f32x4.pmax(z, c01); c10 = f32x4.pmax(z, c10); c11 = f32x4.pmax(z, c11);
+    c20 = f32x4.pmax(z, c20); c21 = f32x4.pmax(z, c21); c30 = f32x4.pmax(z, c30); c31 = f32x4.pmax(z, c31);
+    c40 = f32x4.pmax(z, c40); c41 = f32x4.pmax(z, c41); c50 = f32x4.pmax(z, c50); c51 = f32x4.pmax(z, c51);
+  }
   const full = mr == 6 && nr == 8;
   const dst = full ? c : TILE_TMP;
   const step = full ? ldc : 32;
@@ -241,7 +249,7 @@ function convTile6x8(
 function convTile4x8(
   p0: usize, p1: usize, p2: usize, p3: usize,
   f: i32, run: i32, rowJump: usize, w: usize, ldw: usize,
-  c: usize, ldc: usize, mr: i32, nr: i32, bias: usize,
+  c: usize, ldc: usize, mr: i32, nr: i32, bias: usize, relu: i32,
 ): void {
   let c00 = v128.load(bias), c01 = v128.load(bias, 16);
   let c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
@@ -262,6 +270,11 @@ function convTile4x8(
       w += ldw;
     }
     off += rowJump;
+  }
+  if (relu) {
+    const z = f32x4.splat(0);
+    c00 = f32x4.pmax(z, c00); c01 = f32x4.pmax(z, c01); c10 = f32x4.pmax(z, c10); c11 = f32x4.pmax(z, c11);
+    c20 = f32x4.pmax(z, c20); c21 = f32x4.pmax(z, c21); c30 = f32x4.pmax(z, c30); c31 = f32x4.pmax(z, c31);
   }
   const full = mr == 4 && nr == 8;
   const dst = full ? c : TILE_TMP;

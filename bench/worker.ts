@@ -1,0 +1,110 @@
+/**
+ * Worker benchmarks: bundle size, start to first answer, and predict latency
+ * over 1,000 sequential requests against local workerd, plus the inference
+ * time alone (the same model and kernels, timed in Deno: workerd's clock does
+ * not advance during a request's computation, a Spectre mitigation).
+ *
+ * @module
+ */
+
+import { loadModel, tensor } from "../mod.ts";
+import { loadMnist } from "../train/mnist.ts";
+import { startWorkerd } from "../tests/_workerd.ts";
+import { fmt, medianMs } from "./_timing.ts";
+
+async function gzipSize(bytes: Uint8Array): Promise<number> {
+  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(
+    new CompressionStream("gzip"),
+  );
+  return (await new Response(stream).arrayBuffer()).byteLength;
+}
+
+/** Builds the dry-run bundle into a temporary folder and sizes it. */
+async function bundleSize(): Promise<{ raw: number; gzip: number; files: string[] }> {
+  const out = await Deno.makeTempDir();
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "npm:wrangler@4.164.0", "deploy", "--dry-run", "--outdir", out],
+    env: {
+      WRANGLER_SEND_METRICS: "false",
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
+      WRANGLER_HIDE_BANNER: "true",
+    },
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (code !== 0) {
+    throw new Error(`wrangler deploy --dry-run failed: ${new TextDecoder().decode(stderr)}`);
+  }
+  let raw = 0, gzip = 0;
+  const files: string[] = [];
+  for await (const e of Deno.readDir(out)) {
+    if (!e.isFile || e.name.endsWith(".map") || e.name === "README.md") continue;
+    const bytes = await Deno.readFile(`${out}/${e.name}`);
+    raw += bytes.length;
+    gzip += await gzipSize(bytes);
+    files.push(e.name.replace(/^[0-9a-f]{40}-/, ""));
+  }
+  await Deno.remove(out, { recursive: true });
+  return { raw, gzip, files: files.sort() };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Runs the worker benchmarks and returns the Markdown section. */
+export async function benchWorker(log: (s: string) => void): Promise<string> {
+  const size = await bundleSize();
+  log(`bundle ${size.raw} bytes, ${size.gzip} gzip`);
+
+  const t0 = performance.now();
+  const worker = await startWorkerd();
+  const ready = performance.now() - t0;
+  const { heldOut } = await loadMnist();
+  const body = (i: number) =>
+    JSON.stringify({ pixels: Array.from(heldOut.x.subarray(i * 784, i * 784 + 784)) });
+  const post = (i: number) =>
+    fetch(new URL("/v1/predict", worker.url), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: body(i),
+    });
+  let lat: number[] = [];
+  let firstMs = 0;
+  try {
+    const t1 = performance.now();
+    await (await post(0)).json();
+    firstMs = performance.now() - t1;
+    for (let k = 0; k < 1000; k++) {
+      const s = performance.now();
+      const r = await post(k % heldOut.n);
+      await r.json();
+      lat.push(performance.now() - s);
+    }
+  } finally {
+    await worker.stop();
+  }
+  lat = lat.sort((a, b) => a - b);
+  log(`latency p50 ${fmt(percentile(lat, 50), 3)} ms, p99 ${fmt(percentile(lat, 99), 3)} ms`);
+
+  const model = loadModel(
+    await Deno.readFile(new URL("../models/mnist.safetensors", import.meta.url)),
+  );
+  const one = tensor(heldOut.x.slice(0, 784), [1, 28, 28, 1]);
+  const infer = medianMs(() => model.predict(one), 1000, 100);
+  return [
+    `| measure | value |`,
+    `| --- | ---: |`,
+    `| bundle (${size.files.join(", ")}) | ${(size.raw / 1024).toFixed(0)} KiB, **${
+      (size.gzip / 1024).toFixed(0)
+    } KiB gzip** |`,
+    `| wrangler start (build + workerd boot) until ready | ${fmt(ready, 0)} ms |`,
+    `| first predict after start (isolate loads the model and kernels) | ${fmt(firstMs, 2)} ms |`,
+    `| predict latency over 1,000 sequential requests (JSON pixels), p50 / p99 | ${
+      fmt(percentile(lat, 50), 3)
+    } / ${fmt(percentile(lat, 99), 3)} ms |`,
+    `| in-worker inference alone, one 28×28 image, median (timed in Deno: same code and kernels) | **${
+      fmt(infer, 3)
+    } ms** |`,
+  ].join("\n");
+}

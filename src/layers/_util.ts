@@ -1,0 +1,85 @@
+// This module is browser compatible.
+
+/**
+ * Helpers shared by the layers (not part of the public API).
+ *
+ * @module
+ */
+
+import type { Tensor } from "../tensor.ts";
+import type { Layer, Param, SampleShape } from "./layer.ts";
+
+/** Makes a parameter with a zero gradient. */
+export function makeParam(name: string, shape: readonly number[], value: Float32Array): Param {
+  return { name, shape: Object.freeze([...shape]), value, grad: new Float32Array(value.length) };
+}
+
+/** Throws the error for `backward` before `forward`. */
+export function noForward(layer: Layer): never {
+  throw new Error(`${layer.kind} "${layer.name}": backward was called before forward`);
+}
+
+/** Checks that a batch has the shape `[m, ...sample]` and returns m. */
+export function checkBatch(layer: Layer, what: string, x: Tensor, sample: SampleShape): number {
+  const s = x?.shape;
+  const ok = Array.isArray(s) && s.length === sample.length + 1 && Number.isInteger(s[0]) &&
+    s[0] > 0 &&
+    sample.every((d, i) => s[i + 1] === d) && x.data instanceof Float32Array &&
+    x.data.length === s.reduce((p, v) => p * v, 1);
+  if (!ok) {
+    throw new RangeError(
+      `${layer.kind} "${layer.name}": ${what} must have shape [m, ${sample.join(", ")}], got ${
+        Array.isArray(s) ? `[${s.join(", ")}]` : String(s)
+      }`,
+    );
+  }
+  return s[0];
+}
+
+/** Adds `src` into `dst` element-wise. */
+export function addInto(dst: Float32Array, src: Float32Array): void {
+  for (let i = 0; i < dst.length; i++) dst[i] += src[i];
+}
+
+/** A standard normal sample from a uniform source (Box–Muller). */
+export function gaussian(rand: () => number): number {
+  let u = 0;
+  while (u === 0) u = rand();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
+}
+
+/** He-normal initial weights: N(0, 2 / fanIn). */
+export function heNormal(n: number, fanIn: number, rand: () => number): Float32Array {
+  const std = Math.sqrt(2 / fanIn);
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = gaussian(rand) * std;
+  return a;
+}
+
+/** Glorot-uniform initial weights: U(±√(6 / (fanIn + fanOut))). */
+export function glorotUniform(
+  n: number,
+  fanIn: number,
+  fanOut: number,
+  rand: () => number,
+): Float32Array {
+  const limit = Math.sqrt(6 / (fanIn + fanOut));
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = (rand() * 2 - 1) * limit;
+  return a;
+}
+
+/** dOut where the (ReLU) output `y` is positive, 0 elsewhere: the gradient through a fused ReLU. */
+export function reluGrad(dOut: Float32Array, y: Float32Array): Float32Array {
+  const d = new Float32Array(dOut.length);
+  for (let i = 0; i < d.length; i++) if (y[i] > 0) d[i] = dOut[i];
+  return d;
+}
+
+/** Checks an `activation` option. */
+export function checkActivation(kind: string, a: unknown): "relu" | "linear" {
+  if (a !== "relu" && a !== "linear") {
+    throw new RangeError(`${kind}: activation must be "relu" or "linear", got ${String(a)}`);
+  }
+  return a;
+}

@@ -1,0 +1,40 @@
+// This module is browser compatible.
+
+import { softmaxCrossEntropy } from "../layers/softmax.ts";
+import { zeroGrad } from "../layers/layer.ts";
+import type { Tensor } from "../tensor.ts";
+import type { Optimizer } from "./optimizers.ts";
+import type { Sequential } from "./sequential.ts";
+
+/**
+ * One step of supervised training of a classifier whose output is logits:
+ * forward, softmax cross-entropy, backward, optimiser update.
+ *
+ * @example Usage
+ * ```ts
+ * import { Adam, Dense, Sequential, tensor, trainStep } from "@convnet/wasm";
+ * const model = new Sequential([new Dense({ units: 2 })], [3]);
+ * const x = tensor([1, 0, 0, 0, 1, 0], [2, 3]);
+ * const { loss } = trainStep(model, x, [0, 1], new Adam({ lr: 0.1 }));
+ * ```
+ *
+ * @param model The model; its output must be `[classes]` logits.
+ * @param x A batch `[m, ...inputShape]`.
+ * @param labels The class of each sample.
+ * @param optimizer Updates the weights.
+ * @returns The batch's mean loss and how many samples it classified correctly (before the update).
+ */
+export function trainStep(
+  model: Sequential,
+  x: Tensor,
+  labels: ArrayLike<number>,
+  optimizer: Optimizer,
+): { loss: number; correct: number } {
+  const logits = model.forward(x);
+  const { loss, dLogits, correct } = softmaxCrossEntropy(logits, labels);
+  const params = model.params();
+  zeroGrad(params);
+  model.backward(dLogits);
+  optimizer.step(params);
+  return { loss, correct };
+}

@@ -1,0 +1,37 @@
+/**
+ * Starts the Worker in real workerd through wrangler's `unstable_startWorker`
+ * (offline: no metrics, no network lookups), bound to 127.0.0.1 on a free port.
+ *
+ * @module
+ */
+
+import { unstable_startWorker } from "wrangler";
+
+/** A running Worker: its URL and how to stop it. */
+export interface RunningWorker {
+  url: URL;
+  stop(): Promise<void>;
+}
+
+/** Starts worker/index.ts from wrangler.toml. */
+export async function startWorkerd(): Promise<RunningWorker> {
+  const root = new URL("../", import.meta.url);
+  Deno.env.set("WRANGLER_SEND_METRICS", "false");
+  Deno.env.set("CLOUDFLARE_CF_FETCH_ENABLED", "false");
+  Deno.env.set("WRANGLER_HIDE_BANNER", "true");
+  Deno.env.set("XDG_CONFIG_HOME", new URL(".config", root).pathname);
+  Deno.env.set("WRANGLER_LOG", "error");
+  const worker = await unstable_startWorker({
+    config: new URL("wrangler.toml", root).pathname,
+    dev: {
+      server: { hostname: "127.0.0.1", port: 0 },
+      inspector: false,
+      watch: false,
+      persist: false,
+      logLevel: "error",
+    },
+  });
+  await worker.ready;
+  const url = await worker.url;
+  return { url: new URL(url.href), stop: () => worker.dispose() };
+}

@@ -1,0 +1,322 @@
+/** Layers, models and optimisers: finite-difference gradient checks and behaviour. */
+import assert from "node:assert/strict";
+import {
+  Adam,
+  AvgPool2D,
+  Conv2D,
+  Dense,
+  Flatten,
+  type Layer,
+  MaxPool2D,
+  ReLU,
+  Sequential,
+  SGD,
+  softmax,
+  softmaxCrossEntropy,
+  type Tensor,
+  tensor,
+  trainStep,
+  zeroGrad,
+} from "../mod.ts";
+import { randArray, rng } from "./_helpers.ts";
+
+const EPS = 1e-2;
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+/** Central differences of `loss` over every entry of `values`, compared with `analytic`. */
+function gradCheck(
+  values: Float32Array,
+  analytic: Float32Array,
+  loss: () => number,
+  what: string,
+  tol = 3e-3,
+  eps = EPS,
+) {
+  let worst = 0, scale = 0;
+  for (let i = 0; i < values.length; i++) {
+    const keep = values[i];
+    values[i] = keep + eps;
+    const up = loss();
+    values[i] = keep - eps;
+    const down = loss();
+    values[i] = keep;
+    worst = Math.max(worst, Math.abs((up - down) / (2 * eps) - analytic[i]));
+    scale = Math.max(scale, Math.abs(analytic[i]));
+  }
+  assert.ok(scale > 0, `${what}: all-zero gradient would make the check vacuous`);
+  assert.ok(
+    worst / scale < tol,
+    `${what}: finite-difference mismatch ${worst.toExponential(2)} (scale ${scale})`,
+  );
+}
+
+/** Checks input and parameter gradients of one layer inside a one-layer model. */
+function checkLayer(
+  layer: Layer,
+  inputShape: number[],
+  seed: number,
+  xs?: Float32Array,
+  eps = EPS,
+) {
+  const model = new Sequential([layer], inputShape, { seed });
+  const r = rng(seed);
+  const m = 2;
+  const x = tensor(xs ?? randArray(r, m * inputShape.reduce((p, v) => p * v, 1)), [
+    m,
+    ...inputShape,
+  ]);
+  const y = layer.forward(x);
+  const g = randArray(r, y.data.length);
+  zeroGrad(model.params());
+  const dx = layer.backward({ shape: y.shape, data: g }, true)!;
+  const loss = () => dot(layer.forward(x).data, g);
+  gradCheck(x.data, dx.data, loss, `${layer.kind} input`, 3e-3, eps);
+  for (const p of layer.params()) {
+    gradCheck(p.value, p.grad.slice(), loss, `${layer.kind} ${p.name}`, 3e-3, eps);
+  }
+}
+
+Deno.test("Conv2D gradients (stride 2, pad 1; and 'same')", () => {
+  checkLayer(new Conv2D({ filters: 3, kernelSize: 3, stride: 2, padding: 1 }), [6, 5, 2], 1);
+  checkLayer(new Conv2D({ filters: 2, kernelSize: 5, padding: "same" }), [5, 5, 3], 2);
+});
+
+Deno.test("Dense gradients", () => checkLayer(new Dense({ units: 4 }), [7], 3));
+
+Deno.test("fused-ReLU Conv2D and Dense gradients", () => {
+  // Finite differences are wrong across the kink at 0, so use the first seed (from 100 up) whose
+  // pre-activations all stay 0.02 away from it; a step of 1e-3 then cannot cross it.
+  const clearOfKink = (make: () => Layer, shape: number[]) => {
+    for (let seed = 100;; seed++) {
+      const linear = make();
+      new Sequential([linear], shape, { seed });
+      const x = randArray(rng(seed), 2 * shape.reduce((p, v) => p * v, 1));
+      const z = linear.forward(tensor(x.slice(), [2, ...shape])).data;
+      if (z.every((v) => Math.abs(v) > 0.02)) return { seed, x };
+    }
+  };
+  const cases: [(a: "relu" | "linear") => Layer, number[]][] = [
+    [(activation) => new Conv2D({ filters: 3, kernelSize: 3, padding: 1, activation }), [4, 3, 2]],
+    [(activation) => new Dense({ units: 5, activation, init: "he" }), [6]],
+  ];
+  for (const [make, shape] of cases) {
+    const { seed, x } = clearOfKink(() => make("linear"), shape);
+    checkLayer(make("relu"), shape, seed, x, 1e-3);
+  }
+  assert.throws(
+    () => new Conv2D({ filters: 1, kernelSize: 1, activation: "tanh" as "relu" }),
+    /activation must be "relu" or "linear", got tanh/,
+  );
+});
+
+Deno.test("pooling, ReLU and Flatten gradients", () => {
+  // Distinct values far apart so ±ε never changes which element is the maximum or crosses 0.
+  const distinct = (n: number, r: () => number) => {
+    const v = Array.from({ length: n }, (_, i) => (i - n / 2 + 0.5) * 0.1);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(r() * (i + 1));
+      [v[i], v[j]] = [v[j], v[i]];
+    }
+    return Float32Array.from(v);
+  };
+  const r = rng(4);
+  checkLayer(new MaxPool2D({ poolSize: 3, stride: 2 }), [7, 6, 2], 4, distinct(2 * 7 * 6 * 2, r));
+  checkLayer(new AvgPool2D({ poolSize: 2, stride: 1 }), [4, 5, 3], 5);
+  checkLayer(new ReLU(), [3, 4], 6, distinct(2 * 12, r));
+  checkLayer(new Flatten(), [2, 3, 2], 7);
+});
+
+Deno.test("softmaxCrossEntropy: value, gradient and counting", () => {
+  const logits = tensor([2, 0, 0, 2, 1, 1], [3, 2]);
+  const { loss, dLogits, probs, correct } = softmaxCrossEntropy(logits, [0, 1, 1]);
+  // Rows 1 and 2: p(label) = e²/(e²+1); row 3: 1/2. Loss = mean of -log p.
+  const p = Math.exp(2) / (Math.exp(2) + 1);
+  assert.ok(Math.abs(loss - (-2 * Math.log(p) - Math.log(0.5)) / 3) < 1e-6);
+  assert.equal(correct, 2); // the tie in row 3 goes to class 0
+  // Row 1's gradient: (p - onehot) / m = ((p - 1) / 3, (1 - p) / 3).
+  assert.ok(
+    Math.abs(dLogits.data[0] - (p - 1) / 3) < 1e-6 &&
+      Math.abs(dLogits.data[1] - (1 - p) / 3) < 1e-6,
+  );
+  assert.ok(Math.abs(probs.data[0] - p) < 1e-6);
+  const r = rng(8);
+  const z = tensor(randArray(r, 4 * 5, -3, 3), [4, 5]);
+  const labels = [0, 4, 2, 2];
+  const g = softmaxCrossEntropy(z, labels).dLogits.data;
+  gradCheck(z.data, g, () => softmaxCrossEntropy(z, labels).loss, "softmax cross-entropy", 1e-2);
+  assert.throws(
+    () => softmaxCrossEntropy(z, [0, 1, 2]),
+    /labels must have one entry per row \(4\)/,
+  );
+  assert.throws(
+    () => softmaxCrossEntropy(z, [0, 1, 2, 5]),
+    /labels\[3\] must be an integer in \[0, 5\)/,
+  );
+  const big = softmax(tensor([1000, 0], [1, 2])).data;
+  assert.deepEqual([...big], [1, 0]);
+});
+
+function smallModel(seed: number): Sequential {
+  return new Sequential(
+    [
+      new Conv2D({ filters: 3, kernelSize: 3, padding: "same" }),
+      new ReLU(),
+      new MaxPool2D({ poolSize: 2 }),
+      new Conv2D({ filters: 4, kernelSize: 2, stride: 1 }),
+      new ReLU(),
+      new AvgPool2D({ poolSize: 2, stride: 1 }),
+      new Flatten(),
+      new Dense({ units: 3 }),
+    ],
+    [8, 8, 1],
+    { seed },
+  );
+}
+
+Deno.test("a whole model's parameter gradients agree with finite differences of the loss", () => {
+  const model = smallModel(11);
+  const r = rng(12);
+  const x = tensor(randArray(r, 3 * 64, 0, 1), [3, 8, 8, 1]);
+  const labels = [0, 2, 1];
+  const loss = () => softmaxCrossEntropy(model.forward(x), labels).loss;
+  const { dLogits } = softmaxCrossEntropy(model.forward(x), labels);
+  zeroGrad(model.params());
+  model.backward(dLogits);
+  // Max-pool and ReLU kinks make a few entries non-differentiable at ±ε; tolerate 5% relative.
+  for (const p of model.params()) gradCheck(p.value, p.grad.slice(), loss, `model ${p.name}`, 5e-2);
+});
+
+Deno.test("Sequential names layers, checks shapes at construction and reports a summary", () => {
+  const model = smallModel(1);
+  assert.deepEqual(model.layers.map((l) => l.name), [
+    "conv2d_1",
+    "relu_1",
+    "maxpool2d_1",
+    "conv2d_2",
+    "relu_2",
+    "avgpool2d_1",
+    "flatten_1",
+    "dense_1",
+  ]);
+  assert.deepEqual(model.outputShape, [3]);
+  assert.equal(model.parameterCount, (9 * 3 + 3) + (4 * 3 * 4 + 4) + (2 * 2 * 4 * 3 + 3));
+  assert.match(model.summary(), /conv2d_2\s+Conv2D\s+\[3, 3, 4\]\s+52/);
+  assert.throws(
+    () =>
+      new Sequential([new Conv2D({ filters: 2, kernelSize: 3 }), new Dense({ units: 2 })], [
+        5,
+        5,
+        1,
+      ]),
+    /layer 1 \(Dense "dense_1"\) cannot take input \[3, 3, 2\].*add a Flatten layer/,
+  );
+  assert.throws(
+    () => new Sequential([new MaxPool2D({ poolSize: 4 })], [3, 3, 1]),
+    /layer 0 \(MaxPool2D "maxpool2d_1"\).*poolSize 4 exceeds the input 3×3/,
+  );
+  assert.throws(
+    () => new Sequential([new ReLU({ name: "a" }), new ReLU({ name: "a" })], [2]),
+    /two layers are named "a"/,
+  );
+  assert.throws(
+    () => new Conv2D({ filters: 2, kernelSize: 4, padding: "same" }),
+    /"same" needs an odd kernelSize/,
+  );
+  assert.throws(() => new Dense({ units: 0 }), /Dense: units must be a positive integer, got 0/);
+});
+
+Deno.test("predict with a wrong shape and backward before forward are clear errors", () => {
+  const model = smallModel(1);
+  assert.throws(
+    () => model.predict(tensor(new Float32Array(2 * 49), [2, 7, 7, 1])),
+    /Sequential.forward: x must have shape \[m, 8, 8, 1\].*got \[2, 7, 7, 1\]/,
+  );
+  const fresh = smallModel(2);
+  assert.throws(
+    () => fresh.backward(tensor(new Float32Array(3), [1, 3])),
+    /Dense "dense_1": backward was called before forward/,
+  );
+  const conv = new Conv2D({ filters: 1, kernelSize: 1 });
+  assert.throws(() => conv.forward(tensor(new Float32Array(1), [1, 1, 1, 1])), /used before build/);
+});
+
+Deno.test("the same seed gives bit-identical weights and training; another seed differs", () => {
+  const run = (seed: number) => {
+    const model = smallModel(seed);
+    const opt = new Adam({ lr: 0.01 });
+    const r = rng(99);
+    for (let s = 0; s < 5; s++) {
+      trainStep(model, tensor(randArray(r, 4 * 64, 0, 1), [4, 8, 8, 1]), [0, 1, 2, 1], opt);
+    }
+    return model.params().map((p) => p.value.slice());
+  };
+  const a = run(3), b = run(3), c = run(4);
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a, c);
+});
+
+Deno.test("training reduces the loss on a learnable toy problem", () => {
+  // Class = which quadrant of an 8×8 image holds a bright 2×2 blob.
+  const r = rng(21);
+  const make = (n: number) => {
+    const x = new Float32Array(n * 64), labels: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const q = Math.floor(r() * 3);
+      labels.push(q);
+      const oy = q === 2 ? 5 : 1, ox = q === 1 ? 5 : 1;
+      for (const [dy, dx] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
+        x[i * 64 + (oy + dy) * 8 + ox + dx] = 1;
+      }
+    }
+    return { x: tensor(x, [n, 8, 8, 1]), labels };
+  };
+  const model = smallModel(5);
+  const opt = new Adam({ lr: 0.02 });
+  const first = trainStep(model, make(16).x, make(16).labels, opt).loss;
+  let last = first;
+  for (let s = 0; s < 60; s++) {
+    const b = make(16);
+    last = trainStep(model, b.x, b.labels, opt).loss;
+  }
+  assert.ok(last < first / 4, `loss went from ${first} to ${last}`);
+});
+
+Deno.test("SGD with momentum and Adam update as their formulas say", () => {
+  const p = {
+    name: "w",
+    shape: [2],
+    value: new Float32Array([1, -1]),
+    grad: new Float32Array([0.5, -2]),
+  };
+  const sgd = new SGD({ lr: 0.1, momentum: 0.9 });
+  sgd.step([p]);
+  // v = -0.1·g; w += v.
+  assert.deepEqual([...p.value].map((v) => +v.toFixed(6)), [0.95, -0.8]);
+  sgd.step([p]);
+  // v = 0.9·v - 0.1·g = 1.9·(-0.1·g).
+  assert.deepEqual([...p.value].map((v) => +v.toFixed(6)), [0.855, -0.42]);
+  const q = {
+    name: "w",
+    shape: [2],
+    value: new Float32Array([1, -1]),
+    grad: new Float32Array([0.5, -2]),
+  };
+  new Adam({ lr: 0.1 }).step([q]);
+  // After one bias-corrected step, Adam moves each weight by lr·sign(g) (up to ε).
+  assert.deepEqual([...q.value].map((v) => +v.toFixed(5)), [0.9, -0.9]);
+  assert.throws(() => new SGD({ lr: 0 }), /SGD: lr must be a number/);
+  assert.throws(() => new Adam({ beta1: 1 }), /Adam: beta1 must be a number in \[0, 1\)/);
+});
+
+Deno.test("forwardAll returns every layer's output", () => {
+  const model = smallModel(1);
+  const outs: Tensor[] = model.forwardAll(tensor(new Float32Array(64), [1, 8, 8, 1]));
+  assert.equal(outs.length, model.layers.length);
+  assert.deepEqual(outs[0].shape, [1, 8, 8, 3]);
+  assert.deepEqual(outs.at(-1)!.shape, [1, 3]);
+});

