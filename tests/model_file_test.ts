@@ -170,9 +170,20 @@ Deno.test("an architecture that disagrees with the tensors, or names an unknown 
       ...arch,
       layers: arch.layers.map((
         l: { kind: string },
-      ) => (l.kind === "Dense" ? { ...l, units: 6 } : l)),
+      ) => (l.kind === "Dense" ? { ...l, units: 4 } : l)),
     }),
-    /tensor "dense_1.kernel" has shape \[36, 5\] but the architecture needs \[36, 6\]/,
+    /tensor "dense_1.kernel" has shape \[36, 5\] but the architecture needs \[36, 4\]/,
+  );
+  // An architecture needing more parameters than the file holds fails before allocating them:
+  // here a billion-unit dense layer (4 GB of weights) in a file of a few hundred bytes.
+  rejects(
+    withArch({
+      ...arch,
+      layers: arch.layers.map((
+        l: { kind: string },
+      ) => (l.kind === "Dense" ? { ...l, units: 1e9 } : l)),
+    }),
+    /Dense "dense_1": needs 36000000000 parameters, more than the \d+ allowed/,
   );
   rejects(
     withArch({ ...arch, inputShape: [5, 5, 2] }),
@@ -182,9 +193,10 @@ Deno.test("an architecture that disagrees with the tensors, or names an unknown 
     withArch({ ...arch, layers: arch.layers.slice(0, 4) }),
     /is not a parameter of the architecture/,
   );
-  const { ["dense_1.bias"]: _drop, ...noBias } = h;
+  // The bias stored under another name: the architecture's tensor is missing.
+  const { ["dense_1.bias"]: bias, ...rest } = h;
   rejects(
-    file(noBias, data.subarray(0, data.length - 20)),
+    file({ ...rest, "dense_1.b": bias }, data),
     /tensor "dense_1.bias" \(shape \[5\]\) is missing/,
   );
   rejects(withArch({ inputShape: [6, 6, 2] }), /inputShape and layers arrays/);

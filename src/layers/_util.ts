@@ -48,10 +48,42 @@ export function gaussian(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
 }
 
+/** How many more parameters the layers being built may allocate (see {@linkcode withParamBudget}). */
+let budget = Infinity;
+
+/**
+ * Runs `fn` (which builds layers) allowing at most `limit` parameters in all,
+ * so that an architecture read from an untrusted file cannot make the
+ * layers allocate more than the file could fill.
+ */
+export function withParamBudget<T>(limit: number, fn: () => T): T {
+  const before = budget;
+  budget = limit;
+  try {
+    return fn();
+  } finally {
+    budget = before;
+  }
+}
+
+/** A zeroed parameter array of `n` floats, within the budget. */
+export function allocParam(layer: string, n: number): Float32Array {
+  if (!Number.isSafeInteger(n) || n > budget) {
+    throw new RangeError(`${layer}: needs ${n} parameters, more than the ${budget} allowed here`);
+  }
+  budget -= n;
+  return new Float32Array(n);
+}
+
 /** He-normal initial weights: N(0, 2 / fanIn). */
-export function heNormal(n: number, fanIn: number, rand: () => number): Float32Array {
+export function heNormal(
+  n: number,
+  fanIn: number,
+  rand: () => number,
+  layer = "layer",
+): Float32Array {
   const std = Math.sqrt(2 / fanIn);
-  const a = new Float32Array(n);
+  const a = allocParam(layer, n);
   for (let i = 0; i < n; i++) a[i] = gaussian(rand) * std;
   return a;
 }
@@ -62,9 +94,10 @@ export function glorotUniform(
   fanIn: number,
   fanOut: number,
   rand: () => number,
+  layer = "layer",
 ): Float32Array {
   const limit = Math.sqrt(6 / (fanIn + fanOut));
-  const a = new Float32Array(n);
+  const a = allocParam(layer, n);
   for (let i = 0; i < n; i++) a[i] = (rand() * 2 - 1) * limit;
   return a;
 }

@@ -5,6 +5,7 @@ import type { ConvGeometry } from "../kernels/types.ts";
 import type { Tensor } from "../tensor.ts";
 import {
   addInto,
+  allocParam,
   checkActivation,
   checkBatch,
   glorotUniform,
@@ -141,10 +142,14 @@ export class Conv2D implements Layer {
     this.#g = { m: 0, inH, inW, cIn, f, cOut: this.filters, stride: s, pad, outH, outW };
     const fanIn = f * f * cIn, n = fanIn * this.filters;
     const w = this.#init === "he"
-      ? heNormal(n, fanIn, rand)
-      : glorotUniform(n, fanIn, f * f * this.filters, rand);
+      ? heNormal(n, fanIn, rand, `Conv2D "${this.name}"`)
+      : glorotUniform(n, fanIn, f * f * this.filters, rand, `Conv2D "${this.name}"`);
     this.#kernel = makeParam(`${this.name}.kernel`, [f, f, cIn, this.filters], w);
-    this.#bias = makeParam(`${this.name}.bias`, [this.filters], new Float32Array(this.filters));
+    this.#bias = makeParam(
+      `${this.name}.bias`,
+      [this.filters],
+      allocParam(`Conv2D "${this.name}"`, this.filters),
+    );
     return [outH, outW, this.filters];
   }
 

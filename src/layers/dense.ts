@@ -5,6 +5,7 @@ import type { ConvGeometry } from "../kernels/types.ts";
 import type { Tensor } from "../tensor.ts";
 import {
   addInto,
+  allocParam,
   checkActivation,
   checkBatch,
   glorotUniform,
@@ -99,10 +100,14 @@ export class Dense implements Layer {
       outW: 1,
     };
     const w = this.#init === "he"
-      ? heNormal(n * this.units, n, rand)
-      : glorotUniform(n * this.units, n, this.units, rand);
+      ? heNormal(n * this.units, n, rand, `Dense "${this.name}"`)
+      : glorotUniform(n * this.units, n, this.units, rand, `Dense "${this.name}"`);
     this.#kernel = makeParam(`${this.name}.kernel`, [n, this.units], w);
-    this.#bias = makeParam(`${this.name}.bias`, [this.units], new Float32Array(this.units));
+    this.#bias = makeParam(
+      `${this.name}.bias`,
+      [this.units],
+      allocParam(`Dense "${this.name}"`, this.units),
+    );
     return [this.units];
   }
 

@@ -208,7 +208,8 @@ export function loadModel(bytes: Uint8Array): Sequential {
   let model: Sequential;
   try {
     const layers = (arch.layers as LayerConfig[]).map((c) => layerFromConfig(c));
-    model = new Sequential(layers, arch.inputShape as number[]);
+    // The data holds dataLen / 4 floats: no architecture may need (and so allocate) more.
+    model = new Sequential(layers, arch.inputShape as number[], { maxParameters: dataLen / 4 });
   } catch (e) {
     throw new ModelFormatError(
       `the architecture is invalid: ${e instanceof Error ? e.message : e}`,

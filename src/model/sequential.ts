@@ -2,12 +2,19 @@
 
 import type { Layer, LayerConfig, Param, SampleShape } from "../layers/layer.ts";
 import type { Tensor } from "../tensor.ts";
+import { withParamBudget } from "../layers/_util.ts";
 import { mulberry32 } from "./random.ts";
 
 /** Options of {@linkcode Sequential}. */
 export interface SequentialOptions {
   /** Seed of the initial weights; the same seed gives bit-identical weights. Default 1. */
   seed?: number;
+  /**
+   * The most parameters the layers may hold in all (default 2^28); a larger
+   * architecture fails at construction, before allocating. `loadModel` sets
+   * it to what the file's data can fill.
+   */
+  maxParameters?: number;
 }
 
 /** A model's architecture: what model files store in their metadata. */
@@ -96,18 +103,19 @@ export class Sequential {
     const rand = mulberry32(options.seed ?? 1);
     const shapes: SampleShape[] = [];
     let shape: SampleShape = Object.freeze([...inputShape]);
-    layers.forEach((l, i) => {
-      try {
-        shape = Object.freeze([...l.build(shape, rand)]);
-      } catch (e) {
-        throw new RangeError(
-          `Sequential: layer ${i} (${l.kind} "${l.name}") cannot take input [${
-            shape.join(", ")
-          }]: ${e instanceof Error ? e.message : e}`,
-        );
-      }
-      shapes.push(shape);
-    });
+    withParamBudget(options.maxParameters ?? 2 ** 28, () =>
+      layers.forEach((l, i) => {
+        try {
+          shape = Object.freeze([...l.build(shape, rand)]);
+        } catch (e) {
+          throw new RangeError(
+            `Sequential: layer ${i} (${l.kind} "${l.name}") cannot take input [${
+              shape.join(", ")
+            }]: ${e instanceof Error ? e.message : e}`,
+          );
+        }
+        shapes.push(shape);
+      }));
     this.layers = Object.freeze([...layers]);
     this.inputShape = Object.freeze([...inputShape]);
     this.outputShape = shape;
