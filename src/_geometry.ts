@@ -82,6 +82,7 @@ export function convGeometry(
   const outH = Math.floor((inH - f + 2 * pad) / stride) + 1;
   const outW = Math.floor((inW - f + 2 * pad) / stride) + 1;
   checkOutputSize(fn, "the output", [m, outH, outW, cOut]);
+  checkOutputSize(fn, "the zero-padded input", [m, inH + 2 * pad, inW + 2 * pad, cIn]);
   return {
     x,
     w: wt,

@@ -266,12 +266,14 @@ export async function initKernels(): Promise<Backend> {
  * setMemoryLimit(64 * 2 ** 20); // 64 MiB
  * ```
  *
- * @param bytes The ceiling in bytes, a positive integer at most 4 GiB.
- * @throws {RangeError} If `bytes` is not an integer in 1..4 GiB.
+ * @param bytes The ceiling in bytes, a positive integer at most 2 GiB.
+ * @throws {RangeError} If `bytes` is not an integer in 1..2 GiB.
  */
 export function setMemoryLimit(bytes: number): void {
-  if (!Number.isInteger(bytes) || bytes < 1 || bytes > 2 ** 32) {
-    throw new RangeError(`setMemoryLimit: bytes must be an integer from 1 to 2^32, got ${bytes}`);
+  if (!Number.isInteger(bytes) || bytes < 1 || bytes > 2 ** 31) {
+    throw new RangeError(
+      `setMemoryLimit: bytes must be an integer from 1 to 2^31 (2 GiB), got ${bytes}`,
+    );
   }
   memoryLimit = bytes;
 }

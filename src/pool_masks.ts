@@ -1,6 +1,13 @@
 // This module is browser compatible.
 
-import { checkFinite, checkFloat32Array, checkPositiveInt, fail, failText } from "./_validate.ts";
+import {
+  checkFinite,
+  checkFloat32Array,
+  checkOutputSize,
+  checkPositiveInt,
+  fail,
+  failText,
+} from "./_validate.ts";
 
 /**
  * The seed's max-pool mask: 1 where `x` equals its maximum, 0 elsewhere.
@@ -50,5 +57,6 @@ export function distributeValue(dz: number, shape: readonly [number, number]): F
   if (shape.length !== 2) fail(RangeError, "distributeValue", "shape", "[nH, nW]", shape);
   const nH = checkPositiveInt("distributeValue", "shape[0]", shape[0]);
   const nW = checkPositiveInt("distributeValue", "shape[1]", shape[1]);
+  checkOutputSize("distributeValue", "the window", [nH, nW]);
   return new Float32Array(nH * nW).fill(dz / (nH * nW));
 }

@@ -297,11 +297,19 @@ Deno.test("the seed helpers validate their arguments", () => {
 });
 
 Deno.test("outputs too large to allocate are refused before allocating", () => {
+  throwsWith(() => distributeValue(1, [2 ** 31, 1]), RangeError, "distributeValue", "the window");
   throwsWith(() => zeroPad(x, 1e5), RangeError, "zeroPad", "the output", "elements");
   throwsWith(
     () => convForward(x, w, b, { stride: 1, pad: 1e5 }),
     RangeError,
     "convForward",
     "the output",
+  );
+  // A huge pad with a huge stride gives a small output, but the padded input would not fit.
+  throwsWith(
+    () => convForward(x, w, b, { stride: 1e9, pad: 2 ** 31 }),
+    RangeError,
+    "convForward",
+    "the zero-padded input",
   );
 });

@@ -92,7 +92,8 @@ class Layout {
   /** Reserves `floats` floats and returns their byte offset. */
   take(floats: number): number {
     const at = this.#next;
-    this.#next = (at + floats * 4 + SLACK + 15) & ~15;
+    // Plain arithmetic, not `& ~15`: bitwise operators would wrap sizes beyond 2^32 to small ones.
+    this.#next = Math.ceil((at + floats * 4 + SLACK) / 16) * 16;
     return at;
   }
   /** Bytes in use so far. */

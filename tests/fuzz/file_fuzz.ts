@@ -1,0 +1,146 @@
+/**
+ * Seeded fuzzing of the two parsers that face untrusted bytes: the model
+ * loader and the PNG decoder. Files are mutated (bit flips, byte runs,
+ * truncation, length fields) and, for PNGs, chunk CRCs are often recomputed
+ * so the damage reaches the decoder's logic instead of stopping at the CRC.
+ * Each input must load, or be refused with the parser's own error type.
+ *
+ * @module
+ */
+
+import { loadModel, ModelFormatError } from "../../mod.ts";
+import { mulberry32 } from "../../src/model/random.ts";
+import { decodePng, PngError } from "../../worker/png.ts";
+import { chunk } from "../_png.ts";
+
+/** What a run found. */
+export interface FileFuzzReport {
+  /** Inputs tried. */
+  tried: number;
+  /** Inputs that parsed. */
+  accepted: number;
+  /** Inputs refused with the documented error. */
+  refused: number;
+  /** Inputs that broke the rules. */
+  failures: string[];
+  /** The largest growth of the process's resident memory seen across one input, in bytes. */
+  maxRssGrowth: number;
+}
+
+/** Applies one random mutation to `bytes`. */
+export function mutate(bytes: Uint8Array, r: () => number): Uint8Array {
+  const out = bytes.slice();
+  const at = Math.floor(r() * out.length);
+  switch (Math.floor(r() * 6)) {
+    case 0: // flip a bit
+      out[at] ^= 1 << Math.floor(r() * 8);
+      return out;
+    case 1: // random bytes over a run
+      for (let i = at; i < Math.min(out.length, at + 1 + Math.floor(r() * 16)); i++) {
+        out[i] = Math.floor(r() * 256);
+      }
+      return out;
+    case 2: // truncate
+      return out.subarray(0, at);
+    case 3: // set a 32-bit field to an extreme
+      if (at + 4 <= out.length) {
+        new DataView(out.buffer).setUint32(
+          at,
+          [0, 0xffffffff, 0x80000000, 2049][Math.floor(r() * 4)],
+        );
+      }
+      return out;
+    case 4: { // duplicate a slice
+      const n = Math.floor(r() * 64);
+      const joined = new Uint8Array(out.length + n);
+      joined.set(out.subarray(0, at));
+      joined.set(out.subarray(at, at + n), at);
+      joined.set(out.subarray(at), at + Math.min(n, out.length - at));
+      return joined;
+    }
+    default: // zero a run
+      out.fill(0, at, at + 1 + Math.floor(r() * 32));
+      return out;
+  }
+}
+
+/** Recomputes every chunk's CRC, so that a mutation inside a chunk passes the CRC check. */
+export function fixCrcs(png: Uint8Array): Uint8Array {
+  const parts: Uint8Array[] = [png.subarray(0, 8)];
+  const v = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  let at = 8;
+  while (at + 12 <= png.length) {
+    const len = v.getUint32(at);
+    if (len > png.length - at - 12) break;
+    const type = String.fromCharCode(...png.subarray(at + 4, at + 8));
+    parts.push(chunk(type.padEnd(4, "?"), png.subarray(at + 8, at + 8 + len)));
+    at += 12 + len;
+  }
+  parts.push(png.subarray(at));
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+function rss(): number {
+  return Deno.memoryUsage().rss;
+}
+
+/** Feeds `count` mutants of `seeds` to `loadModel`. */
+export function fuzzModelFiles(seed: number, count: number, seeds: Uint8Array[]): FileFuzzReport {
+  const r = mulberry32(seed);
+  const rep: FileFuzzReport = { tried: 0, accepted: 0, refused: 0, failures: [], maxRssGrowth: 0 };
+  for (let i = 0; i < count; i++) {
+    let bytes = seeds[i % seeds.length];
+    const rounds = 1 + Math.floor(r() * 3);
+    for (let k = 0; k < rounds; k++) bytes = mutate(bytes, r);
+    const before = rss();
+    rep.tried++;
+    try {
+      loadModel(bytes);
+      rep.accepted++;
+    } catch (e) {
+      if (e instanceof ModelFormatError) rep.refused++;
+      else {rep.failures.push(
+          `model mutant ${i}: ${e instanceof Error ? `${e.name}: ${e.message}` : e}`,
+        );}
+    }
+    rep.maxRssGrowth = Math.max(rep.maxRssGrowth, rss() - before);
+  }
+  return rep;
+}
+
+/** Feeds `count` mutants of `seeds` to `decodePng`. */
+export async function fuzzPngs(
+  seed: number,
+  count: number,
+  seeds: Uint8Array[],
+): Promise<FileFuzzReport> {
+  const r = mulberry32(seed);
+  const rep: FileFuzzReport = { tried: 0, accepted: 0, refused: 0, failures: [], maxRssGrowth: 0 };
+  for (let i = 0; i < count; i++) {
+    let bytes = seeds[i % seeds.length];
+    const rounds = 1 + Math.floor(r() * 3);
+    for (let k = 0; k < rounds; k++) bytes = mutate(bytes, r);
+    if (r() < 0.7) bytes = fixCrcs(bytes);
+    const before = rss();
+    rep.tried++;
+    try {
+      const img = await decodePng(bytes);
+      if (img.grey.length !== img.width * img.height) {
+        rep.failures.push(`png mutant ${i}: wrong pixel count`);
+      } else rep.accepted++;
+    } catch (e) {
+      if (e instanceof PngError && (e.status === 400 || e.status === 413)) rep.refused++;
+      else {rep.failures.push(
+          `png mutant ${i}: ${e instanceof Error ? `${e.name}: ${e.message}` : e}`,
+        );}
+    }
+    rep.maxRssGrowth = Math.max(rep.maxRssGrowth, rss() - before);
+  }
+  return rep;
+}
