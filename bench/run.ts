@@ -10,21 +10,14 @@
 import { benchKernels, kernelTable } from "./kernels.ts";
 import { measurePeak } from "./_peak.ts";
 import { initTfjs, tf } from "./_tfjs.ts";
+import { replaceSection } from "../scripts/sections.ts";
 
 type Section = "kernels" | "model" | "worker";
 const ALL: Section[] = ["kernels", "model", "worker"];
 
 /** Replaces one marked section of BENCHMARKS.md. */
-export async function writeSection(name: Section, body: string): Promise<void> {
-  const file = new URL("../BENCHMARKS.md", import.meta.url);
-  const text = await Deno.readTextFile(file);
-  const begin = `<!-- bench:${name} -->`, end = `<!-- /bench:${name} -->`;
-  const i = text.indexOf(begin), j = text.indexOf(end);
-  if (i < 0 || j < i) throw new Error(`BENCHMARKS.md lacks the markers for ${name}`);
-  await Deno.writeTextFile(
-    file,
-    text.slice(0, i + begin.length) + "\n" + body.trim() + "\n" + text.slice(j),
-  );
+function writeSection(name: Section, body: string): Promise<void> {
+  return replaceSection(new URL("../BENCHMARKS.md", import.meta.url), `bench:${name}`, body);
 }
 
 function machine(): string {

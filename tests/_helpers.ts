@@ -5,17 +5,20 @@
  */
 
 import assert from "node:assert/strict";
+import { type Backend, getBackend, mulberry32, setBackend } from "../mod.ts";
 
-/** Mulberry32: a small seeded PRNG giving floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** The library's seeded PRNG (mulberry32), giving floats in [0, 1). */
+export const rng: (seed: number) => () => number = mulberry32;
+
+/** Runs `fn` with backend `b` active, then restores the one before. */
+export function withBackend<T>(b: Backend, fn: () => T): T {
+  const before = getBackend();
+  setBackend(b);
+  try {
+    return fn();
+  } finally {
+    setBackend(before);
+  }
 }
 
 /** An integer in [lo, hi]. */

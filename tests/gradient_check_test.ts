@@ -9,13 +9,11 @@ import {
   availableBackends,
   convBackward,
   convForward,
-  getBackend,
   poolBackward,
   poolForward,
-  setBackend,
   tensor,
 } from "../mod.ts";
-import { randArray, rng } from "./_helpers.ts";
+import { randArray, rng, withBackend } from "./_helpers.ts";
 
 const EPS = 1e-2;
 
@@ -53,9 +51,7 @@ const CONV_CASES = [
 
 for (const backend of availableBackends()) {
   Deno.test(`[${backend}] convBackward agrees with finite differences (dAPrev, dW, db)`, () => {
-    const before = getBackend();
-    setBackend(backend);
-    try {
+    withBackend(backend, () => {
       const r = rng(5);
       for (const c of CONV_CASES) {
         const what = JSON.stringify(c);
@@ -71,15 +67,11 @@ for (const backend of availableBackends()) {
         check(w.data, dW.data, loss, `dW ${what}`);
         check(b, db, loss, `db ${what}`);
       }
-    } finally {
-      setBackend(before);
-    }
+    });
   });
 
   Deno.test(`[${backend}] poolBackward agrees with finite differences (average; max without ties)`, () => {
-    const before = getBackend();
-    setBackend(backend);
-    try {
+    withBackend(backend, () => {
       const r = rng(11);
       for (const [f, stride] of [[2, 2], [3, 2], [2, 1], [1, 2], [3, 1]]) {
         const shape = [2, 7, 6, 3];
@@ -100,8 +92,6 @@ for (const backend of availableBackends()) {
           check(x.data, dx.data, loss, `${mode} f${f} s${stride}`);
         }
       }
-    } finally {
-      setBackend(before);
-    }
+    });
   });
 }

@@ -10,26 +10,14 @@ import {
   type Backend,
   convBackward,
   convForward,
-  getBackend,
   poolBackward,
   poolForward,
-  setBackend,
   tensor,
 } from "../mod.ts";
-import { assertClose, randArray, randInt, rng } from "./_helpers.ts";
+import { assertClose, randArray, randInt, rng, withBackend } from "./_helpers.ts";
 import { convBackward64, convForward64, f64, poolBackward64, poolForward64 } from "./_oracle.ts";
 
 const BACKENDS = availableBackends();
-
-function withBackend<T>(b: Backend, fn: () => T): T {
-  const before = getBackend();
-  setBackend(b);
-  try {
-    return fn();
-  } finally {
-    setBackend(before);
-  }
-}
 
 interface ConvCfg {
   m: number;

@@ -114,6 +114,27 @@ Deno.test("fused-ReLU Conv2D and Dense gradients", () => {
   );
 });
 
+Deno.test("a fused ReLU outputs max(0, ·) of the same layer without it", () => {
+  const r = rng(15);
+  const cases: [(a: "relu" | "linear") => Layer, number[]][] = [
+    [(activation) => new Conv2D({ filters: 4, kernelSize: 3, padding: "same", activation }), [
+      5,
+      5,
+      2,
+    ]],
+    [(activation) => new Dense({ units: 7, activation }), [9]],
+  ];
+  for (const [make, shape] of cases) {
+    const linear = make("linear"), relu = make("relu");
+    new Sequential([linear], shape, { seed: 3 });
+    new Sequential([relu], shape, { seed: 3 });
+    const x = tensor(randArray(r, 3 * shape.reduce((p, v) => p * v, 1)), [3, ...shape]);
+    const z = linear.forward(x).data, y = relu.forward(x).data;
+    assert.ok(z.some((v) => v < 0) && z.some((v) => v > 0), "the check needs both signs");
+    assert.deepEqual(y, z.map((v) => (v > 0 ? v : 0)), relu.kind);
+  }
+});
+
 Deno.test("pooling, ReLU and Flatten gradients", () => {
   // Distinct values far apart so ±ε never changes which element is the maximum or crosses 0.
   const distinct = (n: number, r: () => number) => {

@@ -7,14 +7,12 @@ import {
   availableBackends,
   convBackward,
   convForward,
-  getBackend,
   poolBackward,
   poolForward,
-  setBackend,
   tensor,
   zeroPad,
 } from "../mod.ts";
-import { assertClose, randArray, randInt, rng } from "./_helpers.ts";
+import { assertClose, randArray, randInt, rng, withBackend } from "./_helpers.ts";
 import {
   convBackward64,
   convForward64,
@@ -28,9 +26,7 @@ const CONFIGS = 60;
 
 for (const backend of availableBackends()) {
   Deno.test(`[${backend}] conv forward and backward match the float64 oracle on ${CONFIGS} random configurations`, () => {
-    const before = getBackend();
-    setBackend(backend);
-    try {
+    withBackend(backend, () => {
       const r = rng(1234);
       let done = 0;
       while (done < CONFIGS) {
@@ -54,15 +50,11 @@ for (const backend of availableBackends()) {
         assertClose(dW.data, ref.dW.data, 1e-5, `dW ${what}`);
         assertClose(db, ref.db, 1e-5, `db ${what}`);
       }
-    } finally {
-      setBackend(before);
-    }
+    });
   });
 
   Deno.test(`[${backend}] pool forward and backward match the float64 oracle on ${CONFIGS} random configurations`, () => {
-    const before = getBackend();
-    setBackend(backend);
-    try {
+    withBackend(backend, () => {
       const r = rng(99);
       let done = 0;
       while (done < CONFIGS) {
@@ -89,9 +81,7 @@ for (const backend of availableBackends()) {
           );
         }
       }
-    } finally {
-      setBackend(before);
-    }
+    });
   });
 }
 

@@ -134,7 +134,7 @@ Deno.test({
       assert.equal(await shownDigit(page), "1");
       const { scroll, inner } = await page.evaluate(() => ({
         scroll: document.documentElement.scrollWidth,
-        inner: window.innerWidth,
+        inner: globalThis.innerWidth,
       }));
       assert.ok(scroll <= inner, `page is ${scroll}px wide in a ${inner}px viewport`);
       await Deno.mkdir("test-results", { recursive: true });

@@ -106,6 +106,7 @@ ${
       epochs,
       pct,
       [lo, 1],
+      true,
     )
   }
 <text x="${W}" y="${H + 14}" text-anchor="middle" fill="#555">${subtitle}</text>

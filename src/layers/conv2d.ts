@@ -1,19 +1,8 @@
 // This module is browser compatible.
 
-import { activeKernels } from "../backend.ts";
-import type { ConvGeometry } from "../kernels/types.ts";
 import type { Tensor } from "../tensor.ts";
-import {
-  addInto,
-  allocParam,
-  checkActivation,
-  checkBatch,
-  glorotUniform,
-  heNormal,
-  makeParam,
-  noForward,
-  reluGrad,
-} from "./_util.ts";
+import { ConvCore } from "./_conv_core.ts";
+import { checkActivation, checkBatch, noForward } from "./_util.ts";
 import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
 
 /** Options of {@linkcode Conv2D}. */
@@ -71,12 +60,7 @@ export class Conv2D implements Layer {
   /** `"relu"` or `"linear"`. */
   readonly activation: "relu" | "linear";
   readonly #init: "he" | "glorot";
-  #g: ConvGeometry | null = null;
-  #kernel: Param | null = null;
-  #bias: Param | null = null;
-  #x: Float32Array | null = null;
-  #y: Float32Array | null = null;
-  #m = 0;
+  #core: ConvCore | null = null;
 
   /**
    * Creates a Conv2D.
@@ -139,65 +123,39 @@ export class Conv2D implements Layer {
     }
     const outH = Math.floor((inH - f + 2 * pad) / s) + 1;
     const outW = Math.floor((inW - f + 2 * pad) / s) + 1;
-    this.#g = { m: 0, inH, inW, cIn, f, cOut: this.filters, stride: s, pad, outH, outW };
-    const fanIn = f * f * cIn, n = fanIn * this.filters;
-    const w = this.#init === "he"
-      ? heNormal(n, fanIn, rand, `Conv2D "${this.name}"`)
-      : glorotUniform(n, fanIn, f * f * this.filters, rand, `Conv2D "${this.name}"`);
-    this.#kernel = makeParam(`${this.name}.kernel`, [f, f, cIn, this.filters], w);
-    this.#bias = makeParam(
-      `${this.name}.bias`,
-      [this.filters],
-      allocParam(`Conv2D "${this.name}"`, this.filters),
-    );
+    const g = { m: 0, inH, inW, cIn, f, cOut: this.filters, stride: s, pad, outH, outW };
+    const relu = this.activation === "relu";
+    this.#core = new ConvCore(this, g, [f, f, cIn, this.filters], this.#init, relu, rand);
     return [outH, outW, this.filters];
   }
 
-  #geometry(): ConvGeometry {
-    if (!this.#g) {
+  #built(): ConvCore {
+    if (!this.#core) {
       throw new Error(`Conv2D "${this.name}": used before build (add it to a Sequential)`);
     }
-    return this.#g;
+    return this.#core;
   }
 
   /** Computes the output for a batch, keeping what `backward` needs. */
   forward(x: Tensor): Tensor {
-    const g0 = this.#geometry();
-    const m = checkBatch(this, "the input", x, [g0.inH, g0.inW, g0.cIn]);
-    const g = { ...g0, m };
-    const relu = this.activation === "relu";
-    const z = activeKernels().convForward(g, x.data, this.#kernel!.value, this.#bias!.value, relu);
-    this.#x = x.data;
-    this.#y = relu ? z : null;
-    this.#m = m;
-    return { shape: [m, g.outH, g.outW, g.cOut], data: z };
+    const core = this.#built(), g = core.g;
+    const m = checkBatch(this, "the input", x, [g.inH, g.inW, g.cIn]);
+    return { shape: [m, g.outH, g.outW, g.cOut], data: core.forward(x.data, m) };
   }
 
   /** Back-propagates `dOut`; adds parameter gradients and returns the input gradient (or `null`). */
   backward(dOut: Tensor, needInputGrad: boolean): Tensor | null {
-    if (!this.#x) noForward(this);
-    const g = { ...this.#geometry(), m: this.#m };
-    checkBatch(this, "dOut", dOut, [g.outH, g.outW, g.cOut]);
-    if (dOut.shape[0] !== this.#m) {
-      throw new RangeError(
-        `Conv2D "${this.name}": dOut has batch ${dOut.shape[0]}, the forward pass had ${this.#m}`,
-      );
-    }
-    const k = activeKernels();
-    const dz = this.#y ? reluGrad(dOut.data, this.#y) : dOut.data;
-    const { dW, db } = k.convBackwardFilter(g, this.#x, dz);
-    addInto(this.#kernel!.grad, dW);
-    addInto(this.#bias!.grad, db);
-    if (!needInputGrad) return null;
-    return {
-      shape: [g.m, g.inH, g.inW, g.cIn],
-      data: k.convBackwardData(g, dz, this.#kernel!.value),
-    };
+    const core = this.#core;
+    if (!core) noForward(this);
+    const g = core.g;
+    const m = checkBatch(this, "dOut", dOut, [g.outH, g.outW, g.cOut]);
+    const dx = core.backward(dOut, needInputGrad);
+    return dx && { shape: [m, g.inH, g.inW, g.cIn], data: dx };
   }
 
   /** The trainable parameters (none before `build`). */
   params(): Param[] {
-    return this.#kernel ? [this.#kernel, this.#bias!] : [];
+    return this.#core ? [this.#core.kernel, this.#core.bias] : [];
   }
 
   /** The description stored in model files. */

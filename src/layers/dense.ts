@@ -1,19 +1,8 @@
 // This module is browser compatible.
 
-import { activeKernels } from "../backend.ts";
-import type { ConvGeometry } from "../kernels/types.ts";
 import type { Tensor } from "../tensor.ts";
-import {
-  addInto,
-  allocParam,
-  checkActivation,
-  checkBatch,
-  glorotUniform,
-  heNormal,
-  makeParam,
-  noForward,
-  reluGrad,
-} from "./_util.ts";
+import { ConvCore } from "./_conv_core.ts";
+import { checkActivation, checkBatch, noForward } from "./_util.ts";
 import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
 
 /** Options of {@linkcode Dense}. */
@@ -50,12 +39,7 @@ export class Dense implements Layer {
   /** `"relu"` or `"linear"`. */
   readonly activation: "relu" | "linear";
   readonly #init: "he" | "glorot";
-  #g: ConvGeometry | null = null;
-  #kernel: Param | null = null;
-  #bias: Param | null = null;
-  #x: Float32Array | null = null;
-  #y: Float32Array | null = null;
-  #m = 0;
+  #core: ConvCore | null = null;
 
   /**
    * Creates a Dense.
@@ -87,7 +71,7 @@ export class Dense implements Layer {
       );
     }
     const n = inputShape[0];
-    this.#g = {
+    const g = {
       m: 0,
       inH: 1,
       inW: 1,
@@ -99,62 +83,43 @@ export class Dense implements Layer {
       outH: 1,
       outW: 1,
     };
-    const w = this.#init === "he"
-      ? heNormal(n * this.units, n, rand, `Dense "${this.name}"`)
-      : glorotUniform(n * this.units, n, this.units, rand, `Dense "${this.name}"`);
-    this.#kernel = makeParam(`${this.name}.kernel`, [n, this.units], w);
-    this.#bias = makeParam(
-      `${this.name}.bias`,
-      [this.units],
-      allocParam(`Dense "${this.name}"`, this.units),
+    this.#core = new ConvCore(
+      this,
+      g,
+      [n, this.units],
+      this.#init,
+      this.activation === "relu",
+      rand,
     );
     return [this.units];
   }
 
-  #geometry(): ConvGeometry {
-    if (!this.#g) {
+  #built(): ConvCore {
+    if (!this.#core) {
       throw new Error(`Dense "${this.name}": used before build (add it to a Sequential)`);
     }
-    return this.#g;
+    return this.#core;
   }
 
   /** Computes the output for a batch, keeping what `backward` needs. */
   forward(x: Tensor): Tensor {
-    const g0 = this.#geometry();
-    const m = checkBatch(this, "the input", x, [g0.cIn]);
-    const y = activeKernels().convForward(
-      { ...g0, m },
-      x.data,
-      this.#kernel!.value,
-      this.#bias!.value,
-    );
-    this.#x = x.data;
-    this.#m = m;
-    return { shape: [m, this.units], data: y };
+    const core = this.#built();
+    const m = checkBatch(this, "the input", x, [core.g.cIn]);
+    return { shape: [m, this.units], data: core.forward(x.data, m) };
   }
 
   /** Back-propagates `dOut`; adds parameter gradients and returns the input gradient (or `null`). */
   backward(dOut: Tensor, needInputGrad: boolean): Tensor | null {
-    if (!this.#x) noForward(this);
-    const g = { ...this.#geometry(), m: this.#m };
-    checkBatch(this, "dOut", dOut, [this.units]);
-    if (dOut.shape[0] !== this.#m) {
-      throw new RangeError(
-        `Dense "${this.name}": dOut has batch ${dOut.shape[0]}, the forward pass had ${this.#m}`,
-      );
-    }
-    const k = activeKernels();
-    const dz = this.#y ? reluGrad(dOut.data, this.#y) : dOut.data;
-    const { dW, db } = k.convBackwardFilter(g, this.#x, dz);
-    addInto(this.#kernel!.grad, dW);
-    addInto(this.#bias!.grad, db);
-    if (!needInputGrad) return null;
-    return { shape: [g.m, g.cIn], data: k.convBackwardData(g, dz, this.#kernel!.value) };
+    const core = this.#core;
+    if (!core) noForward(this);
+    const m = checkBatch(this, "dOut", dOut, [this.units]);
+    const dx = core.backward(dOut, needInputGrad);
+    return dx && { shape: [m, core.g.cIn], data: dx };
   }
 
   /** The trainable parameters (none before `build`). */
   params(): Param[] {
-    return this.#kernel ? [this.#kernel, this.#bias!] : [];
+    return this.#core ? [this.#core.kernel, this.#core.bias] : [];
   }
 
   /** The description stored in model files. */

@@ -9,6 +9,7 @@
 
 import { parseArgs } from "node:util";
 import { availableBackends, loadModel, ModelFormatError } from "../../mod.ts";
+import { replaceSection } from "../../scripts/sections.ts";
 import { startWorkerd } from "../_workerd.ts";
 import { fuzzApi } from "./api_fuzz.ts";
 import { fuzzModelFiles, fuzzPngs } from "./file_fuzz.ts";
@@ -134,16 +135,12 @@ const table = [
   ...rows,
 ].join("\n");
 console.log(table);
-const file = new URL("../../RELIABILITY.md", import.meta.url);
-const text = await Deno.readTextFile(file);
-const begin = "<!-- fuzz:figures -->", end = "<!-- /fuzz:figures -->";
-await Deno.writeTextFile(
-  file,
-  text.slice(0, text.indexOf(begin) + begin.length) +
-    `\nLast run: ${
-      new Date().toISOString().slice(0, 10)
-    }, \`deno task fuzz\` (scale ${scale}).\n\n${table}\n` +
-    text.slice(text.indexOf(end)),
+await replaceSection(
+  new URL("../../RELIABILITY.md", import.meta.url),
+  "fuzz:figures",
+  `Last run: ${
+    new Date().toISOString().slice(0, 10)
+  }, \`deno task fuzz\` (scale ${scale}).\n\n${table}`,
 );
 if (problems.length) {
   console.error(`${problems.length} problems:\n${problems.slice(0, 50).join("\n")}`);

@@ -160,7 +160,7 @@ export function convBackwardFilter(
       for (let n0 = 0; n0 < N; n0 += MR) {
         gemmTile(
           mb, dzBlock + (<usize>n0 << 2), ldn, col + (<usize>k0 << 2), ldk,
-          dwt + <usize>n0 * ldw + (<usize>k0 << 2), ldw, MR, 8, INIT_LOAD, 0,
+          dwt + <usize>n0 * ldw + (<usize>k0 << 2), ldw, MR, 8, INIT_LOAD,
         );
       }
     }
@@ -241,7 +241,7 @@ export function convBackwardData(
       }
     }
     for (let k0 = 0; k0 < K; k0 += 8) {
-      gemmTile(N, panel, aStep, wt + (<usize>k0 << 2), ldk, dcol + (<usize>k0 << 2), ldc, MR, 8, INIT_ZERO, 0);
+      gemmTile(N, panel, aStep, wt + (<usize>k0 << 2), ldk, dcol + (<usize>k0 << 2), ldc, MR, 8, INIT_ZERO);
     }
     for (let r = 0; r < mr; r++) scatterRow(dx, row0 + r, dcol + <usize>r * ldc);
   }

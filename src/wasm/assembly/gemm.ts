@@ -16,10 +16,8 @@ export const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 4;
 
 /** Start from zero. */
 export const INIT_ZERO: i32 = 0;
-/** Start from the 8-float row at `bias`, the same for every row (a fused bias add). */
-export const INIT_ROW: i32 = 1;
 /** Start from C itself (accumulate); only for full tiles. */
-export const INIT_LOAD: i32 = 2;
+export const INIT_LOAD: i32 = 1;
 
 /** Where partial tiles are staged: the first 256 bytes of memory, which JS never hands out. */
 const TILE_TMP: usize = 0;
@@ -59,12 +57,11 @@ export function gemmTile(
   mr: i32,
   nr: i32,
   init: i32,
-  bias: usize,
 ): void {
   if (ASC_FEATURE_RELAXED_SIMD) {
-    tile6x8(kc, a, aStep, b, bStep, c, ldc, mr, nr, init, bias);
+    tile6x8(kc, a, aStep, b, bStep, c, ldc, mr, nr, init);
   } else {
-    tile4x8(kc, a, aStep, b, bStep, c, ldc, mr, nr, init, bias);
+    tile4x8(kc, a, aStep, b, bStep, c, ldc, mr, nr, init);
   }
 }
 
@@ -79,17 +76,11 @@ function tile6x8(
   mr: i32,
   nr: i32,
   init: i32,
-  bias: usize,
 ): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   let c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-  if (init == INIT_ROW) {
-    c00 = v128.load(bias);
-    c01 = v128.load(bias, 16);
-    c10 = c00; c11 = c01; c20 = c00; c21 = c01;
-    c30 = c00; c31 = c01; c40 = c00; c41 = c01; c50 = c00; c51 = c01;
-  } else if (init == INIT_LOAD) {
+  if (init == INIT_LOAD) {
     c00 = v128.load(c); c01 = v128.load(c, 16);
     c10 = v128.load(c + ldc); c11 = v128.load(c + ldc, 16);
     c20 = v128.load(c + 2 * ldc); c21 = v128.load(c + 2 * ldc, 16);
@@ -138,15 +129,10 @@ function tile4x8(
   mr: i32,
   nr: i32,
   init: i32,
-  bias: usize,
 ): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-  if (init == INIT_ROW) {
-    c00 = v128.load(bias);
-    c01 = v128.load(bias, 16);
-    c10 = c00; c11 = c01; c20 = c00; c21 = c01; c30 = c00; c31 = c01;
-  } else if (init == INIT_LOAD) {
+  if (init == INIT_LOAD) {
     c00 = v128.load(c); c01 = v128.load(c, 16);
     c10 = v128.load(c + ldc); c11 = v128.load(c + ldc, 16);
     c20 = v128.load(c + 2 * ldc); c21 = v128.load(c + 2 * ldc, 16);
