@@ -59,3 +59,41 @@ export function assertClose(
   const e = relError(a, b);
   assert.ok(e <= tol, `${what}: relative error ${e.toExponential(3)} exceeds ${tol}`);
 }
+
+/** The dot product, summed in float64. */
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+/**
+ * Compares an analytic gradient with central differences of `loss` over
+ * every entry of `values` (changed in place and restored):
+ * max |numeric − analytic| must be below `tol` times the largest analytic
+ * entry. Forward passes are float32, so the default step is 1e-2.
+ */
+export function assertGradient(
+  values: Float32Array,
+  analytic: ArrayLike<number>,
+  loss: () => number,
+  what: string,
+  { tol = 3e-3, eps = 1e-2 }: { tol?: number; eps?: number } = {},
+): void {
+  let worst = 0, scale = 0;
+  for (let i = 0; i < values.length; i++) {
+    const keep = values[i];
+    values[i] = keep + eps;
+    const up = loss();
+    values[i] = keep - eps;
+    const down = loss();
+    values[i] = keep;
+    worst = Math.max(worst, Math.abs((up - down) / (2 * eps) - analytic[i]));
+    scale = Math.max(scale, Math.abs(analytic[i]));
+  }
+  assert.ok(scale > 0, `${what}: all-zero gradient would make the check vacuous`);
+  assert.ok(
+    worst / scale < tol,
+    `${what}: finite-difference mismatch ${worst.toExponential(2)} (scale ${scale})`,
+  );
+}

@@ -4,7 +4,6 @@
  * Forward passes are float32, so ε is 1e-2 and the loss is summed in float64;
  * the tolerance (2e-3, relative) is far below what a wrong index gives.
  */
-import assert from "node:assert/strict";
 import {
   availableBackends,
   convBackward,
@@ -13,34 +12,7 @@ import {
   poolForward,
   tensor,
 } from "../mod.ts";
-import { randArray, rng, withBackend } from "./_helpers.ts";
-
-const EPS = 1e-2;
-
-function dot(a: Float32Array, g: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * g[i];
-  return s;
-}
-
-/** Compares `analytic` with central differences of `loss` over every entry of `param`. */
-function check(param: Float32Array, analytic: ArrayLike<number>, loss: () => number, what: string) {
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < param.length; i++) {
-    const keep = param[i];
-    param[i] = keep + EPS;
-    const up = loss();
-    param[i] = keep - EPS;
-    const down = loss();
-    param[i] = keep;
-    const numeric = (up - down) / (2 * EPS);
-    worst = Math.max(worst, Math.abs(numeric - analytic[i]));
-    scale = Math.max(scale, Math.abs(analytic[i]));
-  }
-  assert.ok(scale > 0, `${what}: gradient is all zero, the check would be vacuous`);
-  assert.ok(worst / scale < 2e-3, `${what}: finite-difference mismatch ${worst} (scale ${scale})`);
-}
+import { assertGradient, dot, randArray, rng, withBackend } from "./_helpers.ts";
 
 const CONV_CASES = [
   { m: 2, H: 5, W: 6, cIn: 3, cOut: 2, f: 3, stride: 2, pad: 0 },
@@ -63,9 +35,9 @@ for (const backend of availableBackends()) {
         const g = randArray(r, z.data.length);
         const { dAPrev, dW, db } = convBackward(tensor(g, z.shape), cache);
         const loss = () => dot(convForward(x, w, b, hp).z.data, g);
-        check(x.data, dAPrev.data, loss, `dAPrev ${what}`);
-        check(w.data, dW.data, loss, `dW ${what}`);
-        check(b, db, loss, `db ${what}`);
+        assertGradient(x.data, dAPrev.data, loss, `dAPrev ${what}`, { tol: 2e-3 });
+        assertGradient(w.data, dW.data, loss, `dW ${what}`, { tol: 2e-3 });
+        assertGradient(b, db, loss, `db ${what}`, { tol: 2e-3 });
       }
     });
   });
@@ -89,7 +61,7 @@ for (const backend of availableBackends()) {
           const g = randArray(r, a.data.length);
           const dx = poolBackward(tensor(g, a.shape), cache);
           const loss = () => dot(poolForward(x, { f, stride }, mode).a.data, g);
-          check(x.data, dx.data, loss, `${mode} f${f} s${stride}`);
+          assertGradient(x.data, dx.data, loss, `${mode} f${f} s${stride}`, { tol: 2e-3 });
         }
       }
     });

@@ -18,42 +18,9 @@ import {
   trainStep,
   zeroGrad,
 } from "../mod.ts";
-import { randArray, rng } from "./_helpers.ts";
+import { assertGradient, dot, randArray, rng } from "./_helpers.ts";
 
 const EPS = 1e-2;
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}
-
-/** Central differences of `loss` over every entry of `values`, compared with `analytic`. */
-function gradCheck(
-  values: Float32Array,
-  analytic: Float32Array,
-  loss: () => number,
-  what: string,
-  tol = 3e-3,
-  eps = EPS,
-) {
-  let worst = 0, scale = 0;
-  for (let i = 0; i < values.length; i++) {
-    const keep = values[i];
-    values[i] = keep + eps;
-    const up = loss();
-    values[i] = keep - eps;
-    const down = loss();
-    values[i] = keep;
-    worst = Math.max(worst, Math.abs((up - down) / (2 * eps) - analytic[i]));
-    scale = Math.max(scale, Math.abs(analytic[i]));
-  }
-  assert.ok(scale > 0, `${what}: all-zero gradient would make the check vacuous`);
-  assert.ok(
-    worst / scale < tol,
-    `${what}: finite-difference mismatch ${worst.toExponential(2)} (scale ${scale})`,
-  );
-}
 
 /** Checks input and parameter gradients of one layer inside a one-layer model. */
 function checkLayer(
@@ -75,9 +42,9 @@ function checkLayer(
   zeroGrad(model.params());
   const dx = layer.backward({ shape: y.shape, data: g }, true)!;
   const loss = () => dot(layer.forward(x).data, g);
-  gradCheck(x.data, dx.data, loss, `${layer.kind} input`, 3e-3, eps);
+  assertGradient(x.data, dx.data, loss, `${layer.kind} input`, { tol: 3e-3, eps });
   for (const p of layer.params()) {
-    gradCheck(p.value, p.grad.slice(), loss, `${layer.kind} ${p.name}`, 3e-3, eps);
+    assertGradient(p.value, p.grad.slice(), loss, `${layer.kind} ${p.name}`, { tol: 3e-3, eps });
   }
 }
 
@@ -169,7 +136,9 @@ Deno.test("softmaxCrossEntropy: value, gradient and counting", () => {
   const z = tensor(randArray(r, 4 * 5, -3, 3), [4, 5]);
   const labels = [0, 4, 2, 2];
   const g = softmaxCrossEntropy(z, labels).dLogits.data;
-  gradCheck(z.data, g, () => softmaxCrossEntropy(z, labels).loss, "softmax cross-entropy", 1e-2);
+  assertGradient(z.data, g, () => softmaxCrossEntropy(z, labels).loss, "softmax cross-entropy", {
+    tol: 1e-2,
+  });
   assert.throws(
     () => softmaxCrossEntropy(z, [0, 1, 2]),
     /labels must have one entry per row \(4\)/,
@@ -209,7 +178,9 @@ Deno.test("a whole model's parameter gradients agree with finite differences of 
   zeroGrad(model.params());
   model.backward(dLogits);
   // Max-pool and ReLU kinks make a few entries non-differentiable at ±ε; tolerate 5% relative.
-  for (const p of model.params()) gradCheck(p.value, p.grad.slice(), loss, `model ${p.name}`, 5e-2);
+  for (const p of model.params()) {
+    assertGradient(p.value, p.grad.slice(), loss, `model ${p.name}`, { tol: 5e-2 });
+  }
 });
 
 Deno.test("Sequential names layers, checks shapes at construction and reports a summary", () => {
