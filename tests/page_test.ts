@@ -2,7 +2,8 @@
 /**
  * The demo page in a real browser (Debian's Chromium driven by
  * playwright-core) against the Worker in real workerd: draw digits with the
- * mouse along stroke paths and read what the page shows.
+ * mouse along stroke paths and read what the page shows. Also: the library
+ * itself, bundled, runs in the browser and matches Deno bit for bit.
  *
  * Needs /usr/bin/chromium (`apt-get install chromium`). Without it the test is
  * skipped on a developer's machine; under CI=true it runs, and fails if the
@@ -10,6 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { chromium, type Page } from "playwright-core";
+import { type Backend, convBackward, convForward, setBackend, tensor } from "../mod.ts";
 import { DRAWN } from "./_png.ts";
 import { startWorkerd } from "./_workerd.ts";
 
@@ -142,6 +144,89 @@ Deno.test({
     } finally {
       await browser.close();
       await worker.stop();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "browser: the bundled module runs in Chromium (initKernels, then WebAssembly SIMD) and matches Deno",
+  ignore: !haveChromium && !inCi,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const bundle = await new Deno.Command(Deno.execPath(), {
+      args: ["bundle", new URL("../mod.ts", import.meta.url).pathname, "-o", `${dir}/mod.js`],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assert.ok(bundle.success, new TextDecoder().decode(bundle.stderr));
+    const code = await Deno.readTextFile(`${dir}/mod.js`);
+    await Deno.remove(dir, { recursive: true });
+    // Any page of ours will do as an origin; the module is served beside it.
+    const server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      (req) =>
+        new URL(req.url).pathname === "/mod.js"
+          ? new Response(code, { headers: { "content-type": "text/javascript" } })
+          : new Response("<!doctype html><title>lib</title>", {
+            headers: { "content-type": "text/html" },
+          }),
+    );
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${server.addr.port}/`);
+      const got = await page.evaluate(async () => {
+        const lib = await import("/mod.js");
+        const backend = await lib.initKernels();
+        const x = lib.tensor(Float32Array.from({ length: 2 * 9 * 7 * 3 }, (_, i) => Math.sin(i)), [
+          2,
+          9,
+          7,
+          3,
+        ]);
+        const w = lib.tensor(Float32Array.from({ length: 3 * 3 * 3 * 5 }, (_, i) => Math.cos(i)), [
+          3,
+          3,
+          3,
+          5,
+        ]);
+        const { z, cache } = lib.convForward(x, w, new Float32Array([1, 2, 3, 4, 5]), {
+          stride: 2,
+          pad: 1,
+        });
+        const { dW } = lib.convBackward(z, cache);
+        return { backend, z: [...z.data], dW: [...dW.data] };
+      });
+      assert.match(got.backend, /^wasm-(relaxed-)?simd$/);
+      setBackend(got.backend as Backend);
+      try {
+        const x = tensor(Float32Array.from({ length: 2 * 9 * 7 * 3 }, (_, i) => Math.sin(i)), [
+          2,
+          9,
+          7,
+          3,
+        ]);
+        const w = tensor(Float32Array.from({ length: 3 * 3 * 3 * 5 }, (_, i) => Math.cos(i)), [
+          3,
+          3,
+          3,
+          5,
+        ]);
+        const { z, cache } = convForward(x, w, new Float32Array([1, 2, 3, 4, 5]), {
+          stride: 2,
+          pad: 1,
+        });
+        assert.deepEqual(got.z, [...z.data]);
+        assert.deepEqual(got.dW, [...convBackward(z, cache).dW.data]);
+      } finally {
+        setBackend("wasm-relaxed-simd");
+      }
+    } finally {
+      await browser.close();
+      await server.shutdown();
     }
   },
 });
