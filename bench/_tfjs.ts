@@ -19,9 +19,3 @@ export async function initTfjs(): Promise<boolean> {
   setThreadsCount(1);
   return await tf.setBackend("wasm");
 }
-
-/** Runs `fn` with the named tfjs backend active. */
-export async function withTfjsBackend<T>(name: "wasm" | "cpu", fn: () => T): Promise<T> {
-  await tf.setBackend(name);
-  return fn();
-}

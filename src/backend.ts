@@ -35,6 +35,13 @@ const EMBEDDED: Record<WasmBackend, string> = {
 /**
  * Thrown when the WebAssembly kernels cannot be compiled in this runtime
  * (as in Cloudflare Workers, which forbid run-time compilation).
+ *
+ * @example Usage
+ * ```ts
+ * import { KernelLoadError } from "@convnet/wasm";
+ * const e = new KernelLoadError("Wasm code generation disallowed by embedder");
+ * e.message.includes("useKernels"); // true
+ * ```
  */
 export class KernelLoadError extends Error {
   /**

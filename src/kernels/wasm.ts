@@ -66,7 +66,23 @@ const BASE = 1024;
 const SLACK = 64;
 const PAGE = 65536;
 
-/** The error thrown when a call would need more kernel memory than allowed. */
+/**
+ * The error thrown when a call would need more kernel memory than allowed
+ * (see `setMemoryLimit`). It is a `RangeError`.
+ *
+ * @example Usage
+ * ```ts
+ * import { KernelMemoryError, poolForward, setMemoryLimit, tensor } from "@convnet/wasm";
+ * setMemoryLimit(1024);
+ * try {
+ *   poolForward(tensor(new Float32Array(4096), [1, 64, 64, 1]), { f: 2, stride: 2 });
+ * } catch (e) {
+ *   e instanceof KernelMemoryError; // true on a WebAssembly backend
+ * } finally {
+ *   setMemoryLimit(256 * 2 ** 20);
+ * }
+ * ```
+ */
 export class KernelMemoryError extends RangeError {
   /**
    * Creates a KernelMemoryError.

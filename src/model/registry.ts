@@ -7,7 +7,15 @@ import type { Layer, LayerConfig } from "../layers/layer.ts";
 import { AvgPool2D, MaxPool2D } from "../layers/pool2d.ts";
 import { ReLU } from "../layers/relu.ts";
 
-/** The layer kinds a model file may name. */
+/**
+ * The layer kinds a model file may name.
+ *
+ * @example Usage
+ * ```ts
+ * import { LAYER_KINDS } from "@convnet/wasm";
+ * LAYER_KINDS.includes("Conv2D"); // true
+ * ```
+ */
 export const LAYER_KINDS: readonly string[] = [
   "Conv2D",
   "MaxPool2D",

@@ -13,10 +13,30 @@ import type { LayerConfig } from "../layers/layer.ts";
 import { layerFromConfig } from "./registry.ts";
 import { Sequential } from "./sequential.ts";
 
-/** The largest header {@linkcode loadModel} accepts. */
+/**
+ * The largest header {@linkcode loadModel} accepts, in bytes (1 MiB).
+ *
+ * @example Usage
+ * ```ts
+ * import { MAX_HEADER_BYTES } from "@convnet/wasm";
+ * MAX_HEADER_BYTES; // 1048576
+ * ```
+ */
 export const MAX_HEADER_BYTES = 1 << 20;
 
-/** A model file that cannot be loaded: truncated, malformed or disagreeing with its architecture. */
+/**
+ * A model file that cannot be loaded: truncated, malformed or disagreeing with its architecture.
+ *
+ * @example Usage
+ * ```ts
+ * import { loadModel, ModelFormatError } from "@convnet/wasm";
+ * try {
+ *   loadModel(new Uint8Array(3));
+ * } catch (e) {
+ *   e instanceof ModelFormatError; // true: shorter than the 8-byte header length
+ * }
+ * ```
+ */
 export class ModelFormatError extends Error {
   /**
    * Creates a ModelFormatError.
