@@ -21,14 +21,14 @@
  * @module
  */
 
-export * from "./src/tensor.ts";
-export * from "./src/zero_pad.ts";
-export * from "./src/conv_single_step.ts";
-export * from "./src/conv_forward.ts";
-export * from "./src/conv_backward.ts";
-export * from "./src/pool_forward.ts";
-export * from "./src/pool_backward.ts";
-export * from "./src/pool_masks.ts";
+export * from "./src/core/tensor.ts";
+export * from "./src/ops/zero_pad.ts";
+export * from "./src/ops/conv_single_step.ts";
+export * from "./src/ops/conv_forward.ts";
+export * from "./src/ops/conv_backward.ts";
+export * from "./src/ops/pool_forward.ts";
+export * from "./src/ops/pool_backward.ts";
+export * from "./src/ops/pool_masks.ts";
 export {
   availableBackends,
   type Backend,
@@ -41,7 +41,7 @@ export {
   setBackend,
   setMemoryLimit,
   useKernels,
-} from "./src/backend.ts";
+} from "./src/backend/select.ts";
 export * from "./src/layers/layer.ts";
 export * from "./src/layers/conv2d.ts";
 export * from "./src/layers/dense.ts";
@@ -49,7 +49,7 @@ export * from "./src/layers/pool2d.ts";
 export * from "./src/layers/relu.ts";
 export * from "./src/layers/flatten.ts";
 export * from "./src/layers/softmax.ts";
-export * from "./src/model/random.ts";
+export * from "./src/core/random.ts";
 export * from "./src/model/sequential.ts";
 export * from "./src/model/optimizers.ts";
 export * from "./src/model/train_step.ts";

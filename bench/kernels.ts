@@ -12,8 +12,8 @@
  */
 
 import { setBackend } from "../mod.ts";
-import { activeKernels } from "../src/backend.ts";
-import type { Backend, ConvGeometry, PoolGeometry } from "../src/kernels/types.ts";
+import { activeKernels } from "../src/backend/select.ts";
+import type { Backend, ConvGeometry, PoolGeometry } from "../src/backend/types.ts";
 import { measurePeak } from "./_peak.ts";
 import { fmt, medianMs } from "./_timing.ts";
 import { initTfjs, tf } from "./_tfjs.ts";

@@ -185,7 +185,7 @@ Deno.test("a NaN in a max window gives NaN forward and no gradient backward, on 
 });
 
 Deno.test("the fused ReLU equals a separate max(0, ·) on every backend, NaN included", async () => {
-  const { activeKernels } = await import("../src/backend.ts");
+  const { activeKernels } = await import("../src/backend/select.ts");
   const r = rng(41);
   for (
     const [m, H, cIn, cOut, f, stride, pad] of [[2, 7, 3, 13, 3, 1, 1], [1, 5, 17, 9, 5, 2, 2], [

@@ -8,9 +8,9 @@
  * @module
  */
 
-import { activeKernels } from "../backend.ts";
-import type { ConvGeometry } from "../kernels/types.ts";
-import type { Tensor } from "../tensor.ts";
+import { activeKernels } from "../backend/select.ts";
+import type { ConvGeometry } from "../backend/types.ts";
+import type { Tensor } from "../core/tensor.ts";
 import {
   addInto,
   allocParam,

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Tensor } from "../tensor.ts";
+import type { Tensor } from "../core/tensor.ts";
 import type { Layer, Param, SampleShape } from "./layer.ts";
 
 /** Makes a parameter with a zero gradient. */

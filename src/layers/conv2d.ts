@@ -1,6 +1,6 @@
 // This module is browser compatible.
 
-import type { Tensor } from "../tensor.ts";
+import type { Tensor } from "../core/tensor.ts";
 import { ConvCore } from "./_conv_core.ts";
 import { checkActivation, checkBatch, noForward } from "./_util.ts";
 import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Tensor } from "../tensor.ts";
+import type { Tensor } from "../core/tensor.ts";
 
 /** The shape of one sample (no batch dimension), e.g. `[28, 28, 1]` or `[10]`. */
 export type SampleShape = readonly number[];

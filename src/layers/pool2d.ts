@@ -1,8 +1,8 @@
 // This module is browser compatible.
 
-import { activeKernels } from "../backend.ts";
-import type { PoolGeometry, PoolMode } from "../kernels/types.ts";
-import type { Tensor } from "../tensor.ts";
+import { activeKernels } from "../backend/select.ts";
+import type { PoolGeometry, PoolMode } from "../backend/types.ts";
+import type { Tensor } from "../core/tensor.ts";
 import { checkBatch, noForward } from "./_util.ts";
 import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
 

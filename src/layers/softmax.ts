@@ -1,6 +1,6 @@
 // This module is browser compatible.
 
-import type { Tensor } from "../tensor.ts";
+import type { Tensor } from "../core/tensor.ts";
 
 function checkLogits(fn: string, logits: Tensor): [number, number] {
   const s = logits?.shape;

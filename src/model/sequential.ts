@@ -1,9 +1,9 @@
 // This module is browser compatible.
 
 import type { Layer, LayerConfig, Param, SampleShape } from "../layers/layer.ts";
-import type { Tensor } from "../tensor.ts";
+import type { Tensor } from "../core/tensor.ts";
 import { withParamBudget } from "../layers/_util.ts";
-import { mulberry32 } from "./random.ts";
+import { mulberry32 } from "../core/random.ts";
 
 /** Options of {@linkcode Sequential}. */
 export interface SequentialOptions {

@@ -1,6 +1,6 @@
 // This module is browser compatible.
 
-import type { Tensor } from "../tensor.ts";
+import type { Tensor } from "../core/tensor.ts";
 
 function checkShape(
   fn: string,

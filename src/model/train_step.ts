@@ -2,7 +2,7 @@
 
 import { softmaxCrossEntropy } from "../layers/softmax.ts";
 import { zeroGrad } from "../layers/layer.ts";
-import type { Tensor } from "../tensor.ts";
+import type { Tensor } from "../core/tensor.ts";
 import type { Optimizer } from "./optimizers.ts";
 import type { Sequential } from "./sequential.ts";
 

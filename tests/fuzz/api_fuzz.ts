@@ -24,7 +24,7 @@ import {
   tensor,
   zeroPad,
 } from "../../mod.ts";
-import { mulberry32 } from "../../src/model/random.ts";
+import { mulberry32 } from "../../src/core/random.ts";
 
 /** What a fuzz run found. */
 export interface FuzzReport {

@@ -9,7 +9,7 @@
  */
 
 import { loadModel, ModelFormatError } from "../../mod.ts";
-import { mulberry32 } from "../../src/model/random.ts";
+import { mulberry32 } from "../../src/core/random.ts";
 import { decodePng, PngError } from "../../worker/png.ts";
 import { chunk } from "../_png.ts";
 

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { mulberry32 } from "../../src/model/random.ts";
+import { mulberry32 } from "../../src/core/random.ts";
 import type { DigitSet } from "../../train/mnist.ts";
 import { bombPng, DRAWN, greyPng, strokes } from "../_png.ts";
 import { mutate } from "./file_fuzz.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Shape4, Tensor4 } from "./tensor.ts";
+import type { Shape4, Tensor4 } from "./types.ts";
 
 /** The largest number of elements a tensor this library makes may hold (1 GiB of float32). */
 export const MAX_ELEMENTS = 2 ** 28;

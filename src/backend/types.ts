@@ -8,55 +8,12 @@
  * @module
  */
 
+import type { ConvGeometry, PoolGeometry, PoolMode } from "../core/types.ts";
+
+export type { ConvGeometry, PoolGeometry, PoolMode } from "../core/types.ts";
+
 /** The name of a kernel backend, fastest first. */
 export type Backend = "wasm-relaxed-simd" | "wasm-simd" | "js";
-
-/** A pooling mode. */
-export type PoolMode = "max" | "average";
-
-/** The validated geometry of one convolution (NHWC input, `[f, f, cIn, cOut]` filter). */
-export interface ConvGeometry {
-  /** Batch size. */
-  readonly m: number;
-  /** Input height. */
-  readonly inH: number;
-  /** Input width. */
-  readonly inW: number;
-  /** Input channels. */
-  readonly cIn: number;
-  /** Filter size (square). */
-  readonly f: number;
-  /** Output channels (number of filters). */
-  readonly cOut: number;
-  /** Step between windows. */
-  readonly stride: number;
-  /** Zeros added on each side of height and width. */
-  readonly pad: number;
-  /** Output height: `floor((inH - f + 2·pad) / stride) + 1`. */
-  readonly outH: number;
-  /** Output width: `floor((inW - f + 2·pad) / stride) + 1`. */
-  readonly outW: number;
-}
-
-/** The validated geometry of one pooling (NHWC input, square window, no padding). */
-export interface PoolGeometry {
-  /** Batch size. */
-  readonly m: number;
-  /** Input height. */
-  readonly inH: number;
-  /** Input width. */
-  readonly inW: number;
-  /** Channels (unchanged by pooling). */
-  readonly c: number;
-  /** Window size. */
-  readonly f: number;
-  /** Step between windows. */
-  readonly stride: number;
-  /** Output height: `floor((inH - f) / stride) + 1`. */
-  readonly outH: number;
-  /** Output width: `floor((inW - f) / stride) + 1`. */
-  readonly outW: number;
-}
 
 /**
  * One implementation of the five heavy operations. Each returns a fresh

@@ -1,6 +1,6 @@
 // This module is browser compatible.
 
-import { checkFinite, checkFloat32Array, failText } from "./_validate.ts";
+import { checkFinite, checkFloat32Array, failText } from "../core/_validate.ts";
 
 /**
  * One step of a convolution: the sum of `slice · w` element by element, plus

@@ -1,7 +1,7 @@
 // This module is browser compatible.
 
-import { checkNonNegativeInt, checkOutputSize, checkTensor4 } from "./_validate.ts";
-import type { Tensor, Tensor4 } from "./tensor.ts";
+import { checkNonNegativeInt, checkOutputSize, checkTensor4 } from "../core/_validate.ts";
+import type { Tensor, Tensor4 } from "../core/tensor.ts";
 
 /**
  * Pads the height and width of an NHWC tensor with `pad` zeros on each side.

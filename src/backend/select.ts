@@ -15,13 +15,13 @@
  * @module
  */
 
-import { jsKernels } from "./kernels/js.ts";
-import type { Backend, Kernels } from "./kernels/types.ts";
-import { createWasmKernels } from "./kernels/wasm.ts";
-import { RELAXED_SIMD_WASM_BASE64, SIMD_WASM_BASE64 } from "./wasm/kernels_bytes.ts";
+import { jsKernels } from "./js.ts";
+import type { Backend, Kernels } from "./types.ts";
+import { createWasmKernels } from "./wasm.ts";
+import { RELAXED_SIMD_WASM_BASE64, SIMD_WASM_BASE64 } from "../wasm/kernels_bytes.ts";
 
-export type { Backend } from "./kernels/types.ts";
-export { KernelMemoryError } from "./kernels/wasm.ts";
+export type { Backend } from "./types.ts";
+export { KernelMemoryError } from "./wasm.ts";
 
 type WasmBackend = Exclude<Backend, "js">;
 type WasmKernels = ReturnType<typeof createWasmKernels>;

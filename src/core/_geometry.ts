@@ -14,8 +14,8 @@ import {
   checkPositiveInt,
   checkTensor4,
 } from "./_validate.ts";
-import type { ConvGeometry, PoolGeometry, PoolMode } from "./kernels/types.ts";
-import type { Tensor4 } from "./tensor.ts";
+import type { ConvGeometry, PoolGeometry, PoolMode } from "./types.ts";
+import type { Tensor4 } from "./types.ts";
 
 /** Convolution hyper-parameters: the step between windows and the zeros added on each side. */
 export interface ConvParams {

@@ -8,30 +8,8 @@
 
 import { fail, failText, MAX_ELEMENTS } from "./_validate.ts";
 
-/** A tensor shape: one non-negative integer per dimension, outermost first. */
-export type Shape = readonly number[];
-
-/** A rank-4 shape. Activations are `[m, height, width, channels]` (NHWC). */
-export type Shape4 = readonly [number, number, number, number];
-
-/**
- * A dense, row-major tensor of 32-bit floats.
- *
- * Activations use NHWC (`[m, height, width, channels]`) and convolution
- * filters use `[f, f, cIn, cOut]`.
- */
-export interface Tensor {
-  /** The size of each dimension, outermost first. */
-  readonly shape: Shape;
-  /** The elements in row-major order; `data.length` is the product of `shape`. */
-  readonly data: Float32Array;
-}
-
-/** A tensor whose shape is known to have rank 4. */
-export interface Tensor4 extends Tensor {
-  /** `[m, height, width, channels]` for activations, `[f, f, cIn, cOut]` for filters. */
-  readonly shape: Shape4;
-}
+export type { Shape, Shape4, Tensor, Tensor4 } from "./types.ts";
+import type { Shape, Tensor } from "./types.ts";
 
 /**
  * The number of elements a shape holds (the product of its dimensions).

@@ -1,10 +1,10 @@
 // This module is browser compatible.
 
-import { activeKernels } from "./backend.ts";
-import { checkMode, poolGeometry } from "./_geometry.ts";
-import { checkObject, checkShapeEquals, checkTensor4 } from "./_validate.ts";
+import { activeKernels } from "../backend/select.ts";
+import { checkMode, poolGeometry } from "../core/_geometry.ts";
+import { checkObject, checkShapeEquals, checkTensor4 } from "../core/_validate.ts";
 import type { PoolCache, PoolMode } from "./pool_forward.ts";
-import type { Tensor, Tensor4 } from "./tensor.ts";
+import type { Tensor, Tensor4 } from "../core/tensor.ts";
 
 /**
  * The backward pass of {@linkcode poolForward}: given `dA`, the gradient of

@@ -1,10 +1,10 @@
 // This module is browser compatible.
 
-import { activeKernels } from "./backend.ts";
-import { convGeometry } from "./_geometry.ts";
-import { checkObject, checkShapeEquals, checkTensor4 } from "./_validate.ts";
+import { activeKernels } from "../backend/select.ts";
+import { convGeometry } from "../core/_geometry.ts";
+import { checkObject, checkShapeEquals, checkTensor4 } from "../core/_validate.ts";
 import type { ConvCache } from "./conv_forward.ts";
-import type { Tensor, Tensor4 } from "./tensor.ts";
+import type { Tensor, Tensor4 } from "../core/tensor.ts";
 
 /**
  * The backward pass of {@linkcode convForward}: given `dZ`, the gradient of

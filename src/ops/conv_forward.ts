@@ -1,10 +1,10 @@
 // This module is browser compatible.
 
-import { activeKernels } from "./backend.ts";
-import { convGeometry, type ConvParams } from "./_geometry.ts";
-import type { Tensor, Tensor4 } from "./tensor.ts";
+import { activeKernels } from "../backend/select.ts";
+import { convGeometry, type ConvParams } from "../core/_geometry.ts";
+import type { Tensor, Tensor4 } from "../core/tensor.ts";
 
-export type { ConvParams } from "./_geometry.ts";
+export type { ConvParams } from "../core/_geometry.ts";
 
 /**
  * What `convForward` keeps for `convBackward`: its inputs (by reference, not

@@ -1,12 +1,12 @@
 // This module is browser compatible.
 
-import { activeKernels } from "./backend.ts";
-import { checkMode, poolGeometry, type PoolParams } from "./_geometry.ts";
-import type { PoolMode } from "./kernels/types.ts";
-import type { Tensor, Tensor4 } from "./tensor.ts";
+import { activeKernels } from "../backend/select.ts";
+import { checkMode, poolGeometry, type PoolParams } from "../core/_geometry.ts";
+import type { PoolMode } from "../backend/types.ts";
+import type { Tensor, Tensor4 } from "../core/tensor.ts";
 
-export type { PoolParams } from "./_geometry.ts";
-export type { PoolMode } from "./kernels/types.ts";
+export type { PoolParams } from "../core/_geometry.ts";
+export type { PoolMode } from "../backend/types.ts";
 
 /** What `poolForward` keeps for `poolBackward`: its input (by reference), parameters and mode. */
 export interface PoolCache {

@@ -7,7 +7,7 @@ import {
   checkPositiveInt,
   fail,
   failText,
-} from "./_validate.ts";
+} from "../core/_validate.ts";
 
 /**
  * The seed's max-pool mask: 1 where `x` equals its maximum, 0 elsewhere.
