@@ -20,7 +20,7 @@ export function medianMs(fn: () => unknown, budgetMs = 400, minReps = 5, maxReps
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
-  return times[times.length >> 1];
+  return times[times.length >> 1]!;
 }
 
 /** Formats a number with `digits` decimals, or a dash when absent. */

@@ -87,7 +87,7 @@ const ROUNDS = 3;
 async function measure(row: Row, candidates: Candidate[]): Promise<void> {
   for (let round = 0; round < ROUNDS; round++) {
     for (let i = 0; i < candidates.length; i++) {
-      const { impl, run } = candidates[(i + round) % candidates.length];
+      const { impl, run } = candidates[(i + round) % candidates.length]!;
       const slow = impl === "js" || impl === "tfjs-cpu";
       if (slow && round > 0) continue;
       if (impl.startsWith("tfjs-")) await tf.setBackend(impl.slice(5));

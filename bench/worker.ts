@@ -49,7 +49,7 @@ async function bundleSize(): Promise<{ raw: number; gzip: number; files: string[
 }
 
 function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 /** Runs the worker benchmarks and returns the Markdown section. */

@@ -26,7 +26,7 @@ export async function expectError(
 ): Promise<void> {
   const body = await json(res);
   assert.equal(res.status, status, JSON.stringify(body));
-  const err = body.error as { code: string; message: string };
+  const err = body["error"] as { code: string; message: string };
   assert.equal(err.code, code);
   assert.ok(err.message.length > 10);
   if (message) assert.match(err.message, message);
@@ -57,15 +57,15 @@ export const API_CASES: ApiCase[] = [
       assert.deepEqual(await json(await f("/healthz")), { ok: true });
       const m = await json(await f("/v1/model"));
       assert.equal(
-        m.parameters,
-        (m.architecture as { params: number }[]).reduce((s, l) => s + l.params, 0),
+        m["parameters"],
+        (m["architecture"] as { params: number }[]).reduce((s, l) => s + l.params, 0),
       );
-      assert.ok((m.heldOutAccuracy as number) >= 0.985);
-      assert.match(m.backend as string, /^wasm-(relaxed-)?simd$/);
-      assert.deepEqual((m.input as { shape: number[] }).shape, [28, 28, 1]);
-      const filters = m.firstLayerFilters as { shape: number[]; data: number[] };
+      assert.ok((m["heldOutAccuracy"] as number) >= 0.985);
+      assert.match(m["backend"] as string, /^wasm-(relaxed-)?simd$/);
+      assert.deepEqual((m["input"] as { shape: number[] }).shape, [28, 28, 1]);
+      const filters = m["firstLayerFilters"] as { shape: number[]; data: number[] };
       assert.equal(filters.data.length, filters.shape.reduce((p, v) => p * v, 1));
-      assert.ok((m.kernelMemoryBytes as number) >= 0);
+      assert.ok((m["kernelMemoryBytes"] as number) >= 0);
     },
   },
   {
@@ -74,22 +74,22 @@ export const API_CASES: ApiCase[] = [
       for (const [digit, paths] of Object.entries(DRAWN)) {
         const png = await greyPng(400, 400, strokes(paths));
         const body = await json(await f("/v1/predict", post("image/png", png)));
-        assert.equal(body.digit, Number(digit), `drawn ${digit}: ${JSON.stringify(body)}`);
-        const p = body.probabilities as number[];
+        assert.equal(body["digit"], Number(digit), `drawn ${digit}: ${JSON.stringify(body)}`);
+        const p = body["probabilities"] as number[];
         assert.equal(p.length, 10);
         assert.ok(Math.abs(p.reduce((s, v) => s + v, 0) - 1) < 1e-4);
-        assert.equal(typeof body.ms, "number");
+        assert.equal(typeof body["ms"], "number");
       }
     },
   },
   {
     name: "an RGBA PNG with a transparent background is composited over white",
     async run(f) {
-      const g = strokes(DRAWN[7], 300);
+      const g = strokes(DRAWN[7]!, 300);
       const samples: number[] = [];
       for (const v of g) samples.push(0, 0, 0, v < 0.5 ? 255 : 0); // black ink, transparent elsewhere
       const png = await encodePng({ width: 300, height: 300, colorType: 6, depth: 8, samples });
-      assert.equal((await json(await f("/v1/predict", post("image/png", png)))).digit, 7);
+      assert.equal((await json(await f("/v1/predict", post("image/png", png))))["digit"], 7);
     },
   },
   {
@@ -100,11 +100,11 @@ export const API_CASES: ApiCase[] = [
       const img = set.x.subarray(i * 784, i * 784 + 784);
       const bytes = Uint8Array.from(img, (v) => Math.round(v * 255));
       const a = await json(await f("/v1/predict", post("application/octet-stream", bytes)));
-      assert.equal(a.digit, set.labels[i]);
+      assert.equal(a["digit"], set.labels[i]);
       const b = await json(
         await f("/v1/predict", post("application/json", JSON.stringify({ pixels: [...img] }))),
       );
-      assert.equal(b.digit, set.labels[i]);
+      assert.equal(b["digit"], set.labels[i]);
       const rows = Array.from({ length: 28 }, (_, r) => [...img.subarray(r * 28, r * 28 + 28)]);
       const c = await json(
         await f(
@@ -112,16 +112,16 @@ export const API_CASES: ApiCase[] = [
           post("application/json; charset=utf-8", JSON.stringify({ pixels: rows })),
         ),
       );
-      assert.deepEqual(c.probabilities, b.probabilities);
+      assert.deepEqual(c["probabilities"], b["probabilities"]);
     },
   },
   {
     name: "?explain=1 returns the model's input and the first convolution's maps",
     async run(f) {
-      const png = await greyPng(200, 200, strokes(DRAWN[1], 200));
+      const png = await greyPng(200, 200, strokes(DRAWN[1]!, 200));
       const body = await json(await f("/v1/predict?explain=1", post("image/png", png)));
-      assert.equal((body.input as number[]).length, 784);
-      const act = body.activations as { layer: string; shape: number[]; data: number[] };
+      assert.equal((body["input"] as number[]).length, 784);
+      const act = body["activations"] as { layer: string; shape: number[]; data: number[] };
       assert.equal(act.layer, "conv2d_1");
       assert.deepEqual(act.shape, [28, 28, 16]);
       assert.equal(act.data.length, 28 * 28 * 16);
@@ -142,7 +142,7 @@ export const API_CASES: ApiCase[] = [
       const body = await json(
         await f("/v1/predict/batch", post("application/json", JSON.stringify({ images }))),
       );
-      const results = body.results as { digit: number }[];
+      const results = body["results"] as { digit: number }[];
       assert.deepEqual(results.map((r) => r.digit), [
         ...idx.map((i) => set.labels[i]),
         set.labels[0],

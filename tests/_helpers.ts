@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { type Backend, getBackend, mulberry32, setBackend } from "../mod.ts";
+import { assertTensorClose, compareArrays } from "../src/testing/mod.ts";
 
 /** The library's seeded PRNG (mulberry32), giving floats in [0, 1). */
 export const rng: (seed: number) => () => number = mulberry32;
@@ -34,36 +35,27 @@ export function randArray(r: () => number, n: number, lo = -1, hi = 1): Float32A
 }
 
 /**
- * Norm-wise relative error: max |a - b| / max(|b|, tiny). This is the usual
- * measure for sums of products, where individual entries may cancel to ~0.
+ * Norm-wise relative error, NaN-safe: see `compareArrays` in the testing
+ * module. The whole suite compares through it (and {@linkcode assertClose}).
  */
 export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length, "lengths differ");
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    if (!(d <= diff)) diff = d; // NaN propagates as a failure
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / Math.max(scale, 1e-30);
+  return compareArrays(a, b).error;
 }
 
-/** Asserts that `a` matches `b` within a norm-wise relative tolerance. */
+/** Asserts that `a` matches `b` within a norm-wise relative tolerance; NaN matches only NaN. */
 export function assertClose(
   a: ArrayLike<number>,
   b: ArrayLike<number>,
   tol: number,
   what: string,
 ): void {
-  const e = relError(a, b);
-  assert.ok(e <= tol, `${what}: relative error ${e.toExponential(3)} exceeds ${tol}`);
+  assertTensorClose(a, b, tol, what);
 }
 
 /** The dot product, summed in float64. */
 export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
   return s;
 }
 
@@ -82,14 +74,14 @@ export function assertGradient(
 ): void {
   let worst = 0, scale = 0;
   for (let i = 0; i < values.length; i++) {
-    const keep = values[i];
+    const keep = values[i]!;
     values[i] = keep + eps;
     const up = loss();
     values[i] = keep - eps;
     const down = loss();
     values[i] = keep;
-    worst = Math.max(worst, Math.abs((up - down) / (2 * eps) - analytic[i]));
-    scale = Math.max(scale, Math.abs(analytic[i]));
+    worst = Math.max(worst, Math.abs((up - down) / (2 * eps) - analytic[i]!));
+    scale = Math.max(scale, Math.abs(analytic[i]!));
   }
   assert.ok(scale > 0, `${what}: all-zero gradient would make the check vacuous`);
   assert.ok(

@@ -13,18 +13,18 @@ export interface F64 {
 }
 
 const at4 = (s: number[], a: number, b: number, c: number, d: number) =>
-  ((a * s[1] + b) * s[2] + c) * s[3] + d;
+  ((a * s[1]! + b) * s[2]! + c) * s[3]! + d;
 
 /** Zero-pads height and width. */
 export function pad64(x: F64, pad: number): F64 {
-  const [m, h, w, c] = x.shape;
+  const [m, h, w, c] = x.shape as unknown as readonly [number, number, number, number];
   const s = [m, h + 2 * pad, w + 2 * pad, c];
-  const out = new Float64Array(s[0] * s[1] * s[2] * s[3]);
+  const out = new Float64Array(s[0]! * s[1]! * s[2]! * s[3]!);
   for (let i = 0; i < m; i++) {
     for (let r = 0; r < h; r++) {
       for (let q = 0; q < w; q++) {
         for (let k = 0; k < c; k++) {
-          out[at4(s, i, r + pad, q + pad, k)] = x.data[at4(x.shape, i, r, q, k)];
+          out[at4(s, i, r + pad, q + pad, k)] = x.data[at4(x.shape, i, r, q, k)]!;
         }
       }
     }
@@ -41,8 +41,8 @@ export function convForward64(
   pad: number,
 ): F64 {
   const xp = pad64(x, pad);
-  const [m, hp, wp] = xp.shape;
-  const [f, , cIn, cOut] = w.shape;
+  const [m, hp, wp] = xp.shape as unknown as readonly [number, number, number];
+  const [f, , cIn, cOut] = w.shape as unknown as readonly [number, number, number, number];
   const nH = Math.floor((hp - f) / stride) + 1;
   const nW = Math.floor((wp - f) / stride) + 1;
   const s = [m, nH, nW, cOut];
@@ -51,12 +51,12 @@ export function convForward64(
     for (let h = 0; h < nH; h++) {
       for (let q = 0; q < nW; q++) {
         for (let co = 0; co < cOut; co++) {
-          let acc = b[co];
+          let acc = b[co]!;
           for (let a = 0; a < f; a++) {
             for (let bb = 0; bb < f; bb++) {
               for (let ci = 0; ci < cIn; ci++) {
-                acc += xp.data[at4(xp.shape, i, h * stride + a, q * stride + bb, ci)] *
-                  w.data[at4(w.shape, a, bb, ci, co)];
+                acc += xp.data[at4(xp.shape, i, h * stride + a, q * stride + bb, ci)]! *
+                  w.data[at4(w.shape, a, bb, ci, co)]!;
               }
             }
           }
@@ -78,23 +78,23 @@ export function convBackward64(
 ): { dA: F64; dW: F64; db: Float64Array } {
   const xp = pad64(x, pad);
   const dAp = { shape: xp.shape, data: new Float64Array(xp.data.length) };
-  const [f, , cIn, cOut] = w.shape;
+  const [f, , cIn, cOut] = w.shape as unknown as readonly [number, number, number, number];
   const dW = { shape: w.shape, data: new Float64Array(w.data.length) };
   const db = new Float64Array(cOut);
-  const [m, nH, nW] = dZ.shape;
+  const [m, nH, nW] = dZ.shape as unknown as readonly [number, number, number];
   for (let i = 0; i < m; i++) {
     for (let h = 0; h < nH; h++) {
       for (let q = 0; q < nW; q++) {
         for (let co = 0; co < cOut; co++) {
-          const g = dZ.data[at4(dZ.shape, i, h, q, co)];
-          db[co] += g;
+          const g = dZ.data[at4(dZ.shape, i, h, q, co)]!;
+          db[co]! += g;
           for (let a = 0; a < f; a++) {
             for (let bb = 0; bb < f; bb++) {
               for (let ci = 0; ci < cIn; ci++) {
                 const pi = at4(xp.shape, i, h * stride + a, q * stride + bb, ci);
                 const wi = at4(w.shape, a, bb, ci, co);
-                dAp.data[pi] += w.data[wi] * g;
-                dW.data[wi] += xp.data[pi] * g;
+                dAp.data[pi]! += w.data[wi]! * g;
+                dW.data[wi]! += xp.data[pi]! * g;
               }
             }
           }
@@ -102,13 +102,13 @@ export function convBackward64(
       }
     }
   }
-  const [, H, W] = x.shape;
+  const [, H, W] = x.shape as unknown as readonly [number, number, number];
   const dA = { shape: x.shape, data: new Float64Array(x.data.length) };
   for (let i = 0; i < m; i++) {
     for (let r = 0; r < H; r++) {
       for (let q = 0; q < W; q++) {
         for (let k = 0; k < cIn; k++) {
-          dA.data[at4(x.shape, i, r, q, k)] = dAp.data[at4(xp.shape, i, r + pad, q + pad, k)];
+          dA.data[at4(x.shape, i, r, q, k)] = dAp.data[at4(xp.shape, i, r + pad, q + pad, k)]!;
         }
       }
     }
@@ -118,7 +118,7 @@ export function convBackward64(
 
 /** Pool forward, float64. */
 export function poolForward64(x: F64, f: number, stride: number, mode: "max" | "average"): F64 {
-  const [m, H, W, c] = x.shape;
+  const [m, H, W, c] = x.shape as unknown as readonly [number, number, number, number];
   const nH = Math.floor((H - f) / stride) + 1;
   const nW = Math.floor((W - f) / stride) + 1;
   const s = [m, nH, nW, c];
@@ -130,7 +130,7 @@ export function poolForward64(x: F64, f: number, stride: number, mode: "max" | "
           const vals: number[] = [];
           for (let a = 0; a < f; a++) {
             for (let bb = 0; bb < f; bb++) {
-              vals.push(x.data[at4(x.shape, i, h * stride + a, q * stride + bb, k)]);
+              vals.push(x.data[at4(x.shape, i, h * stride + a, q * stride + bb, k)]!);
             }
           }
           out[at4(s, i, h, q, k)] = mode === "max"
@@ -151,26 +151,26 @@ export function poolBackward64(
   stride: number,
   mode: "max" | "average",
 ): F64 {
-  const [m, nH, nW, c] = dA.shape;
+  const [m, nH, nW, c] = dA.shape as unknown as readonly [number, number, number, number];
   const out = new Float64Array(x.data.length);
   for (let i = 0; i < m; i++) {
     for (let h = 0; h < nH; h++) {
       for (let q = 0; q < nW; q++) {
         for (let k = 0; k < c; k++) {
-          const g = dA.data[at4(dA.shape, i, h, q, k)];
+          const g = dA.data[at4(dA.shape, i, h, q, k)]!;
           let best = -Infinity;
           let bestAt = -1;
           for (let a = 0; a < f; a++) {
             for (let bb = 0; bb < f; bb++) {
               const idx = at4(x.shape, i, h * stride + a, q * stride + bb, k);
-              if (mode === "average") out[idx] += g / (f * f);
-              else if (bestAt < 0 || x.data[idx] > best) {
-                best = x.data[idx];
+              if (mode === "average") out[idx]! += g / (f * f);
+              else if (bestAt < 0 || x.data[idx]! > best) {
+                best = x.data[idx]!;
                 bestAt = idx;
               }
             }
           }
-          if (mode === "max") out[bestAt] += g;
+          if (mode === "max") out[bestAt]! += g;
         }
       }
     }

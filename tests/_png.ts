@@ -29,7 +29,7 @@ function crc(bytes: Uint8Array): number {
     }
   }
   let c = 0xffffffff;
-  for (const b of bytes) c = table[(c ^ b) & 0xff] ^ (c >>> 8);
+  for (const b of bytes) c = table[(c ^ b) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
 
@@ -62,9 +62,9 @@ const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2,
 /** The filtered-free (filter 0, or `filter` for every line) scanlines of an image or pass. */
 function scanlines(img: RawImage, interlace: boolean, filter: number): Uint8Array {
   const ch = CHANNELS[img.colorType], bits = ch * img.depth, bpp = Math.max(1, bits >> 3);
-  const passes = interlace ? ADAM7 : [[0, 0, 1, 1]];
+  const passes: readonly (readonly number[])[] = interlace ? ADAM7 : [[0, 0, 1, 1]];
   const out: number[] = [];
-  for (const [x0, y0, dx, dy] of passes) {
+  for (const [x0, y0, dx, dy] of passes as readonly (readonly [number, number, number, number])[]) {
     const w = Math.max(0, Math.ceil((img.width - x0) / dx)),
       h = Math.max(0, Math.ceil((img.height - y0) / dy));
     if (w === 0 || h === 0) continue;
@@ -74,21 +74,21 @@ function scanlines(img: RawImage, interlace: boolean, filter: number): Uint8Arra
       const line = new Uint8Array(len);
       for (let x = 0; x < w; x++) {
         for (let c = 0; c < ch; c++) {
-          const v = img.samples[((y0 + y * dy) * img.width + x0 + x * dx) * ch + c];
+          const v = img.samples[((y0 + y * dy) * img.width + x0 + x * dx) * ch + c]!;
           const bit = (x * ch + c) * img.depth;
           if (img.depth === 16) {
             line[bit >> 3] = v >> 8;
             line[(bit >> 3) + 1] = v & 0xff;
           } else if (img.depth === 8) line[bit >> 3] = v;
-          else line[bit >> 3] |= v << (8 - img.depth - (bit & 7));
+          else line[bit >> 3]! |= v << (8 - img.depth - (bit & 7));
         }
       }
       const filtered = new Uint8Array(len);
       for (let i = 0; i < len; i++) {
-        const a = i >= bpp ? line[i - bpp] : 0, b = prev[i], c = i >= bpp ? prev[i - bpp] : 0;
+        const a = i >= bpp ? line[i - bpp]! : 0, b = prev[i]!, c = i >= bpp ? prev[i - bpp]! : 0;
         const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
-        const pred = [0, a, b, (a + b) >> 1, pa <= pb && pa <= pc ? a : pb <= pc ? b : c][filter];
-        filtered[i] = (line[i] - pred) & 0xff;
+        const pred = [0, a, b, (a + b) >> 1, pa <= pb && pa <= pc ? a : pb <= pc ? b : c][filter]!;
+        filtered[i] = (line[i]! - pred) & 0xff;
       }
       out.push(filter, ...filtered);
       prev = line;
@@ -155,7 +155,7 @@ export function drawOnCanvas(
     for (let x = 0; x < size; x++) {
       const sx = (x - cx) / scale + 14, sy = (y - cy) / scale + 14;
       const ix = Math.floor(sx), iy = Math.floor(sy);
-      if (ix >= 0 && ix < 28 && iy >= 0 && iy < 28) out[y * size + x] = 1 - mnist[iy * 28 + ix];
+      if (ix >= 0 && ix < 28 && iy >= 0 && iy < 28) out[y * size + x] = 1 - mnist[iy * 28 + ix]!;
     }
   }
   return out;
@@ -167,7 +167,8 @@ export function strokes(paths: [number, number][][], size = 400, width = 0.08): 
   const r = width * size / 2;
   for (const path of paths) {
     for (let i = 0; i + 1 < path.length; i++) {
-      const [ax, ay] = path[i].map((v) => v * size), [bx, by] = path[i + 1].map((v) => v * size);
+      const [ax, ay] = path[i]!.map((v) => v * size) as [number, number];
+      const [bx, by] = path[i + 1]!.map((v) => v * size) as [number, number];
       const steps = Math.ceil(Math.hypot(bx - ax, by - ay));
       for (let s = 0; s <= steps; s++) {
         const px = ax + ((bx - ax) * s) / Math.max(steps, 1),

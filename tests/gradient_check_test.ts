@@ -45,7 +45,7 @@ for (const backend of availableBackends()) {
   Deno.test(`[${backend}] poolBackward agrees with finite differences (average; max without ties)`, () => {
     withBackend(backend, () => {
       const r = rng(11);
-      for (const [f, stride] of [[2, 2], [3, 2], [2, 1], [1, 2], [3, 1]]) {
+      for (const [f, stride] of [[2, 2], [3, 2], [2, 1], [1, 2], [3, 1]] as const) {
         const shape = [2, 7, 6, 3];
         const n = 2 * 7 * 6 * 3;
         // Distinct values at least 0.05 apart (a shuffled ramp) so a ±1e-2 step cannot change
@@ -53,7 +53,7 @@ for (const backend of availableBackends()) {
         const ramp = Array.from({ length: n }, (_, i) => i * 0.05 - n * 0.025);
         for (let i = n - 1; i > 0; i--) {
           const j = Math.floor(r() * (i + 1));
-          [ramp[i], ramp[j]] = [ramp[j], ramp[i]];
+          [ramp[i], ramp[j]] = [ramp[j]!, ramp[i]!];
         }
         const x = tensor(Float32Array.from(ramp), shape);
         for (const mode of ["average", "max"] as const) {

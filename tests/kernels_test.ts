@@ -155,7 +155,7 @@ Deno.test("results are bit-identical across repeated calls, and the backends agr
   }
   const js = outs.get("js")!;
   for (const [be, o] of outs) {
-    for (let i = 0; i < o.length; i++) assertClose(o[i], js[i], 1e-5, `${be} vs js output ${i}`);
+    for (let i = 0; i < o.length; i++) assertClose(o[i]!, js[i]!, 1e-5, `${be} vs js output ${i}`);
   }
 });
 
@@ -177,7 +177,7 @@ Deno.test("a NaN in a max window gives NaN forward and no gradient backward, on 
         assert.equal(Number.isNaN(a.data[ch]), nan, `${be} forward channel ${ch}`);
         // Window (0, 0) covers pixels (0,0), (0,1), (1,0), (1,1).
         let routed = 0;
-        for (const p of [0, 1, 4, 5]) routed += d[p * c + ch];
+        for (const p of [0, 1, 4, 5]) routed += d[p * c + ch]!;
         assert.equal(routed, nan ? 0 : 1, `${be} backward channel ${ch}`);
       }
     });
@@ -188,7 +188,15 @@ Deno.test("the fused ReLU equals a separate max(0, ·) on every backend, NaN inc
   const { activeKernels } = await import("../src/backend/select.ts");
   const r = rng(41);
   for (
-    const [m, H, cIn, cOut, f, stride, pad] of [[2, 7, 3, 13, 3, 1, 1], [1, 5, 17, 9, 5, 2, 2], [
+    const [m, H, cIn, cOut, f, stride, pad] of <[
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ][]> [[2, 7, 3, 13, 3, 1, 1], [1, 5, 17, 9, 5, 2, 2], [
       3,
       4,
       1,

@@ -108,7 +108,7 @@ Deno.test("pooling, ReLU and Flatten gradients", () => {
     const v = Array.from({ length: n }, (_, i) => (i - n / 2 + 0.5) * 0.1);
     for (let i = n - 1; i > 0; i--) {
       const j = Math.floor(r() * (i + 1));
-      [v[i], v[j]] = [v[j], v[i]];
+      [v[i], v[j]] = [v[j]!, v[i]!];
     }
     return Float32Array.from(v);
   };
@@ -128,10 +128,10 @@ Deno.test("softmaxCrossEntropy: value, gradient and counting", () => {
   assert.equal(correct, 2); // the tie in row 3 goes to class 0
   // Row 1's gradient: (p - onehot) / m = ((p - 1) / 3, (1 - p) / 3).
   assert.ok(
-    Math.abs(dLogits.data[0] - (p - 1) / 3) < 1e-6 &&
-      Math.abs(dLogits.data[1] - (1 - p) / 3) < 1e-6,
+    Math.abs(dLogits.data[0]! - (p - 1) / 3) < 1e-6 &&
+      Math.abs(dLogits.data[1]! - (1 - p) / 3) < 1e-6,
   );
-  assert.ok(Math.abs(probs.data[0] - p) < 1e-6);
+  assert.ok(Math.abs(probs.data[0]! - p) < 1e-6);
   const r = rng(8);
   const z = tensor(randArray(r, 4 * 5, -3, 3), [4, 5]);
   const labels = [0, 4, 2, 2];
@@ -261,7 +261,7 @@ Deno.test("training reduces the loss on a learnable toy problem", () => {
       const q = Math.floor(r() * 3);
       labels.push(q);
       const oy = q === 2 ? 5 : 1, ox = q === 1 ? 5 : 1;
-      for (const [dy, dx] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
+      for (const [dy, dx] of [[0, 0], [0, 1], [1, 0], [1, 1]] as const) {
         x[i * 64 + (oy + dy) * 8 + ox + dx] = 1;
       }
     }
@@ -309,6 +309,6 @@ Deno.test("forwardAll returns every layer's output", () => {
   const model = smallModel(1);
   const outs: Tensor[] = model.forwardAll(tensor(new Float32Array(64), [1, 8, 8, 1]));
   assert.equal(outs.length, model.layers.length);
-  assert.deepEqual(outs[0].shape, [1, 8, 8, 3]);
+  assert.deepEqual(outs[0]!.shape, [1, 8, 8, 3]);
   assert.deepEqual(outs.at(-1)!.shape, [1, 3]);
 });

@@ -31,7 +31,7 @@ Deno.test("the committed model reaches ≥ 98.5% on the held-out digits, on ever
       assert.ok(accuracy >= 0.985, `${b}: held-out accuracy ${accuracy} is below 0.985`);
       assert.equal(matrix.flat().reduce((s, v) => s + v, 0), 2000);
       assert.equal(
-        Number(model.metadata.heldOutAccuracy).toFixed(3),
+        Number(model.metadata["heldOutAccuracy"]).toFixed(3),
         accuracy.toFixed(3),
         `${b}: metadata disagrees`,
       );

@@ -94,7 +94,7 @@ Deno.test("the little-endian data is the weights, in parameter order", () => {
   const a = model(2);
   const data = dataOf(saveModel(a));
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const first = a.params()[0].value;
+  const first = a.params()[0]!.value;
   for (let i = 0; i < first.length; i++) assert.equal(view.getFloat32(i * 4, true), first[i]);
 });
 
@@ -153,7 +153,7 @@ Deno.test("an architecture that disagrees with the tensors, or names an unknown 
   const good = saveModel(model());
   const h = headerOf(good) as Record<string, unknown> & { __metadata__: Record<string, string> };
   const data = dataOf(good);
-  const arch = JSON.parse(h.__metadata__.architecture);
+  const arch = JSON.parse(h.__metadata__["architecture"]!);
   const withArch = (a: unknown) =>
     file({ ...h, __metadata__: { ...h.__metadata__, architecture: JSON.stringify(a) } }, data);
   rejects(
@@ -215,7 +215,7 @@ Deno.test("a PyTorch Conv2d weight converts so the convolution gives PyTorch's a
   const ours = fromTorchConv2dWeight(torchW, [cOut, cIn, k, k]);
   assert.deepEqual(ours.shape, [k, k, cIn, cOut]);
   const nhwc = new Float32Array(25 * cIn);
-  for (let i = 0; i < cIn; i++) for (let p = 0; p < 25; p++) nhwc[p * cIn + i] = input[i * 25 + p];
+  for (let i = 0; i < cIn; i++) for (let p = 0; p < 25; p++) nhwc[p * cIn + i] = input[i * 25 + p]!;
   const { z } = convForward(tensor(nhwc, [1, 5, 5, cIn]), ours, new Float32Array(cOut), {
     stride: 1,
     pad: 0,
@@ -227,11 +227,11 @@ Deno.test("a PyTorch Conv2d weight converts so the convolution gives PyTorch's a
         for (let i = 0; i < cIn; i++) {
           for (let h = 0; h < k; h++) {
             for (let w = 0; w < k; w++) {
-              s += torchW[((o * cIn + i) * k + h) * k + w] * input[i * 25 + (y + h) * 5 + x + w];
+              s += torchW[((o * cIn + i) * k + h) * k + w]! * input[i * 25 + (y + h) * 5 + x + w]!;
             }
           }
         }
-        assert.ok(Math.abs(z.data[(y * 3 + x) * cOut + o] - s) < 1e-5);
+        assert.ok(Math.abs(z.data[(y * 3 + x) * cOut + o]! - s) < 1e-5);
       }
     }
   }
@@ -250,12 +250,12 @@ Deno.test("a PyTorch Linear weight converts, reordering a flattened NCHW input",
   const K = fromTorchLinearWeight(W, [nOut, c * h * w], { flattenedFrom: [c, h, w] });
   const hwc = new Float32Array(c * h * w);
   for (let ch = 0; ch < c; ch++) {
-    for (let p = 0; p < h * w; p++) hwc[p * c + ch] = feat[ch * h * w + p];
+    for (let p = 0; p < h * w; p++) hwc[p * c + ch] = feat[ch * h * w + p]!;
   }
   for (let o = 0; o < nOut; o++) {
     let torch = 0, ours = 0;
-    for (let i = 0; i < c * h * w; i++) torch += W[o * c * h * w + i] * feat[i];
-    for (let j = 0; j < c * h * w; j++) ours += K.data[j * nOut + o] * hwc[j];
+    for (let i = 0; i < c * h * w; i++) torch += W[o * c * h * w + i]! * feat[i]!;
+    for (let j = 0; j < c * h * w; j++) ours += K.data[j * nOut + o]! * hwc[j]!;
     assert.ok(Math.abs(torch - ours) < 1e-5);
   }
   assert.throws(

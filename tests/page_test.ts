@@ -40,7 +40,7 @@ async function draw(page: Page, paths: [number, number][][]) {
   const box = (await page.locator("#pad").boundingBox())!;
   const at = ([x, y]: [number, number]) => [box.x + x * box.width, box.y + y * box.height] as const;
   for (const path of paths) {
-    await page.mouse.move(...at(path[0]));
+    await page.mouse.move(...at(path[0]!));
     await page.mouse.down();
     for (const p of path.slice(1)) await page.mouse.move(...at(p), { steps: 6 });
     await page.mouse.up();
@@ -74,11 +74,11 @@ Deno.test({
       await page.waitForFunction(() => document.querySelectorAll("#filters canvas").length === 16);
       for (const d of [1, 0, 7, 4]) {
         await page.click("#clear");
-        await draw(page, DRAWN[d]);
+        await draw(page, DRAWN[d]!);
         assert.equal(await shownDigit(page), String(d), `drew a ${d}`);
         const ps = await page.$$eval(
           ".bar",
-          (els) => els.map((e) => Number((e as HTMLElement).dataset.p)),
+          (els) => els.map((e) => Number((e as HTMLElement).dataset["p"])),
         );
         assert.equal(ps.length, 10);
         assert.ok(
@@ -99,7 +99,7 @@ Deno.test({
       // The server goes away: the page says so instead of failing silently.
       await worker.stop();
       stopped = true;
-      await draw(page, DRAWN[7]);
+      await draw(page, DRAWN[7]!);
       await page.waitForFunction(
         () => (document.getElementById("error")!.textContent ?? "").length > 0,
         null,
@@ -132,7 +132,7 @@ Deno.test({
       });
       await page.goto(new URL("/", worker.url).href);
       await page.waitForFunction(() => document.querySelectorAll("#filters canvas").length === 16);
-      await draw(page, DRAWN[1]);
+      await draw(page, DRAWN[1]!);
       assert.equal(await shownDigit(page), "1");
       const { scroll, inner } = await page.evaluate(() => ({
         scroll: document.documentElement.scrollWidth,

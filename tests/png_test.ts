@@ -28,17 +28,21 @@ async function rejects(bytes: Uint8Array, status: 400 | 413, pattern: RegExp) {
 function expectedGrey(img: RawImage, i: number): number {
   const ch = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 }[img.colorType];
   const max = (1 << img.depth) - 1;
-  const s = Array.from({ length: ch }, (_, c) => img.samples[i * ch + c]);
+  const s = Array.from({ length: ch }, (_, c) => img.samples[i * ch + c]!);
   let r: number, g: number, b: number, a = 1;
   if (img.colorType === 3) {
-    [r, g, b] = [0, 1, 2].map((k) => img.palette![s[0] * 3 + k] / 255);
-    if (img.trns && s[0] < img.trns.length) a = img.trns[s[0]] / 255;
+    [r, g, b] = [0, 1, 2].map((k) => img.palette![s[0]! * 3 + k]! / 255) as [
+      number,
+      number,
+      number,
+    ];
+    if (img.trns && s[0]! < img.trns.length) a = img.trns[s[0]!]! / 255;
   } else if (img.colorType === 0 || img.colorType === 4) {
-    r = g = b = s[0] / max;
-    if (img.colorType === 4) a = s[1] / max;
+    r = g = b = s[0]! / max;
+    if (img.colorType === 4) a = s[1]! / max;
   } else {
-    [r, g, b] = s.slice(0, 3).map((v) => v / max);
-    if (img.colorType === 6) a = s[3] / max;
+    [r, g, b] = s.slice(0, 3).map((v) => v / max) as [number, number, number];
+    if (img.colorType === 6) a = s[3]! / max;
   }
   return (0.299 * r + 0.587 * g + 0.114 * b) * a + (1 - a);
 }
@@ -84,7 +88,7 @@ Deno.test("every colour type, bit depth, filter and interlacing decodes to the r
         assert.equal(out.width, width, what);
         assert.equal(out.height, height, what);
         for (let i = 0; i < width * height; i++) {
-          assert.ok(Math.abs(out.grey[i] - expectedGrey(img, i)) < 1e-5, `${what} pixel ${i}`);
+          assert.ok(Math.abs(out.grey[i]! - expectedGrey(img, i)) < 1e-5, `${what} pixel ${i}`);
         }
       }
     }
@@ -108,7 +112,7 @@ Deno.test("malformed PNGs are 400s that say what is wrong", async () => {
   const good = await greyPng(4, 3, new Array(12).fill(0.5));
   await rejects(new Uint8Array([1, 2, 3]), 400, /bad signature/);
   const badCrc = good.slice();
-  badCrc[20] ^= 0xff; // inside IHDR's data
+  badCrc[20]! ^= 0xff; // inside IHDR's data
   await rejects(badCrc, 400, /bad CRC in chunk IHDR/);
   for (let cut = 8; cut < good.length; cut++) {
     await assert.rejects(decodePng(good.subarray(0, cut)), PngError, `cut at ${cut}`);
@@ -165,7 +169,7 @@ Deno.test("preprocessing: inverts light backgrounds, crops, scales to 20 px and 
   let ink = 0;
   const rows = new Set<number>(), cols = new Set<number>();
   for (let i = 0; i < 784; i++) {
-    if (out[i] > 0.5) {
+    if (out[i]! > 0.5) {
       ink++;
       rows.add(Math.floor(i / 28));
       cols.add(i % 28);

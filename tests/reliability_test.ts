@@ -26,7 +26,7 @@ Deno.test("10,000 sequential predictions in one app: WebAssembly memory does not
     const res = await app.request("/v1/predict", {
       method: "POST",
       headers: { "content-type": "application/octet-stream" },
-      body: bodies[i % bodies.length],
+      body: bodies[i % bodies.length]!,
     });
     assert.equal(res.status, 200);
     return (await res.json()).digit as number;
@@ -82,11 +82,11 @@ Deno.test("relaxed and plain SIMD builds agree within the documented tolerance",
     const plain = model.predict(x);
     let scale = 0, diff = 0, pdiff = 0;
     for (let i = 0; i < relaxed.data.length; i++) {
-      scale = Math.max(scale, Math.abs(plain.data[i]));
-      diff = Math.max(diff, Math.abs(relaxed.data[i] - plain.data[i]));
+      scale = Math.max(scale, Math.abs(plain.data[i]!));
+      diff = Math.max(diff, Math.abs(relaxed.data[i]! - plain.data[i]!));
     }
     const pr = softmax(relaxed).data, pp = softmax(plain).data;
-    for (let i = 0; i < pr.length; i++) pdiff = Math.max(pdiff, Math.abs(pr[i] - pp[i]));
+    for (let i = 0; i < pr.length; i++) pdiff = Math.max(pdiff, Math.abs(pr[i]! - pp[i]!));
     assert.ok(
       diff / scale <= BUILD_TOLERANCE.logitsRelative,
       `logits differ by ${diff / scale} relative`,
@@ -96,7 +96,7 @@ Deno.test("relaxed and plain SIMD builds agree within the documented tolerance",
     for (let i = 0; i < heldOut.n; i++) {
       const arg = (p: Float32Array) => {
         let b = 0;
-        for (let j = 1; j < 10; j++) if (p[i * 10 + j] > p[i * 10 + b]) b = j;
+        for (let j = 1; j < 10; j++) if (p[i * 10 + j]! > p[i * 10 + b]!) b = j;
         return b;
       };
       assert.equal(arg(pr), arg(pp), `digit ${i}`);

@@ -25,9 +25,9 @@ export function evaluate(model: Sequential, set: DigitSet, batch = 250): Evaluat
     const out = model.predict(tensor(x, [m, 28, 28, 1])).data;
     for (let b = 0; b < m; b++) {
       let best = 0;
-      for (let j = 1; j < 10; j++) if (out[b * 10 + j] > out[b * 10 + best]) best = j;
-      const truth = set.labels[i + b];
-      matrix[truth][best]++;
+      for (let j = 1; j < 10; j++) if (out[b * 10 + j]! > out[b * 10 + best]!) best = j;
+      const truth = set.labels[i + b]!;
+      matrix[truth]![best]!++;
       if (best === truth) correct++;
     }
   }

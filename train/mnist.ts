@@ -82,8 +82,8 @@ export function makeBatch(
 ): { x: Float32Array; labels: Uint8Array } {
   const x = new Float32Array(idx.length * 784), labels = new Uint8Array(idx.length);
   for (let b = 0; b < idx.length; b++) {
-    const k = idx[b];
-    labels[b] = set.labels[k];
+    const k = idx[b]!;
+    labels[b] = set.labels[k]!;
     const src = set.x.subarray(k * 784, (k + 1) * 784), dst = x.subarray(b * 784, (b + 1) * 784);
     if (!aug) {
       dst.set(src);
@@ -101,14 +101,18 @@ export function makeBatch(
         const c1 = Math.floor(sc), r1 = Math.floor(sr), fc = sc - c1, fr = sr - r1;
         let val = 0;
         for (
-          const [dr, dc, wgt] of [[0, 0, (1 - fr) * (1 - fc)], [0, 1, (1 - fr) * fc], [
+          const [dr, dc, wgt] of <[number, number, number][]> [[0, 0, (1 - fr) * (1 - fc)], [
+            0,
+            1,
+            (1 - fr) * fc,
+          ], [
             1,
             0,
             fr * (1 - fc),
           ], [1, 1, fr * fc]]
         ) {
           const rr = r1 + dr, cc = c1 + dc;
-          if (rr >= 0 && rr < 28 && cc >= 0 && cc < 28) val += wgt * src[rr * 28 + cc];
+          if (rr >= 0 && rr < 28 && cc >= 0 && cc < 28) val += wgt * src[rr * 28 + cc]!;
         }
         dst[r * 28 + c] = val;
       }

@@ -33,7 +33,8 @@ function panel(
   if (hi - lo < 1e-9) [lo, hi] = [lo - 1, hi + 1];
   const pw = W - M.l - M.r, ph = H - M.t - M.b;
   const sx = (e: number) =>
-    x0 + M.l + (epochs.length > 1 ? ((e - epochs[0]) / (epochs.at(-1)! - epochs[0])) * pw : pw / 2);
+    x0 + M.l +
+    (epochs.length > 1 ? ((e - epochs[0]!) / (epochs.at(-1)! - epochs[0]!)) * pw : pw / 2);
   const sy = (v: number) => M.t + ph - ((v - lo) / (hi - lo)) * ph;
   const parts = [
     `<text x="${x0 + W / 2}" y="18" text-anchor="middle" font-weight="bold">${title}</text>`,
@@ -49,12 +50,14 @@ function panel(
   const step = Math.max(1, Math.ceil(epochs.length / 8));
   for (let i = 0; i < epochs.length; i += step) {
     parts.push(
-      `<text x="${sx(epochs[i])}" y="${H - M.b + 16}" text-anchor="middle">${epochs[i]}</text>`,
+      `<text x="${sx(epochs[i]!)}" y="${H - M.b + 16}" text-anchor="middle">${epochs[i]}</text>`,
     );
   }
   parts.push(`<text x="${x0 + M.l + pw / 2}" y="${H - 4}" text-anchor="middle">epoch</text>`);
   series.forEach((s, k) => {
-    const pts = s.values.map((v, i) => `${sx(epochs[i]).toFixed(1)},${sy(v).toFixed(1)}`).join(" ");
+    const pts = s.values.map((v, i) => `${sx(epochs[i]!).toFixed(1)},${sy(v).toFixed(1)}`).join(
+      " ",
+    );
     parts.push(`<polyline points="${pts}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
     for (const p of pts.split(" ")) {
       const [cx, cy] = p.split(",");

@@ -61,7 +61,7 @@ for (let e = 1; e <= epochs; e++) {
   const order = Array.from({ length: train.n }, (_, i) => i);
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
+    [order[i], order[j]] = [order[j]!, order[i]!];
   }
   let loss = 0, correct = 0, n = 0;
   for (let b = 0; b < batches; b++) {

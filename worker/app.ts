@@ -75,7 +75,7 @@ export function createApp(options: AppOptions): Hono {
     if (loaded) return loaded;
     if (options.kernels) useKernels(options.kernels);
     const model = loadModel(options.modelBytes);
-    const acc = Number(model.metadata.heldOutAccuracy);
+    const acc = Number(model.metadata["heldOutAccuracy"]);
     loaded = { model, heldOutAccuracy: Number.isFinite(acc) ? acc : null };
     return loaded;
   };
@@ -91,8 +91,8 @@ export function createApp(options: AppOptions): Hono {
     let logits: Tensor;
     if (explain) {
       const outs = model.forwardAll(batch);
-      first = outs[0];
-      logits = outs[outs.length - 1];
+      first = outs[0]!;
+      logits = outs[outs.length - 1]!;
     } else {
       logits = model.predict(batch);
     }
@@ -101,7 +101,7 @@ export function createApp(options: AppOptions): Hono {
     const results: Prediction[] = inputs.map((_, i) => {
       const p = Array.from(probs.subarray(i * 10, i * 10 + 10), (v) => round(v));
       let digit = 0;
-      for (let d = 1; d < 10; d++) if (p[d] > p[digit]) digit = d;
+      for (let d = 1; d < 10; d++) if (p[d]! > p[digit]!) digit = d;
       return { digit, probabilities: p };
     });
     return { results, first, ms };
@@ -187,9 +187,9 @@ export function createApp(options: AppOptions): Hono {
       ms: round(ms, 3),
     };
     if (explain && first) {
-      body.input = Array.from(input, (v) => round(v, 4));
-      body.activations = {
-        layer: load().model.layers[0].name,
+      body["input"] = Array.from(input, (v) => round(v, 4));
+      body["activations"] = {
+        layer: load().model.layers[0]!.name,
         shape: first.shape.slice(1),
         data: Array.from(first.data, (v) => round(v, 4)),
       };

@@ -67,7 +67,7 @@ export async function readBody(req: Request): Promise<Uint8Array> {
 
 /** The media type of a request, lower-case, without parameters. */
 export function mediaType(req: Request): string {
-  return (req.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
+  return (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
 }
 
 /** Decodes and preprocesses a PNG, mapping its failures to API errors. */
@@ -155,8 +155,8 @@ export async function fromJsonImage(item: unknown, what: string): Promise<Float3
   if (Array.isArray(item)) return fromPixels(item, what);
   if (item !== null && typeof item === "object") {
     const o = item as Record<string, unknown>;
-    if ("pixels" in o) return fromPixels(o.pixels, `${what}.pixels`);
-    if ("png" in o) return await fromPng(base64ToBytes(o.png, `${what}.png`), `${what}.png`);
+    if ("pixels" in o) return fromPixels(o["pixels"], `${what}.pixels`);
+    if ("png" in o) return await fromPng(base64ToBytes(o["png"], `${what}.png`), `${what}.png`);
   }
   throw bad(`${what} must be { "pixels": [...] }, { "png": "<base64>" } or an array of pixels`);
 }

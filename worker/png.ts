@@ -48,12 +48,20 @@ const DEPTHS: Record<number, number[]> = {
   6: [8, 16],
 };
 // Adam7 passes: x start, y start, x step, y step.
-const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [
-  0,
-  1,
-  1,
-  2,
-]];
+const ADAM7: readonly (readonly [number, number, number, number])[] = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [
+    0,
+    1,
+    1,
+    2,
+  ],
+];
 
 let crcTable: Uint32Array | null = null;
 function crc32(bytes: Uint8Array, start: number, end: number): number {
@@ -66,7 +74,7 @@ function crc32(bytes: Uint8Array, start: number, end: number): number {
     }
   }
   let c = 0xffffffff;
-  for (let i = start; i < end; i++) c = crcTable[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  for (let i = start; i < end; i++) c = crcTable[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
 
@@ -127,29 +135,30 @@ function readChunks(bytes: Uint8Array) {
         if (header) throw new PngError(400, "corrupt PNG: two IHDR chunks");
         if (len !== 13) throw new PngError(400, "corrupt PNG: IHDR must be 13 bytes");
         const d = new DataView(data.buffer, data.byteOffset, 13);
-        header = {
+        const hd: Header = {
           width: d.getUint32(0),
           height: d.getUint32(4),
-          depth: data[8],
-          colorType: data[9],
-          interlace: data[12],
+          depth: data[8]!,
+          colorType: data[9]!,
+          interlace: data[12]!,
         };
-        if (header.width === 0 || header.height === 0) {
+        header = hd;
+        if (hd.width === 0 || hd.height === 0) {
           throw new PngError(400, "the PNG has zero width or height");
         }
-        if (header.width > MAX_SIDE || header.height > MAX_SIDE) {
+        if (hd.width > MAX_SIDE || hd.height > MAX_SIDE) {
           throw new PngError(
             413,
-            `the PNG is ${header.width}×${header.height}; at most ${MAX_SIDE}×${MAX_SIDE} is accepted`,
+            `the PNG is ${hd.width}×${hd.height}; at most ${MAX_SIDE}×${MAX_SIDE} is accepted`,
           );
         }
-        if (!(header.colorType in CHANNELS) || !DEPTHS[header.colorType].includes(header.depth)) {
+        if (!(hd.colorType in CHANNELS) || !DEPTHS[hd.colorType]!.includes(hd.depth)) {
           throw new PngError(
             400,
-            `unsupported PNG: colour type ${header.colorType} with bit depth ${header.depth}`,
+            `unsupported PNG: colour type ${hd.colorType} with bit depth ${hd.depth}`,
           );
         }
-        if (data[10] !== 0 || data[11] !== 0 || header.interlace > 1) {
+        if (data[10] !== 0 || data[11] !== 0 || hd.interlace > 1) {
           throw new PngError(400, "corrupt PNG: unknown compression, filter or interlace method");
         }
         break;
@@ -242,7 +251,7 @@ function paeth(a: number, b: number, c: number): number {
  */
 export async function decodePng(bytes: Uint8Array): Promise<GreyImage> {
   const { header: h, palette, trns, idat } = readChunks(bytes);
-  const channels = CHANNELS[h.colorType];
+  const channels = CHANNELS[h.colorType]!;
   const bitsPerPixel = channels * h.depth;
   const bpp = Math.max(1, bitsPerPixel >> 3); // bytes per complete pixel, for filtering
   const ps = passes(h);
@@ -257,33 +266,33 @@ export async function decodePng(bytes: Uint8Array): Promise<GreyImage> {
     let r: number, g: number, b: number, a = 1;
     switch (h.colorType) {
       case 0:
-        r = g = b = s[0] / maxV;
-        if (trns && trns.length >= 2 && s[0] === ((trns[0] << 8) | trns[1])) a = 0;
+        r = g = b = s[0]! / maxV;
+        if (trns && trns.length >= 2 && s[0] === ((trns[0]! << 8) | trns[1]!)) a = 0;
         break;
       case 2:
-        r = s[0] / maxV, g = s[1] / maxV, b = s[2] / maxV;
+        r = s[0]! / maxV, g = s[1]! / maxV, b = s[2]! / maxV;
         if (
-          trns && trns.length >= 6 && s[0] === ((trns[0] << 8) | trns[1]) &&
-          s[1] === ((trns[2] << 8) | trns[3]) &&
-          s[2] === ((trns[4] << 8) | trns[5])
+          trns && trns.length >= 6 && s[0] === ((trns[0]! << 8) | trns[1]!) &&
+          s[1] === ((trns[2]! << 8) | trns[3]!) &&
+          s[2] === ((trns[4]! << 8) | trns[5]!)
         ) a = 0;
         break;
       case 3: {
-        const i = s[0];
+        const i = s[0]!;
         if (i * 3 + 2 >= palette!.length) {
           throw new PngError(400, `corrupt PNG: palette index ${i} out of range`);
         }
-        r = palette![i * 3] / 255, g = palette![i * 3 + 1] / 255, b = palette![i * 3 + 2] / 255;
-        if (trns && i < trns.length) a = trns[i] / 255;
+        r = palette![i * 3]! / 255, g = palette![i * 3 + 1]! / 255, b = palette![i * 3 + 2]! / 255;
+        if (trns && i < trns.length) a = trns[i]! / 255;
         break;
       }
       case 4:
-        r = g = b = s[0] / maxV;
-        a = s[1] / maxV;
+        r = g = b = s[0]! / maxV;
+        a = s[1]! / maxV;
         break;
       default:
-        r = s[0] / maxV, g = s[1] / maxV, b = s[2] / maxV;
-        a = s[3] / maxV;
+        r = s[0]! / maxV, g = s[1]! / maxV, b = s[2]! / maxV;
+        a = s[3]! / maxV;
     }
     const lum = 0.299 * r + 0.587 * g + 0.114 * b;
     return lum * a + (1 - a);
@@ -299,21 +308,23 @@ export async function decodePng(bytes: Uint8Array): Promise<GreyImage> {
       const line = raw.subarray(at + 1, at + 1 + len);
       at += 1 + len;
       for (let i = 0; i < len; i++) {
-        const left = i >= bpp ? line[i - bpp] : 0, up = prev[i], ul = i >= bpp ? prev[i - bpp] : 0;
+        const left = i >= bpp ? line[i - bpp]! : 0,
+          up = prev[i]!,
+          ul = i >= bpp ? prev[i - bpp]! : 0;
         switch (filter) {
           case 0:
             break;
           case 1:
-            line[i] = (line[i] + left) & 0xff;
+            line[i] = (line[i]! + left) & 0xff;
             break;
           case 2:
-            line[i] = (line[i] + up) & 0xff;
+            line[i] = (line[i]! + up) & 0xff;
             break;
           case 3:
-            line[i] = (line[i] + ((left + up) >> 1)) & 0xff;
+            line[i] = (line[i]! + ((left + up) >> 1)) & 0xff;
             break;
           case 4:
-            line[i] = (line[i] + paeth(left, up, ul)) & 0xff;
+            line[i] = (line[i]! + paeth(left, up, ul)) & 0xff;
             break;
           default:
             throw new PngError(400, `corrupt PNG: unknown filter type ${filter}`);
@@ -322,9 +333,9 @@ export async function decodePng(bytes: Uint8Array): Promise<GreyImage> {
       for (let x = 0; x < p.w; x++) {
         for (let c = 0; c < channels; c++) {
           const bit = (x * channels + c) * h.depth;
-          if (h.depth === 16) samples[c] = (line[bit >> 3] << 8) | line[(bit >> 3) + 1];
-          else if (h.depth === 8) samples[c] = line[bit >> 3];
-          else samples[c] = (line[bit >> 3] >> (8 - h.depth - (bit & 7))) & maxV;
+          if (h.depth === 16) samples[c] = (line[bit >> 3]! << 8) | line[(bit >> 3) + 1]!;
+          else if (h.depth === 8) samples[c] = line[bit >> 3]!;
+          else samples[c] = (line[bit >> 3]! >> (8 - h.depth - (bit & 7))) & maxV;
         }
         grey[(p.y0 + y * p.dy) * h.width + p.x0 + x * p.dx] = toGrey(samples);
       }

@@ -28,7 +28,7 @@ function bilinear(src: Float32Array, w: number, h: number, x: number, y: number)
   const x0 = Math.floor(x), y0 = Math.floor(y), fx = x - x0, fy = y - y0;
   let v = 0;
   for (
-    const [dx, dy, k] of [
+    const [dx, dy, k] of <[number, number, number][]> [
       [0, 0, (1 - fx) * (1 - fy)],
       [1, 0, fx * (1 - fy)],
       [0, 1, (1 - fx) * fy],
@@ -36,7 +36,7 @@ function bilinear(src: Float32Array, w: number, h: number, x: number, y: number)
     ]
   ) {
     const xx = x0 + dx, yy = y0 + dy;
-    if (k > 0 && xx >= 0 && xx < w && yy >= 0 && yy < h) v += k * src[yy * w + xx];
+    if (k > 0 && xx >= 0 && xx < w && yy >= 0 && yy < h) v += k * src[yy * w + xx]!;
   }
   return v;
 }
@@ -56,7 +56,7 @@ function resize(src: Float32Array, w: number, h: number, tw: number, th: number)
           const wy = Math.min(y + 1, y1) - Math.max(y, y0);
           for (let x = Math.floor(x0); x < Math.ceil(x1); x++) {
             const wx = Math.min(x + 1, x1) - Math.max(x, x0);
-            sum += wx * wy * src[y * w + x];
+            sum += wx * wy * src[y * w + x]!;
           }
         }
         out[ty * tw + tx] = sum / (sx * sy);
@@ -85,19 +85,19 @@ export function toMnistInput(img: GreyImage): Float32Array {
   // 1. Background: the mean of the border pixels.
   let border = 0, nb = 0;
   for (let x = 0; x < w; x++) {
-    border += grey[x] + grey[(h - 1) * w + x];
+    border += grey[x]! + grey[(h - 1) * w + x]!;
     nb += 2;
   }
   for (let y = 1; y < h - 1; y++) {
-    border += grey[y * w] + grey[y * w + w - 1];
+    border += grey[y * w]! + grey[y * w + w - 1]!;
     nb += 2;
   }
   const invert = border / nb > 0.5;
   const ink = new Float32Array(w * h);
   let peak = 0;
   for (let i = 0; i < ink.length; i++) {
-    ink[i] = invert ? 1 - grey[i] : grey[i];
-    if (ink[i] > peak) peak = ink[i];
+    ink[i] = invert ? 1 - grey[i]! : grey[i]!;
+    if (ink[i]! > peak) peak = ink[i]!;
   }
   if (peak < 0.1) throw new PreprocessError("the image is blank: no ink found");
   // 2. Bounding box of the ink.
@@ -105,7 +105,7 @@ export function toMnistInput(img: GreyImage): Float32Array {
   let x0 = w, y0 = h, x1 = -1, y1 = -1;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
-      if (ink[y * w + x] > cut) {
+      if (ink[y * w + x]! > cut) {
         if (x < x0) x0 = x;
         if (x > x1) x1 = x;
         if (y < y0) y0 = y;
@@ -117,7 +117,7 @@ export function toMnistInput(img: GreyImage): Float32Array {
   const crop = new Float32Array(bw * bh);
   for (let y = 0; y < bh; y++) {
     for (let x = 0; x < bw; x++) {
-      const v = ink[(y0 + y) * w + x0 + x];
+      const v = ink[(y0 + y) * w + x0 + x]!;
       crop[y * bw + x] = v > cut / 2 ? v / peak : 0; // drop faint background noise
     }
   }
@@ -129,7 +129,7 @@ export function toMnistInput(img: GreyImage): Float32Array {
   let mass = 0, mx = 0, my = 0;
   for (let y = 0; y < th; y++) {
     for (let x = 0; x < tw; x++) {
-      const v = small[y * tw + x];
+      const v = small[y * tw + x]!;
       mass += v;
       mx += v * x;
       my += v * y;
@@ -141,7 +141,7 @@ export function toMnistInput(img: GreyImage): Float32Array {
   for (let y = 0; y < th; y++) {
     for (let x = 0; x < tw; x++) {
       const X = x + ox, Y = y + oy;
-      if (X >= 0 && X < 28 && Y >= 0 && Y < 28) out[Y * 28 + X] = Math.min(1, small[y * tw + x]);
+      if (X >= 0 && X < 28 && Y >= 0 && Y < 28) out[Y * 28 + X] = Math.min(1, small[y * tw + x]!);
     }
   }
   return out;

@@ -23,7 +23,7 @@ function convForward(
   for (let i = 0; i < m; i++) {
     for (let oh = 0; oh < outH; oh++) {
       for (let ow = 0; ow < outW; ow++) {
-        for (let co = 0; co < cOut; co++) acc[co] = b[co];
+        for (let co = 0; co < cOut; co++) acc[co] = b[co]!;
         for (let kh = 0; kh < f; kh++) {
           const ih = oh * stride + kh - pad;
           if (ih < 0 || ih >= inH) continue;
@@ -33,13 +33,13 @@ function convForward(
             const xBase = ((i * inH + ih) * inW + iw) * cIn;
             const wBase = (kh * f + kw) * cIn * cOut;
             for (let ci = 0; ci < cIn; ci++) {
-              const xv = x[xBase + ci];
+              const xv = x[xBase + ci]!;
               const wRow = wBase + ci * cOut;
-              for (let co = 0; co < cOut; co++) acc[co] += xv * w[wRow + co];
+              for (let co = 0; co < cOut; co++) acc[co]! += xv * w[wRow + co]!;
             }
           }
         }
-        if (relu) { for (let co = 0; co < cOut; co++) acc[co] = acc[co] > 0 ? acc[co] : 0; }
+        if (relu) { for (let co = 0; co < cOut; co++) acc[co] = acc[co]! > 0 ? acc[co]! : 0; }
         z.set(acc, ((i * outH + oh) * outW + ow) * cOut);
       }
     }
@@ -65,8 +65,8 @@ function convBackwardData(g: ConvGeometry, dz: Float32Array, w: Float32Array): F
             for (let ci = 0; ci < cIn; ci++) {
               const wRow = wBase + ci * cOut;
               let s = 0;
-              for (let co = 0; co < cOut; co++) s += w[wRow + co] * dz[dzBase + co];
-              dx[xBase + ci] += s;
+              for (let co = 0; co < cOut; co++) s += w[wRow + co]! * dz[dzBase + co]!;
+              dx[xBase + ci]! += s;
             }
           }
         }
@@ -88,7 +88,7 @@ function convBackwardFilter(
     for (let oh = 0; oh < outH; oh++) {
       for (let ow = 0; ow < outW; ow++) {
         const dzBase = ((i * outH + oh) * outW + ow) * cOut;
-        for (let co = 0; co < cOut; co++) db[co] += dz[dzBase + co];
+        for (let co = 0; co < cOut; co++) db[co]! += dz[dzBase + co]!;
         for (let kh = 0; kh < f; kh++) {
           const ih = oh * stride + kh - pad;
           if (ih < 0 || ih >= inH) continue;
@@ -98,9 +98,9 @@ function convBackwardFilter(
             const xBase = ((i * inH + ih) * inW + iw) * cIn;
             const wBase = (kh * f + kw) * cIn * cOut;
             for (let ci = 0; ci < cIn; ci++) {
-              const xv = x[xBase + ci];
+              const xv = x[xBase + ci]!;
               const wRow = wBase + ci * cOut;
-              for (let co = 0; co < cOut; co++) dW[wRow + co] += xv * dz[dzBase + co];
+              for (let co = 0; co < cOut; co++) dW[wRow + co]! += xv * dz[dzBase + co]!;
             }
           }
         }
@@ -118,7 +118,7 @@ function windowArgMax(g: PoolGeometry, x: Float32Array, base: number): number {
   for (let kh = 0; kh < f; kh++) {
     for (let kw = 0; kw < f; kw++) {
       const k = base + (kh * inW + kw) * c;
-      const v = x[k];
+      const v = x[k]!;
       if (v !== v) return -1;
       if (v > best || at < 0) {
         best = v;
@@ -141,11 +141,11 @@ function poolForward(g: PoolGeometry, x: Float32Array, mode: PoolMode): Float32A
         for (let ch = 0; ch < c; ch++, o++) {
           if (mode === "max") {
             const at = windowArgMax(g, x, corner + ch);
-            y[o] = at < 0 ? NaN : x[at];
+            y[o] = at < 0 ? NaN : x[at]!;
           } else {
             let s = 0;
             for (let kh = 0; kh < f; kh++) {
-              for (let kw = 0; kw < f; kw++) s += x[corner + ch + (kh * inW + kw) * c];
+              for (let kw = 0; kw < f; kw++) s += x[corner + ch + (kh * inW + kw) * c]!;
             }
             y[o] = s * scale;
           }
@@ -173,11 +173,11 @@ function poolBackward(
         for (let ch = 0; ch < c; ch++, o++) {
           if (mode === "max") {
             const at = windowArgMax(g, x, corner + ch);
-            if (at >= 0) dx[at] += dy[o];
+            if (at >= 0) dx[at]! += dy[o]!;
           } else {
-            const share = dy[o] * scale;
+            const share = dy[o]! * scale;
             for (let kh = 0; kh < f; kh++) {
-              for (let kw = 0; kw < f; kw++) dx[corner + ch + (kh * inW + kw) * c] += share;
+              for (let kw = 0; kw < f; kw++) dx[corner + ch + (kh * inW + kw) * c]! += share;
             }
           }
         }

@@ -57,8 +57,8 @@ export function convGeometry(
   const x = checkTensor4(fn, "aPrev", aPrev);
   const wt = checkTensor4(fn, "w", w);
   const params = checkObject(fn, "hp", hp);
-  const stride = checkPositiveInt(fn, "hp.stride", params.stride);
-  const pad = checkNonNegativeInt(fn, "hp.pad", params.pad);
+  const stride = checkPositiveInt(fn, "hp.stride", params["stride"]);
+  const pad = checkNonNegativeInt(fn, "hp.pad", params["pad"]);
   const [m, inH, inW, cIn] = x.shape;
   const [f, f2, wcIn, cOut] = wt.shape;
   if (f !== f2) {
@@ -100,8 +100,8 @@ export function poolGeometry(
 ): { x: Tensor4; hp: PoolParams; g: PoolGeometry } {
   const x = checkTensor4(fn, "aPrev", aPrev);
   const params = checkObject(fn, "hp", hp);
-  const f = checkPositiveInt(fn, "hp.f", params.f);
-  const stride = checkPositiveInt(fn, "hp.stride", params.stride);
+  const f = checkPositiveInt(fn, "hp.f", params["f"]);
+  const stride = checkPositiveInt(fn, "hp.stride", params["stride"]);
   const [m, inH, inW, c] = x.shape;
   if (f > inH || f > inW) {
     throw new RangeError(

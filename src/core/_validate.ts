@@ -106,7 +106,7 @@ export function checkObject(fn: string, arg: string, value: unknown): Record<str
  */
 export function checkTensor4(fn: string, arg: string, value: unknown): Tensor4 {
   const t = checkObject(fn, arg, value);
-  const shape = t.shape;
+  const shape = t["shape"];
   if (!Array.isArray(shape)) fail(TypeError, fn, `${arg}.shape`, "an array", shape);
   if (shape.length !== 4) {
     fail(RangeError, fn, `${arg}.shape`, "rank 4 ([m, height, width, channels])", shape);
@@ -116,7 +116,7 @@ export function checkTensor4(fn: string, arg: string, value: unknown): Tensor4 {
   if (n > MAX_ELEMENTS) {
     failText(RangeError, fn, `${arg}.shape`, `at most ${MAX_ELEMENTS} elements`, `${n}`);
   }
-  checkFloat32Array(fn, `${arg}.data`, t.data, n, ` (the product of ${arg}.shape)`);
+  checkFloat32Array(fn, `${arg}.data`, t["data"], n, ` (the product of ${arg}.shape)`);
   return t as unknown as Tensor4;
 }
 

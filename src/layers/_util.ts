@@ -38,7 +38,7 @@ export function checkBatch(layer: Layer, what: string, x: Tensor, sample: Sample
 
 /** Adds `src` into `dst` element-wise. */
 export function addInto(dst: Float32Array, src: Float32Array): void {
-  for (let i = 0; i < dst.length; i++) dst[i] += src[i];
+  for (let i = 0; i < dst.length; i++) dst[i]! += src[i]!;
 }
 
 /** A standard normal sample from a uniform source (Box–Muller). */
@@ -105,7 +105,7 @@ export function glorotUniform(
 /** dOut where the (ReLU) output `y` is positive, 0 elsewhere: the gradient through a fused ReLU. */
 export function reluGrad(dOut: Float32Array, y: Float32Array): Float32Array {
   const d = new Float32Array(dOut.length);
-  for (let i = 0; i < d.length; i++) if (y[i] > 0) d[i] = dOut[i];
+  for (let i = 0; i < d.length; i++) if (y[i]! > 0) d[i] = dOut[i]!;
   return d;
 }
 

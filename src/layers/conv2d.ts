@@ -112,7 +112,7 @@ export class Conv2D implements Layer {
         }]`,
       );
     }
-    const [inH, inW, cIn] = inputShape;
+    const [inH, inW, cIn] = inputShape as readonly [number, number, number];
     const f = this.kernelSize, pad = this.pad, s = this.stride;
     if (f > inH + 2 * pad || f > inW + 2 * pad) {
       throw new RangeError(

@@ -70,7 +70,7 @@ export class Dense implements Layer {
         }]; add a Flatten layer before it`,
       );
     }
-    const n = inputShape[0];
+    const n = inputShape[0]!;
     const g = {
       m: 0,
       inH: 1,

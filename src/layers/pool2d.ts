@@ -68,7 +68,7 @@ export abstract class Pool2D implements Layer {
         }]`,
       );
     }
-    const [inH, inW, c] = inputShape;
+    const [inH, inW, c] = inputShape as readonly [number, number, number];
     const f = this.poolSize;
     if (f > inH || f > inW) {
       throw new RangeError(

@@ -43,7 +43,7 @@ export class ReLU implements Layer {
     checkBatch(this, "the input", x, this.#shape ?? []);
     const src = x.data, y = new Float32Array(src.length);
     for (let i = 0; i < src.length; i++) {
-      const v = src[i];
+      const v = src[i]!;
       y[i] = v > 0 ? v : 0;
     }
     this.#y = y;
@@ -62,7 +62,7 @@ export class ReLU implements Layer {
     }
     if (!needInputGrad) return null;
     const g = dOut.data, dx = new Float32Array(g.length);
-    for (let i = 0; i < g.length; i++) dx[i] = y[i] > 0 ? g[i] : 0;
+    for (let i = 0; i < g.length; i++) dx[i] = y[i]! > 0 ? g[i]! : 0;
     return { shape: dOut.shape, data: dx };
   }
 

@@ -36,10 +36,10 @@ export function softmax(logits: Tensor): Tensor {
   const z = logits.data, p = new Float32Array(m * k);
   for (let i = 0; i < m; i++) {
     let max = -Infinity;
-    for (let j = 0; j < k; j++) max = Math.max(max, z[i * k + j]);
+    for (let j = 0; j < k; j++) max = Math.max(max, z[i * k + j]!);
     let sum = 0;
-    for (let j = 0; j < k; j++) sum += Math.exp(z[i * k + j] - max);
-    for (let j = 0; j < k; j++) p[i * k + j] = Math.exp(z[i * k + j] - max) / sum;
+    for (let j = 0; j < k; j++) sum += Math.exp(z[i * k + j]! - max);
+    for (let j = 0; j < k; j++) p[i * k + j] = Math.exp(z[i * k + j]! - max) / sum;
   }
   return { shape: [m, k], data: p };
 }
@@ -87,7 +87,7 @@ export function softmaxCrossEntropy(
   const p = probs.data, d = new Float32Array(m * k);
   let loss = 0, correct = 0;
   for (let i = 0; i < m; i++) {
-    const y = labels[i];
+    const y = labels[i]!;
     if (!Number.isInteger(y) || y < 0 || y >= k) {
       throw new RangeError(
         `softmaxCrossEntropy: labels[${i}] must be an integer in [0, ${k}), got ${y}`,
@@ -95,11 +95,11 @@ export function softmaxCrossEntropy(
     }
     let best = 0;
     for (let j = 0; j < k; j++) {
-      d[i * k + j] = (p[i * k + j] - (j === y ? 1 : 0)) / m;
-      if (p[i * k + j] > p[i * k + best]) best = j;
+      d[i * k + j] = (p[i * k + j]! - (j === y ? 1 : 0)) / m;
+      if (p[i * k + j]! > p[i * k + best]!) best = j;
     }
     if (best === y) correct++;
-    loss -= Math.log(Math.max(p[i * k + y], 1e-30));
+    loss -= Math.log(Math.max(p[i * k + y]!, 1e-30));
   }
   return { loss: loss / m, dLogits: { shape: [m, k], data: d }, probs, correct };
 }

@@ -50,14 +50,14 @@ export class SGD implements Optimizer {
     for (const p of params) {
       const w = p.value, g = p.grad;
       if (this.momentum === 0) {
-        for (let i = 0; i < w.length; i++) w[i] -= this.lr * g[i];
+        for (let i = 0; i < w.length; i++) w[i]! -= this.lr * g[i]!;
         continue;
       }
       let v = this.#velocity.get(p);
       if (!v) this.#velocity.set(p, v = new Float32Array(w.length));
       for (let i = 0; i < w.length; i++) {
-        v[i] = this.momentum * v[i] - this.lr * g[i];
-        w[i] += v[i];
+        v[i] = this.momentum * v[i]! - this.lr * g[i]!;
+        w[i]! += v[i]!;
       }
     }
   }
@@ -118,10 +118,10 @@ export class Adam implements Optimizer {
       }
       const w = p.value, g = p.grad;
       for (let i = 0; i < w.length; i++) {
-        const gi = g[i];
-        m[i] = b1 * m[i] + (1 - b1) * gi;
-        v[i] = b2 * v[i] + (1 - b2) * gi * gi;
-        w[i] -= a * m[i] / (Math.sqrt(v[i]) + this.epsilon);
+        const gi = g[i]!;
+        m[i] = b1 * m[i]! + (1 - b1) * gi;
+        v[i] = b2 * v[i]! + (1 - b2) * gi * gi;
+        w[i]! -= a * m[i]! / (Math.sqrt(v[i]!) + this.epsilon);
       }
     }
   }

@@ -52,16 +52,16 @@ export function layerFromConfig(cfg: LayerConfig): Layer {
         filters: n("filters"),
         kernelSize: n("kernelSize"),
         stride: n("stride"),
-        padding: cfg.padding as number | "same" | "valid",
-        activation: (cfg.activation ?? "linear") as "relu" | "linear",
-        init: cfg.init as "he" | "glorot",
+        padding: cfg["padding"] as number | "same" | "valid",
+        activation: (cfg["activation"] ?? "linear") as "relu" | "linear",
+        init: cfg["init"] as "he" | "glorot",
         name,
       });
     case "Dense":
       return new Dense({
         units: n("units"),
-        activation: (cfg.activation ?? "linear") as "relu" | "linear",
-        init: cfg.init as "he" | "glorot",
+        activation: (cfg["activation"] ?? "linear") as "relu" | "linear",
+        init: cfg["init"] as "he" | "glorot",
         name,
       });
     case "MaxPool2D":

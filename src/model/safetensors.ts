@@ -57,7 +57,7 @@ export class ModelFormatError extends Error {
  * import { Dense, loadModel, saveModel, Sequential } from "@convnet/wasm";
  * const model = new Sequential([new Dense({ units: 3 })], [4]);
  * const bytes = saveModel(model, { note: "example" });
- * loadModel(bytes).metadata.note; // "example"
+ * loadModel(bytes).metadata["note"]; // "example"
  * ```
  *
  * @param model The model.
@@ -93,7 +93,7 @@ export function saveModel(model: Sequential, metadata: Record<string, string> = 
   out.set(json, 8);
   let at = 8 + json.length;
   for (const p of params) {
-    for (let i = 0; i < p.value.length; i++, at += 4) view.setFloat32(at, p.value[i], true);
+    for (let i = 0; i < p.value.length; i++, at += 4) view.setFloat32(at, p.value[i]!, true);
   }
   return out;
 }
@@ -151,20 +151,20 @@ export function loadModel(bytes: Uint8Array): Sequential {
     );
   }
   if (!isObject(header)) throw new ModelFormatError("the header must be a JSON object");
-  const meta = header.__metadata__;
+  const meta = header["__metadata__"];
   if (!isObject(meta) || !Object.values(meta).every((v) => typeof v === "string")) {
     throw new ModelFormatError("__metadata__ must be an object of strings");
   }
-  if (typeof meta.architecture !== "string") {
+  if (typeof meta["architecture"] !== "string") {
     throw new ModelFormatError("__metadata__.architecture is missing");
   }
   let arch: unknown;
   try {
-    arch = JSON.parse(meta.architecture);
+    arch = JSON.parse(meta["architecture"]);
   } catch {
     throw new ModelFormatError("__metadata__.architecture is not JSON");
   }
-  if (!isObject(arch) || !Array.isArray(arch.inputShape) || !Array.isArray(arch.layers)) {
+  if (!isObject(arch) || !Array.isArray(arch["inputShape"]) || !Array.isArray(arch["layers"])) {
     throw new ModelFormatError("the architecture must have inputShape and layers arrays");
   }
 
@@ -174,12 +174,12 @@ export function loadModel(bytes: Uint8Array): Sequential {
   for (const [name, v] of Object.entries(header)) {
     if (name === "__metadata__") continue;
     if (!isObject(v)) throw new ModelFormatError(`tensor "${name}" must be an object`);
-    if (v.dtype !== "F32") {
+    if (v["dtype"] !== "F32") {
       throw new ModelFormatError(
-        `tensor "${name}" has dtype ${JSON.stringify(v.dtype)}; only F32 is supported`,
+        `tensor "${name}" has dtype ${JSON.stringify(v["dtype"])}; only F32 is supported`,
       );
     }
-    const shape = v.shape, off = v.data_offsets;
+    const shape = v["shape"], off = v["data_offsets"];
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       throw new ModelFormatError(`tensor "${name}" has an invalid shape ${JSON.stringify(shape)}`);
     }
@@ -227,9 +227,9 @@ export function loadModel(bytes: Uint8Array): Sequential {
   // Architecture: build, then match parameters exactly.
   let model: Sequential;
   try {
-    const layers = (arch.layers as LayerConfig[]).map((c) => layerFromConfig(c));
+    const layers = (arch["layers"] as LayerConfig[]).map((c) => layerFromConfig(c));
     // The data holds dataLen / 4 floats: no architecture may need (and so allocate) more.
-    model = new Sequential(layers, arch.inputShape as number[], { maxParameters: dataLen / 4 });
+    model = new Sequential(layers, arch["inputShape"] as number[], { maxParameters: dataLen / 4 });
   } catch (e) {
     throw new ModelFormatError(
       `the architecture is invalid: ${e instanceof Error ? e.message : e}`,

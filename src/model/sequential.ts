@@ -160,7 +160,7 @@ export class Sequential {
    */
   backward(dOut: Tensor): void {
     let g: Tensor | null = dOut;
-    for (let i = this.layers.length - 1; i >= 0 && g; i--) g = this.layers[i].backward(g, i > 0);
+    for (let i = this.layers.length - 1; i >= 0 && g; i--) g = this.layers[i]!.backward(g, i > 0);
   }
 
   /**
@@ -195,7 +195,7 @@ export class Sequential {
     return this.layers.map((l, i) => ({
       name: l.name,
       kind: l.kind,
-      outputShape: this.#shapes[i],
+      outputShape: this.#shapes[i]!,
       params: l.params().reduce((n, p) => n + p.value.length, 0),
     }));
   }
@@ -215,9 +215,9 @@ export class Sequential {
     for (const s of this.layerSummary()) {
       rows.push([s.name, s.kind, `[${s.outputShape.join(", ")}]`, String(s.params)]);
     }
-    const w = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c].length)));
+    const w = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c]!.length)));
     const line = (r: string[]) =>
-      r.map((c, i) => (i === 3 ? c.padStart(w[i]) : c.padEnd(w[i]))).join("  ");
+      r.map((c, i) => (i === 3 ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join("  ");
     return [...rows.map(line), `total parameters: ${this.parameterCount}`].join("\n");
   }
 

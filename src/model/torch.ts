@@ -50,7 +50,7 @@ export function fromTorchConv2dWeight(
     for (let i = 0; i < cIn; i++) {
       for (let h = 0; h < kH; h++) {
         for (let w = 0; w < kW; w++) {
-          out[((h * kW + w) * cIn + i) * cOut + o] = data[((o * cIn + i) * kH + h) * kW + w];
+          out[((h * kW + w) * cIn + i) * cOut + o] = data[((o * cIn + i) * kH + h) * kW + w]!;
         }
       }
     }
@@ -100,7 +100,7 @@ export function fromTorchLinearWeight(
         const ch = Math.floor(i / (h * w)), rem = i % (h * w);
         row = rem * c + ch; // (y, x, ch) in NHWC flatten order; rem = y·w + x
       }
-      out[row * nOut + o] = data[o * nIn + i];
+      out[row * nOut + o] = data[o * nIn + i]!;
     }
   }
   return { shape: [nIn, nOut], data: out };

@@ -37,7 +37,7 @@ export function convBackward(
 ): { dAPrev: Tensor4; dW: Tensor4; db: Float32Array } {
   const fn = "convBackward";
   const c = checkObject(fn, "cache", cache);
-  const v = convGeometry(fn, c.aPrev, c.w, c.b, c.hp);
+  const v = convGeometry(fn, c["aPrev"], c["w"], c["b"], c["hp"]);
   const dz = checkTensor4(fn, "dZ", dZ);
   const { g } = v;
   checkShapeEquals(fn, "dZ", dz.shape, [g.m, g.outH, g.outW, g.cOut], "the forward output shape");

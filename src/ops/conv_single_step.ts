@@ -27,6 +27,6 @@ export function convSingleStep(slice: Float32Array, w: Float32Array, b: number):
   checkFloat32Array("convSingleStep", "w", w, slice.length, " (slice.length)");
   checkFinite("convSingleStep", "b", b);
   let s = 0;
-  for (let i = 0; i < slice.length; i++) s += slice[i] * w[i];
+  for (let i = 0; i < slice.length; i++) s += slice[i]! * w[i]!;
   return s + b;
 }

@@ -37,8 +37,8 @@ import type { Tensor, Tensor4 } from "../core/tensor.ts";
 export function poolBackward(dA: Tensor, cache: PoolCache, mode?: PoolMode): Tensor4 {
   const fn = "poolBackward";
   const c = checkObject(fn, "cache", cache);
-  const v = poolGeometry(fn, c.aPrev, c.hp);
-  const md = checkMode(fn, mode === undefined ? "cache.mode" : "mode", mode ?? c.mode);
+  const v = poolGeometry(fn, c["aPrev"], c["hp"]);
+  const md = checkMode(fn, mode === undefined ? "cache.mode" : "mode", mode ?? c["mode"]);
   const da = checkTensor4(fn, "dA", dA);
   const { g } = v;
   checkShapeEquals(fn, "dA", da.shape, [g.m, g.outH, g.outW, g.c], "the forward output shape");

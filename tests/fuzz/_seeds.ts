@@ -39,7 +39,7 @@ export async function modelSeeds(): Promise<Uint8Array[]> {
 /** PNGs in several formats: grey 8-bit, palette 4-bit interlaced, RGBA 16-bit, grey 1-bit interlaced. */
 export async function pngSeeds(): Promise<Uint8Array[]> {
   return [
-    await greyPng(40, 40, strokes(DRAWN[7], 40)),
+    await greyPng(40, 40, strokes(DRAWN[7]!, 40)),
     await encodePng({
       width: 9,
       height: 7,
@@ -76,7 +76,7 @@ export async function rightDigits(): Promise<{ set: DigitSet; indices: number[] 
   const indices: number[] = [];
   for (let i = 0; i < heldOut.n; i++) {
     let best = 0;
-    for (let j = 1; j < 10; j++) if (out[i * 10 + j] > out[i * 10 + best]) best = j;
+    for (let j = 1; j < 10; j++) if (out[i * 10 + j]! > out[i * 10 + best]!) best = j;
     if (best === heldOut.labels[i]) indices.push(i);
   }
   return { set: heldOut, indices };

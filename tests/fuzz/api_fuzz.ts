@@ -25,6 +25,7 @@ import {
   zeroPad,
 } from "../../mod.ts";
 import { mulberry32 } from "../../src/core/random.ts";
+import { compareArrays } from "../../src/testing/mod.ts";
 
 /** What a fuzz run found. */
 export interface FuzzReport {
@@ -89,15 +90,10 @@ function judge(got: Outcome, want: Outcome): string {
   const a = flatten(got.value), b = flatten(want.value);
   if (a.shapes !== b.shapes) return `shapes ${a.shapes} but the reference gives ${b.shapes}`;
   for (let k = 0; k < a.values.length; k++) {
-    const va = a.values[k], vb = b.values[k];
-    let scale = 0, diff = 0;
-    for (let j = 0; j < vb.length; j++) {
-      scale = Math.max(scale, Math.abs(vb[j]));
-      const d = Number.isNaN(va[j]) && Number.isNaN(vb[j]) ? 0 : Math.abs(va[j] - vb[j]);
-      diff = Number.isNaN(d) ? Infinity : Math.max(diff, d);
-    }
-    if (diff > 1e-4 * Math.max(scale, 1e-6)) {
-      return `output ${k} differs by ${diff} (scale ${scale})`;
+    const va = a.values[k]!, vb = b.values[k]!;
+    const c = compareArrays(va, vb, 1e-6);
+    if (!(c.error <= 1e-4)) {
+      return `output ${k} differs by ${c.error} of its scale ${c.scale} at index ${c.index}`;
     }
   }
   return "";
@@ -108,7 +104,7 @@ function flatten(v: unknown): { shapes: string; values: Float32Array[] } {
   if (typeof v === "number") return { shapes: "number", values: [Float32Array.of(v)] };
   const o = v as Record<string, unknown>;
   if (o && "shape" in o && "data" in o) {
-    return { shapes: `[${o.shape}]`, values: [o.data as Float32Array] };
+    return { shapes: `[${o["shape"]}]`, values: [o["data"] as Float32Array] };
   }
   const parts = Object.keys(o).filter((k) => k !== "cache").sort().map((k) => ({
     k,
@@ -123,7 +119,7 @@ function flatten(v: unknown): { shapes: string; values: Float32Array[] } {
 /** One random call, built from `r` alone: returns a thunk and a description. */
 function makeCall(r: () => number): { what: string; run: () => unknown } {
   const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const arr = (n: number) => Float32Array.from({ length: n }, () => r() * 2 - 1);
 
   /** A tensor of `shape`, sometimes broken (wrong length, rank, dims, data type). */

@@ -33,7 +33,7 @@ export function mutate(bytes: Uint8Array, r: () => number): Uint8Array {
   const at = Math.floor(r() * out.length);
   switch (Math.floor(r() * 6)) {
     case 0: // flip a bit
-      out[at] ^= 1 << Math.floor(r() * 8);
+      out[at]! ^= 1 << Math.floor(r() * 8);
       return out;
     case 1: // random bytes over a run
       for (let i = at; i < Math.min(out.length, at + 1 + Math.floor(r() * 16)); i++) {
@@ -46,7 +46,7 @@ export function mutate(bytes: Uint8Array, r: () => number): Uint8Array {
       if (at + 4 <= out.length) {
         new DataView(out.buffer).setUint32(
           at,
-          [0, 0xffffffff, 0x80000000, 2049][Math.floor(r() * 4)],
+          [0, 0xffffffff, 0x80000000, 2049][Math.floor(r() * 4)]!,
         );
       }
       return out;
@@ -95,7 +95,7 @@ export function fuzzModelFiles(seed: number, count: number, seeds: Uint8Array[])
   const r = mulberry32(seed);
   const rep: FileFuzzReport = { tried: 0, accepted: 0, refused: 0, failures: [], maxRssGrowth: 0 };
   for (let i = 0; i < count; i++) {
-    let bytes = seeds[i % seeds.length];
+    let bytes = seeds[i % seeds.length]!;
     const rounds = 1 + Math.floor(r() * 3);
     for (let k = 0; k < rounds; k++) bytes = mutate(bytes, r);
     const before = rss();
@@ -123,7 +123,7 @@ export async function fuzzPngs(
   const r = mulberry32(seed);
   const rep: FileFuzzReport = { tried: 0, accepted: 0, refused: 0, failures: [], maxRssGrowth: 0 };
   for (let i = 0; i < count; i++) {
-    let bytes = seeds[i % seeds.length];
+    let bytes = seeds[i % seeds.length]!;
     const rounds = 1 + Math.floor(r() * 3);
     for (let k = 0; k < rounds; k++) bytes = mutate(bytes, r);
     if (r() < 0.7) bytes = fixCrcs(bytes);

@@ -41,7 +41,7 @@ export async function fuzzHttp(
   digits: { set: DigitSet; indices: number[] },
 ): Promise<HttpFuzzReport> {
   const r = mulberry32(seed);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const rep: HttpFuzzReport = {
     sent: 0,
     malformed: 0,
@@ -54,7 +54,7 @@ export async function fuzzHttp(
   };
   const memory = async () =>
     (await (await fetch(new URL("/v1/model", base))).json()).kernelMemoryBytes as number;
-  const goodPng = await greyPng(64, 64, strokes(DRAWN[7], 64));
+  const goodPng = await greyPng(64, 64, strokes(DRAWN[7]!, 64));
   const bomb = await bombPng(8, 4 << 20);
   const pixels = (i: number) => Array.from(digits.set.x.subarray(i * 784, i * 784 + 784));
 
@@ -150,7 +150,7 @@ export async function fuzzHttp(
       }],
     ];
     const which = Math.floor(r() * kinds.length);
-    const [path, init] = kinds[which]();
+    const [path, init] = kinds[which]!();
     const res = await send(path, init);
     await res.arrayBuffer();
     // A mutated PNG (kind 0) can come out still valid; everything else must be refused.

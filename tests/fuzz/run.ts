@@ -45,9 +45,9 @@ console.error(`api: ${JSON.stringify({ ...api, failures: api.failures.slice(0, 5
 t0 = t();
 const seeds = await modelSeeds();
 let truncations = 0;
-for (let cut = 0; cut < seeds[0].length; cut++) {
+for (let cut = 0; cut < seeds[0]!.length; cut++) {
   try {
-    loadModel(seeds[0].subarray(0, cut));
+    loadModel(seeds[0]!.subarray(0, cut));
     problems.push(`model truncated at ${cut} loaded`);
   } catch (e) {
     if (!(e instanceof ModelFormatError)) problems.push(`model truncated at ${cut}: ${e}`);
@@ -93,7 +93,7 @@ try {
   const before = steady.memoryAfterWarmUp;
   let wrong = 0;
   for (let k = 0; k < n(10_000); k++) {
-    const i = digits.indices[k % digits.indices.length];
+    const i = digits.indices[k % digits.indices.length]!;
     const res = await fetch(new URL("/v1/predict", worker.url), {
       method: "POST",
       headers: { "content-type": "application/octet-stream" },
