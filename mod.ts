@@ -1,58 +1,47 @@
 // This module is browser compatible.
 
 /**
- * Convolutional-network layers on `Float32Array`, NHWC, with no dependencies.
+ * Convolutional networks in TypeScript on plain `Float32Array`s, with
+ * WebAssembly SIMD kernels and no dependencies: layers you stack and train,
+ * model files, and the numpy tutorial's functions it began from.
  *
- * The functions follow a classic numpy tutorial's CNN (`zero_pad`,
- * `conv_forward`, `pool_forward`, `conv_backward`, `pool_backward`, …) but
- * are correct where it is not: backward passes honour the stride, work at
- * `pad = 0`, and accumulate where pooling windows overlap.
+ * - Layers (`@convnet/wasm/layers`): `Conv2D`, `Dense`, `MaxPool2D`,
+ *   `AvgPool2D`, `ReLU`, `Flatten`, `softmax`, `softmaxCrossEntropy`.
+ * - Models and training (`@convnet/wasm/model`): `Sequential`, `fit`,
+ *   `evaluate`, `predict`, `SGD`, `Adam`, `saveModel` / `loadModel`
+ *   (safetensors), PyTorch weight conversion.
+ * - The seed's functions (`@convnet/wasm/ops`): `convForward`,
+ *   `convBackward`, `poolForward`, `poolBackward`, `zeroPad`, …
+ * - Kernels (`@convnet/wasm/backend`): backend choice, `useKernels` for
+ *   Cloudflare Workers.
+ * - For your tests (`@convnet/wasm/testing`): `assertTensorClose`.
+ *
+ * Activations are NHWC (`[m, height, width, channels]`) and convolution
+ * filters `[f, f, cIn, cOut]`. Every function checks its arguments and
+ * throws a `TypeError` (wrong kind of value) or `RangeError` (wrong value)
+ * naming the argument.
  *
  * @example Usage
  * ```ts
- * import { convForward, poolForward, tensor } from "@convnet/wasm";
- * const x = tensor(new Float32Array(28 * 28), [1, 28, 28, 1]);
- * const w = tensor(new Float32Array(5 * 5 * 1 * 8).fill(0.01), [5, 5, 1, 8]);
- * const { z } = convForward(x, w, new Float32Array(8), { stride: 1, pad: 2 });
- * const { a } = poolForward(z, { f: 2, stride: 2 });
- * a.shape; // [1, 14, 14, 8]
+ * import { Conv2D, Dense, evaluate, fit, Flatten, MaxPool2D, Sequential, tensor } from "@convnet/wasm";
+ * const model = new Sequential([
+ *   new Conv2D({ filters: 4, kernelSize: 3, padding: "same", activation: "relu" }),
+ *   new MaxPool2D({ poolSize: 2 }),
+ *   new Flatten(),
+ *   new Dense({ units: 2 }),
+ * ], [8, 8, 1], { seed: 1 });
+ * const x = tensor(new Float32Array(16 * 64).map((_, i) => (i % 64 < 32 ? 1 : 0)), [16, 8, 8, 1]);
+ * const labels = Array.from({ length: 16 }, (_, i) => i % 2);
+ * const history = fit(model, { x, labels }, { epochs: 2, batchSize: 8 });
+ * history.epochs.length; // 2
+ * evaluate(model, { x, labels }).confusion.length; // 2
  * ```
  *
  * @module
  */
 
 export * from "./src/core/tensor.ts";
-export * from "./src/ops/zero_pad.ts";
-export * from "./src/ops/conv_single_step.ts";
-export * from "./src/ops/conv_forward.ts";
-export * from "./src/ops/conv_backward.ts";
-export * from "./src/ops/pool_forward.ts";
-export * from "./src/ops/pool_backward.ts";
-export * from "./src/ops/pool_masks.ts";
-export {
-  availableBackends,
-  type Backend,
-  getBackend,
-  getMemoryLimit,
-  initKernels,
-  KernelLoadError,
-  kernelMemoryBytes,
-  KernelMemoryError,
-  setBackend,
-  setMemoryLimit,
-  useKernels,
-} from "./src/backend/select.ts";
-export * from "./src/layers/layer.ts";
-export * from "./src/layers/conv2d.ts";
-export * from "./src/layers/dense.ts";
-export * from "./src/layers/pool2d.ts";
-export * from "./src/layers/relu.ts";
-export * from "./src/layers/flatten.ts";
-export * from "./src/layers/softmax.ts";
-export * from "./src/core/random.ts";
-export * from "./src/model/sequential.ts";
-export * from "./src/model/optimizers.ts";
-export * from "./src/model/train_step.ts";
-export * from "./src/model/registry.ts";
-export * from "./src/model/safetensors.ts";
-export * from "./src/model/torch.ts";
+export * from "./src/layers/mod.ts";
+export * from "./src/model/mod.ts";
+export * from "./src/ops/mod.ts";
+export * from "./src/backend/mod.ts";

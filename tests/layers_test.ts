@@ -77,7 +77,7 @@ Deno.test("fused-ReLU Conv2D and Dense gradients", () => {
   }
   assert.throws(
     () => new Conv2D({ filters: 1, kernelSize: 1, activation: "tanh" as "relu" }),
-    /activation must be "relu" or "linear", got tanh/,
+    /options.activation must be "relu" or "linear", got "tanh"/,
   );
 });
 
@@ -209,7 +209,7 @@ Deno.test("Sequential names layers, checks shapes at construction and reports a 
   );
   assert.throws(
     () => new Sequential([new MaxPool2D({ poolSize: 4 })], [3, 3, 1]),
-    /layer 0 \(MaxPool2D "maxpool2d_1"\).*poolSize 4 exceeds the input 3×3/,
+    /layer 0 \(MaxPool2D "maxpool2d_1"\).*options.poolSize = 4 must not exceed the input's height 3 and width 3/,
   );
   assert.throws(
     () => new Sequential([new ReLU({ name: "a" }), new ReLU({ name: "a" })], [2]),
@@ -217,7 +217,7 @@ Deno.test("Sequential names layers, checks shapes at construction and reports a 
   );
   assert.throws(
     () => new Conv2D({ filters: 2, kernelSize: 4, padding: "same" }),
-    /"same" needs an odd kernelSize/,
+    /"same" needs an odd options.kernelSize/,
   );
   assert.throws(() => new Dense({ units: 0 }), /Dense: units must be a positive integer, got 0/);
 });
@@ -226,7 +226,7 @@ Deno.test("predict with a wrong shape and backward before forward are clear erro
   const model = smallModel(1);
   assert.throws(
     () => model.predict(tensor(new Float32Array(2 * 49), [2, 7, 7, 1])),
-    /Sequential.forward: x must have shape \[m, 8, 8, 1\].*got \[2, 7, 7, 1\]/,
+    /Sequential.predict: x must have shape \[m, 8, 8, 1\].*got \[2, 7, 7, 1\]/,
   );
   const fresh = smallModel(2);
   assert.throws(
@@ -301,8 +301,11 @@ Deno.test("SGD with momentum and Adam update as their formulas say", () => {
   new Adam({ lr: 0.1 }).step([q]);
   // After one bias-corrected step, Adam moves each weight by lr·sign(g) (up to ε).
   assert.deepEqual([...q.value].map((v) => +v.toFixed(5)), [0.9, -0.9]);
-  assert.throws(() => new SGD({ lr: 0 }), /SGD: lr must be a number/);
-  assert.throws(() => new Adam({ beta1: 1 }), /Adam: beta1 must be a number in \[0, 1\)/);
+  assert.throws(
+    () => new SGD({ lr: 0 }),
+    /SGD: options.lr must be a number in \(0, Infinity\), got 0/,
+  );
+  assert.throws(() => new Adam({ beta1: 1 }), /Adam: options.beta1 must be a number in \[0, 1\)/);
 });
 
 Deno.test("forwardAll returns every layer's output", () => {

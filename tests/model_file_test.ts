@@ -75,7 +75,6 @@ Deno.test("save then load gives the same architecture, weights, predictions and 
   assert.deepEqual(b.metadata, {
     heldOutAccuracy: "0.99",
     trainedBy: "test",
-    format: "convnet-wasm",
   });
   // Standard layout: u64 header length, JSON header with dtype/shape/data_offsets, 8-byte aligned data.
   const h = headerOf(bytes) as Record<

@@ -32,6 +32,14 @@ export class ApiError extends Error {
 
 const bad = (message: string) => new ApiError(400, "bad_request", message);
 
+/** A value for a message: numbers as themselves (Infinity, not JSON's null), the rest as JSON. */
+function show(v: unknown): string {
+  if (typeof v === "number") return String(v);
+  if (v === undefined) return "nothing";
+  const s = JSON.stringify(v);
+  return s.length > 40 ? s.slice(0, 40) + "…" : s;
+}
+
 /** Reads a body, refusing more than {@linkcode MAX_BODY_BYTES} (by header or while streaming). */
 export async function readBody(req: Request): Promise<Uint8Array> {
   const declared = Number(req.headers.get("content-length"));
@@ -122,7 +130,7 @@ export function fromPixels(pixels: unknown, what = "pixels"): Float32Array {
   for (let i = 0; i < 784; i++) {
     const v = flat[i];
     if (typeof v !== "number" || !Number.isFinite(v)) {
-      throw bad(`${what}[${i}] must be a number, got ${JSON.stringify(v)}`);
+      throw bad(`${what}[${i}] must be a finite number, got ${show(v)}`);
     }
     if (v < 0 || v > 1) throw bad(`${what}[${i}] must be in 0..1, got ${v}`);
     out[i] = v;

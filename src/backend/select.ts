@@ -18,6 +18,7 @@
 import { jsKernels } from "./js.ts";
 import type { Backend, Kernels } from "./types.ts";
 import { createWasmKernels } from "./wasm.ts";
+import { checkOneOf } from "../core/_validate.ts";
 import { RELAXED_SIMD_WASM_BASE64, SIMD_WASM_BASE64 } from "../wasm/kernels_bytes.ts";
 
 export type { Backend } from "./types.ts";
@@ -145,17 +146,12 @@ export function getBackend(): Backend {
  * ```
  *
  * @param name The backend to use.
+ * @throws {TypeError} If `name` is not a string.
  * @throws {RangeError} If the name is unknown or this runtime cannot run that build.
  * @throws {KernelLoadError} If the build validates but cannot be compiled here.
  */
 export function setBackend(name: Backend): void {
-  if (!BACKENDS.includes(name)) {
-    throw new RangeError(
-      `setBackend: name must be one of ${BACKENDS.map((b) => `"${b}"`).join(", ")}, got ${
-        JSON.stringify(name)
-      }`,
-    );
-  }
+  checkOneOf("setBackend", "name", name, BACKENDS);
   if (name === "js") {
     active = jsKernels;
     return;

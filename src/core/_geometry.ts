@@ -46,6 +46,71 @@ export function checkMode(fn: string, arg: string, mode: unknown): PoolMode {
   return mode;
 }
 
+/**
+ * The output length of a convolution or pooling along one axis:
+ * `floor((n + padBegin + padEnd - f) / stride) + 1`. The one place this
+ * library computes it (ops, layers, benchmarks and tests call it).
+ */
+export function convOutputSize(
+  n: number,
+  f: number,
+  padBegin: number,
+  padEnd: number,
+  stride: number,
+): number {
+  return Math.floor((n + padBegin + padEnd - f) / stride) + 1;
+}
+
+/**
+ * The geometry of a convolution for a batch of `m` (0 for "not yet known"),
+ * or a `RangeError` (prefixed with `who`) when the filter is larger than the
+ * padded input.
+ */
+export function planConv(
+  who: string,
+  fArg: string,
+  m: number,
+  inH: number,
+  inW: number,
+  cIn: number,
+  f: number,
+  cOut: number,
+  stride: number,
+  pad: number,
+): ConvGeometry {
+  if (f > inH + 2 * pad || f > inW + 2 * pad) {
+    throw new RangeError(
+      `${who}: ${fArg} = ${f} must not exceed the padded input ${inH + 2 * pad}×${
+        inW + 2 * pad
+      } (input ${inH}×${inW}, pad ${pad})`,
+    );
+  }
+  const outH = convOutputSize(inH, f, pad, pad, stride);
+  const outW = convOutputSize(inW, f, pad, pad, stride);
+  return { m, inH, inW, cIn, f, cOut, stride, pad, outH, outW };
+}
+
+/** The geometry of a pooling (no padding), or a `RangeError` when the window exceeds the input. */
+export function planPool(
+  who: string,
+  fArg: string,
+  m: number,
+  inH: number,
+  inW: number,
+  c: number,
+  f: number,
+  stride: number,
+): PoolGeometry {
+  if (f > inH || f > inW) {
+    throw new RangeError(
+      `${who}: ${fArg} = ${f} must not exceed the input's height ${inH} and width ${inW}`,
+    );
+  }
+  const outH = convOutputSize(inH, f, 0, 0, stride);
+  const outW = convOutputSize(inW, f, 0, 0, stride);
+  return { m, inH, inW, c, f, stride, outH, outW };
+}
+
 /** Validates convolution arguments and computes the output geometry. */
 export function convGeometry(
   fn: string,
@@ -72,15 +137,8 @@ export function convGeometry(
     );
   }
   const bias = checkFloat32Array(fn, "b", b, cOut, ` (w.shape[3], the number of filters)`);
-  if (f > inH + 2 * pad || f > inW + 2 * pad) {
-    throw new RangeError(
-      `${fn}: the filter size f = ${f} must not exceed the padded input ${inH + 2 * pad}×${
-        inW + 2 * pad
-      } (aPrev ${inH}×${inW}, pad ${pad})`,
-    );
-  }
-  const outH = Math.floor((inH - f + 2 * pad) / stride) + 1;
-  const outW = Math.floor((inW - f + 2 * pad) / stride) + 1;
+  const g = planConv(fn, "the filter size f", m, inH, inW, cIn, f, cOut, stride, pad);
+  const { outH, outW } = g;
   checkOutputSize(fn, "the output", [m, outH, outW, cOut]);
   checkOutputSize(fn, "the zero-padded input", [m, inH + 2 * pad, inW + 2 * pad, cIn]);
   return {
@@ -88,7 +146,7 @@ export function convGeometry(
     w: wt,
     b: bias,
     hp: { stride, pad },
-    g: { m, inH, inW, cIn, f, cOut, stride, pad, outH, outW },
+    g,
   };
 }
 
@@ -103,12 +161,6 @@ export function poolGeometry(
   const f = checkPositiveInt(fn, "hp.f", params["f"]);
   const stride = checkPositiveInt(fn, "hp.stride", params["stride"]);
   const [m, inH, inW, c] = x.shape;
-  if (f > inH || f > inW) {
-    throw new RangeError(
-      `${fn}: hp.f must not exceed the input's height ${inH} and width ${inW}, got ${f}`,
-    );
-  }
-  const outH = Math.floor((inH - f) / stride) + 1;
-  const outW = Math.floor((inW - f) / stride) + 1;
-  return { x, hp: { f, stride }, g: { m, inH, inW, c, f, stride, outH, outW } };
+  const g = planPool(fn, "hp.f", m, inH, inW, c, f, stride);
+  return { x, hp: { f, stride }, g };
 }

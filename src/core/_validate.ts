@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Shape4, Tensor4 } from "./types.ts";
+import type { Shape4, Tensor, Tensor4 } from "./types.ts";
 
 /** The largest number of elements a tensor this library makes may hold (1 GiB of float32). */
 export const MAX_ELEMENTS = 2 ** 28;
@@ -19,7 +19,9 @@ export function describe(value: unknown): string {
   if (typeof value === "string") {
     return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value);
   }
+  // String(), not JSON: Infinity and NaN must read as themselves, not as null.
   if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (typeof value === "bigint") return `${value}n`;
   if (typeof value === "function") return "a function";
   if (ArrayBuffer.isView(value)) {
     return `a ${value.constructor.name} of length ${
@@ -96,7 +98,9 @@ export function checkFloat32Array(
 
 /** Checks that `value` is an object (for hyper-parameter bags). */
 export function checkObject(fn: string, arg: string, value: unknown): Record<string, unknown> {
-  if (value === null || typeof value !== "object") fail(TypeError, fn, arg, "an object", value);
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    fail(TypeError, fn, arg, "an object", value);
+  }
   return value as Record<string, unknown>;
 }
 
@@ -142,4 +146,100 @@ export function checkOutputSize(fn: string, what: string, shape: readonly number
       }] = ${n} elements, more than the limit of ${MAX_ELEMENTS}`,
     );
   }
+}
+
+/**
+ * Checks that `value` is one of the strings in `allowed`: a `TypeError` if
+ * it is not a string, a `RangeError` if it is another string.
+ */
+export function checkOneOf<T extends string>(
+  fn: string,
+  arg: string,
+  value: unknown,
+  allowed: readonly T[],
+): T {
+  const names = allowed.map((a) => JSON.stringify(a));
+  const expected = names.length > 2 ? `one of ${names.join(", ")}` : names.join(" or ");
+  if (typeof value !== "string") fail(TypeError, fn, arg, expected, value);
+  if (!(allowed as readonly string[]).includes(value)) fail(RangeError, fn, arg, expected, value);
+  return value as T;
+}
+
+/** Checks that `value` is a number with `lo < value` (or `≤` if `loInclusive`) and `value < hi`. */
+export function checkNumberIn(
+  fn: string,
+  arg: string,
+  value: unknown,
+  lo: number,
+  hi: number,
+  loInclusive: boolean,
+): number {
+  const expected = `a number in ${loInclusive ? "[" : "("}${lo}, ${hi})`;
+  if (typeof value !== "number") fail(TypeError, fn, arg, expected, value);
+  if (!(loInclusive ? value >= lo : value > lo) || !(value < hi)) {
+    fail(RangeError, fn, arg, expected, value);
+  }
+  return value;
+}
+
+/** Checks that `value` is a boolean. */
+export function checkBoolean(fn: string, arg: string, value: unknown): boolean {
+  if (typeof value !== "boolean") fail(TypeError, fn, arg, "true or false", value);
+  return value;
+}
+
+/** Checks that `value` is a string (a name, say); empty strings are refused unless `allowEmpty`. */
+export function checkString(fn: string, arg: string, value: unknown, allowEmpty = false): string {
+  if (typeof value !== "string") fail(TypeError, fn, arg, "a string", value);
+  if (!allowEmpty && value === "") fail(RangeError, fn, arg, "a non-empty string", value);
+  return value;
+}
+
+/**
+ * Checks that `value` is an array of `rank` (any rank if undefined) positive
+ * integers, returning a frozen copy.
+ */
+export function checkDims(
+  fn: string,
+  arg: string,
+  value: unknown,
+  rank?: number,
+  what = "positive integers",
+): readonly number[] {
+  const expected = rank === undefined ? `an array of ${what}` : `${rank} ${what}`;
+  if (!Array.isArray(value)) fail(TypeError, fn, arg, expected, value);
+  if (rank !== undefined ? value.length !== rank : value.length === 0) {
+    fail(RangeError, fn, arg, expected, value);
+  }
+  for (let i = 0; i < value.length; i++) {
+    const d: unknown = value[i];
+    if (typeof d !== "number") fail(TypeError, fn, `${arg}[${i}]`, "a positive integer", d);
+    if (!Number.isInteger(d) || d < 1) {
+      fail(RangeError, fn, `${arg}[${i}]`, "a positive integer", d);
+    }
+  }
+  return Object.freeze([...value] as number[]);
+}
+
+/** Checks that an optional options argument is `undefined` or an object. */
+export function checkOptions(fn: string, arg: string, value: unknown): Record<string, unknown> {
+  if (value === undefined) return {};
+  return checkObject(fn, arg, value);
+}
+
+/**
+ * Checks that `value` is a tensor of any rank: non-negative integer
+ * dimensions and a `Float32Array` of matching length.
+ */
+export function checkTensor(fn: string, arg: string, value: unknown): Tensor {
+  const t = checkObject(fn, arg, value);
+  const shape = t["shape"];
+  if (!Array.isArray(shape)) fail(TypeError, fn, `${arg}.shape`, "an array", shape);
+  let n = 1;
+  for (let i = 0; i < shape.length; i++) {
+    checkNonNegativeInt(fn, `${arg}.shape[${i}]`, shape[i]);
+    n *= shape[i] as number;
+  }
+  checkFloat32Array(fn, `${arg}.data`, t["data"], n, ` (the product of ${arg}.shape)`);
+  return t as unknown as Tensor;
 }

@@ -7,6 +7,7 @@
  */
 
 import type { Tensor } from "../core/tensor.ts";
+import { checkOneOf, checkOptions, checkString } from "../core/_validate.ts";
 import type { Layer, Param, SampleShape } from "./layer.ts";
 
 /** Makes a parameter with a zero gradient. */
@@ -109,10 +110,48 @@ export function reluGrad(dOut: Float32Array, y: Float32Array): Float32Array {
   return d;
 }
 
-/** Checks an `activation` option. */
+/** Checks an `activation` option (`undefined` means `"linear"`). */
 export function checkActivation(kind: string, a: unknown): "relu" | "linear" {
-  if (a !== "relu" && a !== "linear") {
-    throw new RangeError(`${kind}: activation must be "relu" or "linear", got ${String(a)}`);
-  }
-  return a;
+  return checkOneOf(kind, "options.activation", a ?? "linear", ["relu", "linear"] as const);
+}
+
+/** Checks an `init` option (`undefined` means `fallback`). */
+export function checkInit(kind: string, v: unknown, fallback: "he" | "glorot"): "he" | "glorot" {
+  return checkOneOf(kind, "options.init", v ?? fallback, ["he", "glorot"] as const);
+}
+
+/** Checks a layer's options bag (`undefined` is an empty one) and its `name`, returning both. */
+export function layerOptions(
+  kind: string,
+  options: unknown,
+): { o: Record<string, unknown>; name: string } {
+  const o = checkOptions(kind, "options", options);
+  const name = o["name"] === undefined ? "" : checkString(kind, "options.name", o["name"]);
+  return { o, name };
+}
+
+/** The layers that belong to a model. A layer holds one model's weights and cache, so it may join only one. */
+const owned = new WeakSet<Layer>();
+
+/**
+ * Throws if any of `layers` already belongs to a model (or appears twice),
+ * before anything is built, so the first model keeps working.
+ */
+export function checkUnowned(fn: string, layers: readonly Layer[]): void {
+  const seen = new Set<Layer>();
+  layers.forEach((l, i) => {
+    if (owned.has(l) || seen.has(l)) {
+      throw new RangeError(
+        `${fn}: layers[${i}] (${l.kind} "${l.name}") already belongs to ${
+          seen.has(l) ? "this" : "another"
+        } model; a layer holds one model's weights, so create a new layer object`,
+      );
+    }
+    seen.add(l);
+  });
+}
+
+/** Marks `layers` as belonging to a model. */
+export function claimLayers(layers: readonly Layer[]): void {
+  for (const l of layers) owned.add(l);
 }

@@ -2,7 +2,9 @@
 
 import type { Tensor } from "../core/tensor.ts";
 import { ConvCore } from "./_conv_core.ts";
-import { checkActivation, checkBatch, noForward } from "./_util.ts";
+import { checkNonNegativeInt, checkOneOf, checkPositiveInt, fail } from "../core/_validate.ts";
+import { planConv } from "../core/_geometry.ts";
+import { checkActivation, checkBatch, checkInit, layerOptions, noForward } from "./_util.ts";
 import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
 
 /** Options of {@linkcode Conv2D}. */
@@ -24,13 +26,6 @@ export interface Conv2DOptions {
   activation?: "relu" | "linear";
   /** The layer's name; the model assigns `conv2d_N` if absent. */
   name?: string;
-}
-
-function positiveInt(v: unknown, what: string): number {
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
-    throw new RangeError(`Conv2D: ${what} must be a positive integer, got ${String(v)}`);
-  }
-  return v;
 }
 
 /**
@@ -66,32 +61,28 @@ export class Conv2D implements Layer {
    * Creates a Conv2D.
    *
    * @param options Filters, kernel size, stride, padding, initialisation, name.
-   * @throws {RangeError} On a non-positive or fractional size, or an unknown padding.
+   * @throws {TypeError} If an option is of the wrong type.
+   * @throws {RangeError} On a non-positive or fractional size, or an unknown padding, init or activation.
    */
   constructor(options: Conv2DOptions) {
-    this.filters = positiveInt(options?.filters, "filters");
-    this.kernelSize = positiveInt(options.kernelSize, "kernelSize");
-    this.stride = positiveInt(options.stride ?? 1, "stride");
-    const p = options.padding ?? "valid";
+    const fn = "Conv2D";
+    const { o, name } = layerOptions(fn, options);
+    this.filters = checkPositiveInt(fn, "options.filters", o["filters"]);
+    this.kernelSize = checkPositiveInt(fn, "options.kernelSize", o["kernelSize"]);
+    this.stride = checkPositiveInt(fn, "options.stride", o["stride"] ?? 1);
+    const p = o["padding"] ?? "valid";
+    if (typeof p === "number") checkNonNegativeInt(fn, "options.padding", p);
+    else if (typeof p === "string") checkOneOf(fn, "options.padding", p, ["same", "valid"]);
+    else fail(TypeError, fn, "options.padding", 'a non-negative integer, "same" or "valid"', p);
     if (p === "same" && this.kernelSize % 2 === 0) {
       throw new RangeError(
-        `Conv2D: padding "same" needs an odd kernelSize, got ${this.kernelSize}`,
+        `Conv2D: options.padding "same" needs an odd options.kernelSize, got ${this.kernelSize}`,
       );
     }
-    if (
-      p !== "same" && p !== "valid" && !(typeof p === "number" && Number.isInteger(p) && p >= 0)
-    ) {
-      throw new RangeError(
-        `Conv2D: padding must be a non-negative integer, "same" or "valid", got ${String(p)}`,
-      );
-    }
-    this.padding = p;
-    this.#init = options.init ?? "he";
-    if (this.#init !== "he" && this.#init !== "glorot") {
-      throw new RangeError(`Conv2D: init must be "he" or "glorot", got ${String(this.#init)}`);
-    }
-    this.activation = checkActivation("Conv2D", options.activation ?? "linear");
-    this.name = options.name ?? "";
+    this.padding = p as number | "same" | "valid";
+    this.#init = checkInit(fn, o["init"], "he");
+    this.activation = checkActivation(fn, o["activation"]);
+    this.name = name;
   }
 
   /** Zeros added on each side. */
@@ -103,7 +94,7 @@ export class Conv2D implements Layer {
       : this.padding;
   }
 
-  /** Checks the input shape, creates the parameters and returns the output shape (called by {@linkcode Sequential}). */
+  /** Checks the input shape and returns the output shape (called by the model). This layer has no parameters. */
   build(inputShape: SampleShape, rand: () => number): SampleShape {
     if (inputShape.length !== 3) {
       throw new RangeError(
@@ -113,20 +104,22 @@ export class Conv2D implements Layer {
       );
     }
     const [inH, inW, cIn] = inputShape as readonly [number, number, number];
-    const f = this.kernelSize, pad = this.pad, s = this.stride;
-    if (f > inH + 2 * pad || f > inW + 2 * pad) {
-      throw new RangeError(
-        `Conv2D "${this.name}": kernelSize ${f} exceeds the padded input ${inH + 2 * pad}×${
-          inW + 2 * pad
-        }`,
-      );
-    }
-    const outH = Math.floor((inH - f + 2 * pad) / s) + 1;
-    const outW = Math.floor((inW - f + 2 * pad) / s) + 1;
-    const g = { m: 0, inH, inW, cIn, f, cOut: this.filters, stride: s, pad, outH, outW };
+    const f = this.kernelSize;
+    const g = planConv(
+      `Conv2D "${this.name}"`,
+      "options.kernelSize",
+      0,
+      inH,
+      inW,
+      cIn,
+      f,
+      this.filters,
+      this.stride,
+      this.pad,
+    );
     const relu = this.activation === "relu";
     this.#core = new ConvCore(this, g, [f, f, cIn, this.filters], this.#init, relu, rand);
-    return [outH, outW, this.filters];
+    return [g.outH, g.outW, this.filters];
   }
 
   #built(): ConvCore {
@@ -143,8 +136,14 @@ export class Conv2D implements Layer {
     return { shape: [m, g.outH, g.outW, g.cOut], data: core.forward(x.data, m) };
   }
 
-  /** Back-propagates `dOut`; adds parameter gradients and returns the input gradient (or `null`). */
-  backward(dOut: Tensor, needInputGrad: boolean): Tensor | null {
+  /**
+   * Back-propagates `dOut`, adding any parameter gradients into `Param.grad`.
+   *
+   * @param dOut The gradient of the loss with respect to the last forward output.
+   * @param needInputGrad Whether to compute the input gradient (default true).
+   * @returns The input gradient, or `null` when `needInputGrad` is false.
+   */
+  backward(dOut: Tensor, needInputGrad = true): Tensor | null {
     const core = this.#core;
     if (!core) noForward(this);
     const g = core.g;
@@ -153,7 +152,7 @@ export class Conv2D implements Layer {
     return dx && { shape: [m, g.inH, g.inW, g.cIn], data: dx };
   }
 
-  /** The trainable parameters (none before `build`). */
+  /** The trainable parameters: none, for this layer. */
   params(): Param[] {
     return this.#core ? [this.#core.kernel, this.#core.bias] : [];
   }

@@ -2,7 +2,8 @@
 
 import type { Tensor } from "../core/tensor.ts";
 import { ConvCore } from "./_conv_core.ts";
-import { checkActivation, checkBatch, noForward } from "./_util.ts";
+import { checkPositiveInt } from "../core/_validate.ts";
+import { checkActivation, checkBatch, checkInit, layerOptions, noForward } from "./_util.ts";
 import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
 
 /** Options of {@linkcode Dense}. */
@@ -45,20 +46,16 @@ export class Dense implements Layer {
    * Creates a Dense.
    *
    * @param options Units, initialisation, name.
-   * @throws {RangeError} If `units` is not a positive integer or `init` is unknown.
+   * @throws {TypeError} If an option is of the wrong type.
+   * @throws {RangeError} If `units` is not a positive integer, or `init` or `activation` is unknown.
    */
   constructor(options: DenseOptions) {
-    const u = options?.units;
-    if (typeof u !== "number" || !Number.isInteger(u) || u < 1) {
-      throw new RangeError(`Dense: units must be a positive integer, got ${String(u)}`);
-    }
-    this.units = u;
-    this.#init = options.init ?? "glorot";
-    if (this.#init !== "he" && this.#init !== "glorot") {
-      throw new RangeError(`Dense: init must be "he" or "glorot", got ${String(this.#init)}`);
-    }
-    this.activation = checkActivation("Dense", options.activation ?? "linear");
-    this.name = options.name ?? "";
+    const fn = "Dense";
+    const { o, name } = layerOptions(fn, options);
+    this.units = checkPositiveInt(fn, "options.units", o["units"]);
+    this.#init = checkInit(fn, o["init"], "glorot");
+    this.activation = checkActivation(fn, o["activation"]);
+    this.name = name;
   }
 
   /** Checks the input shape, creates the parameters and returns the output shape (called by {@linkcode Sequential}). */
@@ -108,8 +105,14 @@ export class Dense implements Layer {
     return { shape: [m, this.units], data: core.forward(x.data, m) };
   }
 
-  /** Back-propagates `dOut`; adds parameter gradients and returns the input gradient (or `null`). */
-  backward(dOut: Tensor, needInputGrad: boolean): Tensor | null {
+  /**
+   * Back-propagates `dOut`, adding any parameter gradients into `Param.grad`.
+   *
+   * @param dOut The gradient of the loss with respect to the last forward output.
+   * @param needInputGrad Whether to compute the input gradient (default true).
+   * @returns The input gradient, or `null` when `needInputGrad` is false.
+   */
+  backward(dOut: Tensor, needInputGrad = true): Tensor | null {
     const core = this.#core;
     if (!core) noForward(this);
     const m = checkBatch(this, "dOut", dOut, [this.units]);

@@ -1,7 +1,7 @@
 // This module is browser compatible.
 
 import type { Tensor } from "../core/tensor.ts";
-import { checkBatch } from "./_util.ts";
+import { checkBatch, layerOptions } from "./_util.ts";
 import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
 
 /**
@@ -29,10 +29,10 @@ export class Flatten implements Layer {
    * @param options The layer's name; the model assigns `flatten_N` if absent.
    */
   constructor(options: { name?: string } = {}) {
-    this.name = options.name ?? "";
+    this.name = layerOptions(this.kind, options).name;
   }
 
-  /** Checks the input shape, creates the parameters and returns the output shape (called by {@linkcode Sequential}). */
+  /** Checks the input shape and returns the output shape (called by the model). This layer has no parameters. */
   build(inputShape: SampleShape): SampleShape {
     this.#in = inputShape;
     this.#size = inputShape.reduce((p, v) => p * v, 1);
@@ -45,13 +45,19 @@ export class Flatten implements Layer {
     return { shape: [m, this.#size], data: x.data };
   }
 
-  /** Back-propagates `dOut`; adds parameter gradients and returns the input gradient (or `null`). */
-  backward(dOut: Tensor, needInputGrad: boolean): Tensor | null {
+  /**
+   * Back-propagates `dOut`, adding any parameter gradients into `Param.grad`.
+   *
+   * @param dOut The gradient of the loss with respect to the last forward output.
+   * @param needInputGrad Whether to compute the input gradient (default true).
+   * @returns The input gradient, or `null` when `needInputGrad` is false.
+   */
+  backward(dOut: Tensor, needInputGrad = true): Tensor | null {
     const m = checkBatch(this, "dOut", dOut, [this.#size]);
     return needInputGrad ? { shape: [m, ...this.#in!], data: dOut.data } : null;
   }
 
-  /** The trainable parameters (none before `build`). */
+  /** The trainable parameters: none, for this layer. */
   params(): Param[] {
     return [];
   }

@@ -56,11 +56,13 @@ export interface Layer {
   /** Computes the output for a batch `[m, ...inputShape]`. */
   forward(x: Tensor): Tensor;
   /**
-   * Back-propagates `dOut` (shaped like the last forward output). Returns the
-   * input gradient, or `null` when `needInputGrad` is false.
+   * Back-propagates `dOut` (shaped like the last forward output), adding the
+   * parameter gradients into each `Param.grad`. Returns the input gradient
+   * (computed unless `needInputGrad` is false, when it returns `null`: a
+   * model passes false for its first layer).
    * @throws {Error} If called before `forward`.
    */
-  backward(dOut: Tensor, needInputGrad: boolean): Tensor | null;
+  backward(dOut: Tensor, needInputGrad?: boolean): Tensor | null;
   /** The trainable parameters (empty for layers without any). */
   params(): Param[];
   /** The description stored in model files. */

@@ -3,7 +3,9 @@
 import { activeKernels } from "../backend/select.ts";
 import type { PoolGeometry, PoolMode } from "../backend/types.ts";
 import type { Tensor } from "../core/tensor.ts";
-import { checkBatch, noForward } from "./_util.ts";
+import { checkPositiveInt } from "../core/_validate.ts";
+import { planPool } from "../core/_geometry.ts";
+import { checkBatch, layerOptions, noForward } from "./_util.ts";
 import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
 
 /** Options of {@linkcode MaxPool2D} and {@linkcode AvgPool2D}. */
@@ -47,19 +49,13 @@ export abstract class Pool2D implements Layer {
    * @param options Window size (default 2), stride (default the window size), name.
    */
   constructor(kind: string, options: Pool2DOptions = {}) {
-    const f = options.poolSize ?? 2;
-    const s = options.stride ?? f;
-    for (const [what, v] of [["poolSize", f], ["stride", s]] as const) {
-      if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
-        throw new RangeError(`${kind}: ${what} must be a positive integer, got ${String(v)}`);
-      }
-    }
-    this.poolSize = f;
-    this.stride = s;
-    this.name = options.name ?? "";
+    const { o, name } = layerOptions(kind, options);
+    this.poolSize = checkPositiveInt(kind, "options.poolSize", o["poolSize"] ?? 2);
+    this.stride = checkPositiveInt(kind, "options.stride", o["stride"] ?? this.poolSize);
+    this.name = name;
   }
 
-  /** Checks the input shape, creates the parameters and returns the output shape (called by {@linkcode Sequential}). */
+  /** Checks the input shape and returns the output shape (called by the model). This layer has no parameters. */
   build(inputShape: SampleShape): SampleShape {
     if (inputShape.length !== 3) {
       throw new RangeError(
@@ -69,16 +65,17 @@ export abstract class Pool2D implements Layer {
       );
     }
     const [inH, inW, c] = inputShape as readonly [number, number, number];
-    const f = this.poolSize;
-    if (f > inH || f > inW) {
-      throw new RangeError(
-        `${this.kind} "${this.name}": poolSize ${f} exceeds the input ${inH}×${inW}`,
-      );
-    }
-    const outH = Math.floor((inH - f) / this.stride) + 1;
-    const outW = Math.floor((inW - f) / this.stride) + 1;
-    this.#g = { m: 0, inH, inW, c, f, stride: this.stride, outH, outW };
-    return [outH, outW, c];
+    this.#g = planPool(
+      `${this.kind} "${this.name}"`,
+      "options.poolSize",
+      0,
+      inH,
+      inW,
+      c,
+      this.poolSize,
+      this.stride,
+    );
+    return [this.#g.outH, this.#g.outW, c];
   }
 
   #geometry(): PoolGeometry {
@@ -101,8 +98,14 @@ export abstract class Pool2D implements Layer {
     };
   }
 
-  /** Back-propagates `dOut`; adds parameter gradients and returns the input gradient (or `null`). */
-  backward(dOut: Tensor, needInputGrad: boolean): Tensor | null {
+  /**
+   * Back-propagates `dOut`, adding any parameter gradients into `Param.grad`.
+   *
+   * @param dOut The gradient of the loss with respect to the last forward output.
+   * @param needInputGrad Whether to compute the input gradient (default true).
+   * @returns The input gradient, or `null` when `needInputGrad` is false.
+   */
+  backward(dOut: Tensor, needInputGrad = true): Tensor | null {
     if (!this.#x) noForward(this);
     const g = { ...this.#geometry(), m: this.#m };
     checkBatch(this, "dOut", dOut, [g.outH, g.outW, g.c]);
@@ -120,7 +123,7 @@ export abstract class Pool2D implements Layer {
     };
   }
 
-  /** The trainable parameters (none before `build`). */
+  /** The trainable parameters: none, for this layer. */
   params(): Param[] {
     return [];
   }
@@ -171,7 +174,7 @@ export class AvgPool2D extends Pool2D {
   /** Average pooling. */
   protected readonly mode = "average" as const;
   /**
-   * Creates a AvgPool2D.
+   * Creates an AvgPool2D.
    *
    * @param options Window size (default 2), stride (default the window size), name.
    */

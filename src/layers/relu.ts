@@ -1,7 +1,7 @@
 // This module is browser compatible.
 
 import type { Tensor } from "../core/tensor.ts";
-import { checkBatch, noForward } from "./_util.ts";
+import { checkBatch, layerOptions, noForward } from "./_util.ts";
 import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
 
 /**
@@ -29,10 +29,10 @@ export class ReLU implements Layer {
    * @param options The layer's name; the model assigns `relu_N` if absent.
    */
   constructor(options: { name?: string } = {}) {
-    this.name = options.name ?? "";
+    this.name = layerOptions(this.kind, options).name;
   }
 
-  /** Checks the input shape, creates the parameters and returns the output shape (called by {@linkcode Sequential}). */
+  /** Checks the input shape and returns the output shape (called by the model). This layer has no parameters. */
   build(inputShape: SampleShape): SampleShape {
     this.#shape = inputShape;
     return inputShape;
@@ -50,8 +50,14 @@ export class ReLU implements Layer {
     return { shape: x.shape, data: y };
   }
 
-  /** Back-propagates `dOut`; adds parameter gradients and returns the input gradient (or `null`). */
-  backward(dOut: Tensor, needInputGrad: boolean): Tensor | null {
+  /**
+   * Back-propagates `dOut`, adding any parameter gradients into `Param.grad`.
+   *
+   * @param dOut The gradient of the loss with respect to the last forward output.
+   * @param needInputGrad Whether to compute the input gradient (default true).
+   * @returns The input gradient, or `null` when `needInputGrad` is false.
+   */
+  backward(dOut: Tensor, needInputGrad = true): Tensor | null {
     const y = this.#y;
     if (!y) noForward(this);
     checkBatch(this, "dOut", dOut, this.#shape ?? []);
@@ -66,7 +72,7 @@ export class ReLU implements Layer {
     return { shape: dOut.shape, data: dx };
   }
 
-  /** The trainable parameters (none before `build`). */
+  /** The trainable parameters: none, for this layer. */
   params(): Param[] {
     return [];
   }

@@ -93,12 +93,15 @@ export function softmaxCrossEntropy(
         `softmaxCrossEntropy: labels[${i}] must be an integer in [0, ${k}), got ${y}`,
       );
     }
-    let best = 0;
+    let best = 0, finite = true;
     for (let j = 0; j < k; j++) {
-      d[i * k + j] = (p[i * k + j]! - (j === y ? 1 : 0)) / m;
-      if (p[i * k + j]! > p[i * k + best]!) best = j;
+      const pj = p[i * k + j]!;
+      d[i * k + j] = (pj - (j === y ? 1 : 0)) / m;
+      if (Number.isNaN(pj)) finite = false;
+      if (pj > p[i * k + best]!) best = j;
     }
-    if (best === y) correct++;
+    // A row whose logits hold NaN (training has diverged) is never counted correct.
+    if (finite && best === y) correct++;
     loss -= Math.log(Math.max(p[i * k + y]!, 1e-30));
   }
   return { loss: loss / m, dLogits: { shape: [m, k], data: d }, probs, correct };

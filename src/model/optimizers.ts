@@ -1,6 +1,7 @@
 // This module is browser compatible.
 
 import type { Param } from "../layers/layer.ts";
+import { checkNumberIn, checkObject, checkOptions, fail } from "../core/_validate.ts";
 
 /** Something that updates parameters from their gradients. */
 export interface Optimizer {
@@ -10,11 +11,14 @@ export interface Optimizer {
   step(params: readonly Param[]): void;
 }
 
-function checkRate(name: string, what: string, v: number, lo: number, hi: number): number {
-  if (typeof v !== "number" || !(v >= lo && v < hi)) {
-    throw new RangeError(`${name}: ${what} must be a number in [${lo}, ${hi}), got ${v}`);
-  }
-  return v;
+const positive = (fn: string, arg: string, v: unknown) =>
+  checkNumberIn(fn, arg, v, 0, Infinity, false);
+const unit = (fn: string, arg: string, v: unknown) => checkNumberIn(fn, arg, v, 0, 1, true);
+
+/** Checks the optimiser's `step` argument. */
+function checkParams(fn: string, params: unknown): readonly Param[] {
+  if (!Array.isArray(params)) fail(TypeError, fn, "params", "an array of parameters", params);
+  return params;
 }
 
 /**
@@ -35,19 +39,31 @@ export class SGD implements Optimizer {
   readonly #velocity = new Map<Param, Float32Array>();
 
   /**
-   * Creates a SGD.
+   * Creates an SGD optimiser.
    *
    * @param options `lr` (> 0) and `momentum` in [0, 1), default 0.
+   * @throws {TypeError} If an option is not a number.
    * @throws {RangeError} On out-of-range values.
    */
   constructor(options: { lr: number; momentum?: number }) {
-    this.lr = checkRate("SGD", "lr", options?.lr, Number.MIN_VALUE, Infinity);
-    this.momentum = checkRate("SGD", "momentum", options.momentum ?? 0, 0, 1);
+    const o = checkObject("SGD", "options", options);
+    this.lr = positive("SGD", "options.lr", o["lr"]);
+    this.momentum = unit("SGD", "options.momentum", o["momentum"] ?? 0);
   }
 
-  /** Updates every parameter in place from its gradient (the gradients are left as they are). */
+  /**
+   * Updates every parameter in place from its gradient (the gradients are
+   * left as they are). The hyper-parameters are checked first, since they
+   * may have been changed since construction: a NaN or negative `lr` throws
+   * and leaves the weights untouched.
+   *
+   * @param params The parameters to update.
+   * @throws {TypeError | RangeError} If `lr` or `momentum` is no longer valid.
+   */
   step(params: readonly Param[]): void {
-    for (const p of params) {
+    positive("SGD.step", "this.lr", this.lr);
+    unit("SGD.step", "this.momentum", this.momentum);
+    for (const p of checkParams("SGD.step", params)) {
       const w = p.value, g = p.grad;
       if (this.momentum === 0) {
         for (let i = 0; i < w.length; i++) w[i]! -= this.lr * g[i]!;
@@ -86,26 +102,35 @@ export class Adam implements Optimizer {
   readonly #v = new Map<Param, Float32Array>();
 
   /**
-   * Creates a Adam.
+   * Creates an Adam optimiser.
    *
    * @param options `lr` (default 1e-3), `beta1` (0.9), `beta2` (0.999), `epsilon` (1e-8).
+   * @throws {TypeError} If an option is not a number.
    * @throws {RangeError} On out-of-range values.
    */
   constructor(options: { lr?: number; beta1?: number; beta2?: number; epsilon?: number } = {}) {
-    this.lr = checkRate("Adam", "lr", options.lr ?? 1e-3, Number.MIN_VALUE, Infinity);
-    this.beta1 = checkRate("Adam", "beta1", options.beta1 ?? 0.9, 0, 1);
-    this.beta2 = checkRate("Adam", "beta2", options.beta2 ?? 0.999, 0, 1);
-    this.epsilon = checkRate(
-      "Adam",
-      "epsilon",
-      options.epsilon ?? 1e-8,
-      Number.MIN_VALUE,
-      Infinity,
-    );
+    const o = checkOptions("Adam", "options", options);
+    this.lr = positive("Adam", "options.lr", o["lr"] ?? 1e-3);
+    this.beta1 = unit("Adam", "options.beta1", o["beta1"] ?? 0.9);
+    this.beta2 = unit("Adam", "options.beta2", o["beta2"] ?? 0.999);
+    this.epsilon = positive("Adam", "options.epsilon", o["epsilon"] ?? 1e-8);
   }
 
-  /** Updates every parameter in place from its gradient (the gradients are left as they are). */
+  /**
+   * Updates every parameter in place from its gradient (the gradients are
+   * left as they are). The hyper-parameters are checked first, since they
+   * may have been changed since construction: a NaN or negative `lr` throws
+   * and leaves the weights untouched.
+   *
+   * @param params The parameters to update.
+   * @throws {TypeError | RangeError} If a hyper-parameter is no longer valid.
+   */
   step(params: readonly Param[]): void {
+    positive("Adam.step", "this.lr", this.lr);
+    unit("Adam.step", "this.beta1", this.beta1);
+    unit("Adam.step", "this.beta2", this.beta2);
+    positive("Adam.step", "this.epsilon", this.epsilon);
+    checkParams("Adam.step", params);
     this.#t++;
     const b1 = this.beta1, b2 = this.beta2;
     const c1 = 1 - b1 ** this.#t, c2 = 1 - b2 ** this.#t;

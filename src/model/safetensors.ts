@@ -12,6 +12,7 @@
 import type { LayerConfig } from "../layers/layer.ts";
 import { layerFromConfig } from "./registry.ts";
 import { Sequential } from "./sequential.ts";
+import { checkOptions, describe, fail } from "../core/_validate.ts";
 
 /**
  * The largest header {@linkcode loadModel} accepts, in bytes (1 MiB).
@@ -60,16 +61,27 @@ export class ModelFormatError extends Error {
  * loadModel(bytes).metadata["note"]; // "example"
  * ```
  *
+ * Model files hold the architecture, the weights and string metadata; they do
+ * not hold an optimiser's state (Adam's moments), so training resumed from a
+ * file starts its optimiser afresh.
+ *
  * @param model The model.
- * @param metadata Extra strings to keep (merged over `model.metadata`); `architecture` is reserved.
+ * @param metadata Extra strings to keep (merged over `model.metadata`); `architecture` and
+ * `format` are reserved.
  * @returns The file's bytes.
+ * @throws {TypeError} If a metadata value (in `metadata` or `model.metadata`) is not a string.
+ * @throws {RangeError} If a metadata key is reserved.
  */
 export function saveModel(model: Sequential, metadata: Record<string, string> = {}): Uint8Array {
+  if (!(model instanceof Sequential)) fail(TypeError, "saveModel", "model", "a Sequential", model);
+  const extra = {
+    ...checkMetadata("model.metadata", model.metadata),
+    ...checkMetadata("metadata", metadata),
+  };
   const params = model.params();
   const header: Record<string, unknown> = {
     __metadata__: {
-      ...model.metadata,
-      ...metadata,
+      ...extra,
       format: "convnet-wasm",
       architecture: JSON.stringify(model.config()),
     },
@@ -98,6 +110,30 @@ export function saveModel(model: Sequential, metadata: Record<string, string> = 
   return out;
 }
 
+/** The metadata keys the file format itself uses. */
+const RESERVED = ["architecture", "format"];
+
+/**
+ * Checks metadata before anything is written: an object of strings (the
+ * safetensors format stores only strings there), without reserved keys. A
+ * number such as an accuracy must be turned into a string by the caller, so
+ * a file we write is always a file we can load.
+ */
+function checkMetadata(arg: string, value: unknown): Record<string, string> {
+  const o = checkOptions("saveModel", arg, value);
+  for (const [k, v] of Object.entries(o)) {
+    if (RESERVED.includes(k)) {
+      throw new RangeError(
+        `saveModel: ${arg}["${k}"] is reserved for the file format; use another key`,
+      );
+    }
+    if (typeof v !== "string") {
+      fail(TypeError, "saveModel", `${arg}["${k}"]`, "a string (write String(value))", v);
+    }
+  }
+  return o as Record<string, string>;
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }
@@ -118,12 +154,11 @@ function isObject(v: unknown): v is Record<string, unknown> {
  *
  * @param bytes The file's contents.
  * @returns The model, with the file's other metadata in `model.metadata`.
- * @throws {ModelFormatError} If anything is wrong, saying what.
+ * @throws {TypeError} If `bytes` is not a `Uint8Array`.
+ * @throws {ModelFormatError} If anything in the file is wrong, saying what.
  */
 export function loadModel(bytes: Uint8Array): Sequential {
-  if (!(bytes instanceof Uint8Array)) {
-    throw new ModelFormatError(`bytes must be a Uint8Array, got ${typeof bytes}`);
-  }
+  if (!(bytes instanceof Uint8Array)) fail(TypeError, "loadModel", "bytes", "a Uint8Array", bytes);
   if (bytes.length < 8) {
     throw new ModelFormatError(
       `the file is ${bytes.length} bytes, shorter than the 8-byte header length`,
@@ -176,12 +211,12 @@ export function loadModel(bytes: Uint8Array): Sequential {
     if (!isObject(v)) throw new ModelFormatError(`tensor "${name}" must be an object`);
     if (v["dtype"] !== "F32") {
       throw new ModelFormatError(
-        `tensor "${name}" has dtype ${JSON.stringify(v["dtype"])}; only F32 is supported`,
+        `tensor "${name}" has dtype ${describe(v["dtype"])}; only F32 is supported`,
       );
     }
     const shape = v["shape"], off = v["data_offsets"];
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new ModelFormatError(`tensor "${name}" has an invalid shape ${JSON.stringify(shape)}`);
+      throw new ModelFormatError(`tensor "${name}" has an invalid shape ${describe(shape)}`);
     }
     if (
       !Array.isArray(off) || off.length !== 2 || !off.every((d) =>
@@ -189,7 +224,7 @@ export function loadModel(bytes: Uint8Array): Sequential {
       ) || off[0] > off[1]
     ) {
       throw new ModelFormatError(
-        `tensor "${name}" has invalid data_offsets ${JSON.stringify(off)}`,
+        `tensor "${name}" has invalid data_offsets ${describe(off)}`,
       );
     }
     if (off[1] > dataLen) {
@@ -260,7 +295,7 @@ export function loadModel(bytes: Uint8Array): Sequential {
       p.value[i] = view.getFloat32(at, true);
     }
   }
-  const { architecture: _a, ...rest } = meta as Record<string, string>;
+  const { architecture: _a, format: _f, ...rest } = meta as Record<string, string>;
   model.metadata = rest;
   return model;
 }

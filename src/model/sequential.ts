@@ -2,8 +2,17 @@
 
 import type { Layer, LayerConfig, Param, SampleShape } from "../layers/layer.ts";
 import type { Tensor } from "../core/tensor.ts";
-import { withParamBudget } from "../layers/_util.ts";
-import { mulberry32 } from "../core/random.ts";
+import { checkUnowned, claimLayers, withParamBudget } from "../layers/_util.ts";
+import { checkSeed, mulberry32 } from "../core/random.ts";
+import {
+  checkDims,
+  checkFloat32Array,
+  checkNonNegativeInt,
+  checkOptions,
+  checkPositiveInt,
+  fail,
+} from "../core/_validate.ts";
+import { sizeOf } from "../core/tensor.ts";
 
 /** Options of {@linkcode Sequential}. */
 export interface SequentialOptions {
@@ -70,23 +79,31 @@ export class Sequential {
   /**
    * Creates a Sequential.
    *
-   * @param layers The layers, fresh (not part of another model).
+   * @param layers The layers, fresh: a layer object belongs to one model only.
    * @param inputShape One sample's shape, e.g. `[28, 28, 1]`.
-   * @param options The weight seed.
-   * @throws {RangeError} If the shapes do not fit together (naming the layer) or names repeat.
+   * @param options The weight seed (an integer in [0, 2^32)) and the parameter cap.
+   * @throws {TypeError} If an argument is of the wrong kind.
+   * @throws {RangeError} If the shapes do not fit together (naming the layer), names repeat,
+   * the seed is not an integer in [0, 2^32), or a layer already belongs to another model.
    */
   constructor(layers: readonly Layer[], inputShape: SampleShape, options: SequentialOptions = {}) {
-    if (!Array.isArray(layers) || layers.length === 0) {
-      throw new RangeError("Sequential: layers must be a non-empty array of layers");
+    const fn = "Sequential";
+    if (!Array.isArray(layers)) {
+      fail(TypeError, fn, "layers", "a non-empty array of layers", layers);
     }
-    if (
-      !Array.isArray(inputShape) || inputShape.length === 0 ||
-      !inputShape.every((d) => Number.isInteger(d) && d > 0)
-    ) {
-      throw new RangeError(
-        `Sequential: inputShape must be positive integers, got ${JSON.stringify(inputShape)}`,
-      );
-    }
+    if (layers.length === 0) fail(RangeError, fn, "layers", "a non-empty array of layers", layers);
+    layers.forEach((l, i) => {
+      if (l === null || typeof l !== "object" || typeof l.build !== "function") {
+        fail(TypeError, fn, `layers[${i}]`, "a layer", l);
+      }
+    });
+    checkDims(fn, "inputShape", inputShape);
+    const o = checkOptions(fn, "options", options);
+    const seed = checkSeed(fn, "options.seed", o["seed"] ?? 1);
+    const maxParameters = o["maxParameters"] === undefined
+      ? 2 ** 28
+      : checkNonNegativeInt(fn, "options.maxParameters", o["maxParameters"]);
+    checkUnowned(fn, layers);
     const counts = new Map<string, number>();
     const names = new Set<string>();
     for (const l of layers) {
@@ -100,10 +117,10 @@ export class Sequential {
       if (names.has(l.name)) throw new RangeError(`Sequential: two layers are named "${l.name}"`);
       names.add(l.name);
     }
-    const rand = mulberry32(options.seed ?? 1);
+    const rand = mulberry32(seed);
     const shapes: SampleShape[] = [];
     let shape: SampleShape = Object.freeze([...inputShape]);
-    withParamBudget(options.maxParameters ?? 2 ** 28, () =>
+    withParamBudget(maxParameters, () =>
       layers.forEach((l, i) => {
         try {
           shape = Object.freeze([...l.build(shape, rand)]);
@@ -116,6 +133,7 @@ export class Sequential {
         }
         shapes.push(shape);
       }));
+    claimLayers(layers);
     this.layers = Object.freeze([...layers]);
     this.inputShape = Object.freeze([...inputShape]);
     this.outputShape = shape;
@@ -164,15 +182,103 @@ export class Sequential {
   }
 
   /**
-   * Inference: the output for a batch (logits, for a classifier; see
-   * {@linkcode softmax}).
+   * Inference: the output for any number of samples (logits, for a
+   * classifier; see `softmax`). Large inputs run in slices of
+   * `batchSize` samples, so that 5,000 images need no more kernel memory
+   * than 256 do; the result is the same as one `forward` call.
    *
-   * @param x A batch `[m, ...inputShape]`.
+   * @example Usage
+   * ```ts
+   * import { Dense, Sequential, tensor } from "@convnet/wasm";
+   * const model = new Sequential([new Dense({ units: 2 })], [3]);
+   * model.predict(tensor(new Float32Array(5000 * 3), [5000, 3]), { batchSize: 1000 }).shape; // [5000, 2]
+   * ```
+   *
+   * @param x Samples `[m, ...inputShape]`.
+   * @param options `batchSize`: samples per slice, a positive integer (default 256).
    * @returns `[m, ...outputShape]`.
    * @throws {RangeError} If `x` is not shaped `[m, ...inputShape]`.
    */
-  predict(x: Tensor): Tensor {
-    return this.forward(x);
+  predict(x: Tensor, options: { batchSize?: number } = {}): Tensor {
+    this.#checkInput("predict", x);
+    const o = checkOptions("Sequential.predict", "options", options);
+    const bs = checkPositiveInt("Sequential.predict", "options.batchSize", o["batchSize"] ?? 256);
+    const m = x.shape[0]!;
+    if (m <= bs) return this.forward(x);
+    const inSize = x.data.length / m, outSize = sizeOf(this.outputShape);
+    const out = new Float32Array(m * outSize);
+    for (let at = 0; at < m; at += bs) {
+      const n = Math.min(bs, m - at);
+      const data = x.data.subarray(at * inSize, (at + n) * inSize);
+      out.set(this.forward({ shape: [n, ...this.inputShape], data }).data, at * outSize);
+    }
+    return { shape: [m, ...this.outputShape], data: out };
+  }
+
+  /**
+   * A copy of every parameter, by name (`layerName.kernel`, `layerName.bias`).
+   *
+   * @example Usage
+   * ```ts
+   * import { Dense, Sequential } from "@convnet/wasm";
+   * const model = new Sequential([new Dense({ units: 2, name: "out" })], [3]);
+   * model.getWeights()["out.kernel"]!.shape; // [3, 2]
+   * ```
+   *
+   * @returns A fresh object mapping each parameter's name to a tensor holding a copy of its values.
+   */
+  getWeights(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const p of this.params()) out[p.name] = { shape: [...p.shape], data: p.value.slice() };
+    return out;
+  }
+
+  /**
+   * Sets parameters by name, for example weights converted from PyTorch
+   * (see `fromTorchConv2dWeight`). Every entry is checked first (a known
+   * name, the parameter's exact shape, finite values); if any is wrong
+   * nothing changes. Parameters not named keep their values.
+   *
+   * @example Usage
+   * ```ts
+   * import { Dense, Sequential, tensor } from "@convnet/wasm";
+   * const model = new Sequential([new Dense({ units: 1, name: "out" })], [2]);
+   * model.setWeights({ "out.kernel": tensor([1, 2], [2, 1]), "out.bias": tensor([0.5], [1]) });
+   * model.predict(tensor([1, 1], [1, 2])).data; // Float32Array [3.5]
+   * ```
+   *
+   * @param weights Tensors by parameter name.
+   * @throws {TypeError} If `weights` is not an object of tensors.
+   * @throws {RangeError} If a name is unknown, a shape differs or a value is not finite.
+   */
+  setWeights(weights: Readonly<Record<string, Tensor>>): void {
+    const fn = "Sequential.setWeights";
+    const w = checkOptions(fn, "weights", weights);
+    const byName = new Map(this.params().map((p) => [p.name, p]));
+    const plan: [Param, Float32Array][] = [];
+    for (const [name, t] of Object.entries(w)) {
+      const p = byName.get(name);
+      if (!p) {
+        throw new RangeError(
+          `${fn}: weights has "${name}", which is not a parameter of this model; known: ${
+            [...byName.keys()].join(", ")
+          }`,
+        );
+      }
+      const arg = `weights["${name}"]`;
+      const tt = checkOptions(fn, arg, t);
+      const shape = checkDims(fn, `${arg}.shape`, tt["shape"]);
+      if (shape.length !== p.shape.length || shape.some((d, i) => d !== p.shape[i])) {
+        throw new RangeError(
+          `${fn}: ${arg}.shape must be [${p.shape.join(", ")}], got [${shape.join(", ")}]`,
+        );
+      }
+      const data = checkFloat32Array(fn, `${arg}.data`, tt["data"], p.value.length);
+      const bad = data.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) fail(RangeError, fn, `${arg}.data[${bad}]`, "a finite number", data[bad]);
+      plan.push([p, data]);
+    }
+    for (const [p, data] of plan) p.value.set(data);
   }
 
   /** All trainable parameters, layer by layer. */

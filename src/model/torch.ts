@@ -1,6 +1,7 @@
 // This module is browser compatible.
 
 import type { Tensor } from "../core/tensor.ts";
+import { checkDims, checkFloat32Array, describe } from "../core/_validate.ts";
 
 function checkShape(
   fn: string,
@@ -9,13 +10,8 @@ function checkShape(
   rank: number,
   names: string,
 ): void {
-  if (!(data instanceof Float32Array)) throw new TypeError(`${fn}: data must be a Float32Array`);
-  if (
-    !Array.isArray(shape) || shape.length !== rank ||
-    !shape.every((d) => Number.isInteger(d) && d > 0)
-  ) {
-    throw new RangeError(`${fn}: shape must be ${names}, got ${JSON.stringify(shape)}`);
-  }
+  checkFloat32Array(fn, "data", data);
+  checkDims(fn, "shape", shape, rank, `positive integers ${names}`);
   const n = shape.reduce((p, v) => p * v, 1);
   if (data.length !== n) {
     throw new RangeError(`${fn}: data.length must be ${n}, got ${data.length}`);
@@ -84,12 +80,15 @@ export function fromTorchLinearWeight(
   checkShape("fromTorchLinearWeight", data, shape, 2, "[out, in]");
   const [nOut, nIn] = shape;
   const from = options.flattenedFrom;
-  if (from && (from.length !== 3 || from[0] * from[1] * from[2] !== nIn)) {
-    throw new RangeError(
-      `fromTorchLinearWeight: flattenedFrom must be [c, h, w] with c·h·w = ${nIn}, got ${
-        JSON.stringify(from)
-      }`,
-    );
+  if (from !== undefined) {
+    const [c, h, w] = checkDims("fromTorchLinearWeight", "options.flattenedFrom", from, 3);
+    if (c! * h! * w! !== nIn) {
+      throw new RangeError(
+        `fromTorchLinearWeight: options.flattenedFrom must be [c, h, w] with c·h·w = ${nIn} (shape[1]), got ${
+          describe(from)
+        }`,
+      );
+    }
   }
   const out = new Float32Array(data.length);
   for (let o = 0; o < nOut; o++) {

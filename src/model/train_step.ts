@@ -8,7 +8,11 @@ import type { Sequential } from "./sequential.ts";
 
 /**
  * One step of supervised training of a classifier whose output is logits:
- * forward, softmax cross-entropy, backward, optimiser update.
+ * forward, softmax cross-entropy, backward, optimiser update. It sets every
+ * parameter's gradient to zero before the backward pass, so gradients never
+ * carry over from one step to the next (accumulate over several batches with
+ * `model.backward` and `zeroGrad` yourself). {@linkcode fit} runs it over a
+ * whole data set.
  *
  * @example Usage
  * ```ts

@@ -1,0 +1,31 @@
+// This module is browser compatible.
+
+/**
+ * Layers: `Conv2D`, `Dense` (both with an optional fused ReLU),
+ * `MaxPool2D`, `AvgPool2D`, `ReLU`, `Flatten`, and `softmax` /
+ * `softmaxCrossEntropy`. Each layer has `forward(x)` and `backward(dOut)`
+ * and lists its trainable parameters in `params()`.
+ *
+ * @example Usage
+ * ```ts
+ * import { Conv2D, Dense, Flatten, MaxPool2D } from "@convnet/wasm/layers";
+ * import { Sequential } from "@convnet/wasm/model";
+ * const model = new Sequential([
+ *   new Conv2D({ filters: 8, kernelSize: 3, padding: "same", activation: "relu" }),
+ *   new MaxPool2D(),
+ *   new Flatten(),
+ *   new Dense({ units: 10 }),
+ * ], [28, 28, 1]);
+ * model.outputShape; // [10]
+ * ```
+ *
+ * @module
+ */
+
+export * from "./layer.ts";
+export * from "./conv2d.ts";
+export * from "./dense.ts";
+export * from "./pool2d.ts";
+export * from "./relu.ts";
+export * from "./flatten.ts";
+export * from "./softmax.ts";
