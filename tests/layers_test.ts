@@ -219,7 +219,7 @@ Deno.test("Sequential names layers, checks shapes at construction and reports a 
     () => new Conv2D({ filters: 2, kernelSize: 4, padding: "same" }),
     /"same" needs an odd options.kernelSize/,
   );
-  assert.throws(() => new Dense({ units: 0 }), /Dense: units must be a positive integer, got 0/);
+  assert.throws(() => new Dense({ units: 0 }), /Dense: options.units must be a positive integer, got 0/);
 });
 
 Deno.test("predict with a wrong shape and backward before forward are clear errors", () => {
