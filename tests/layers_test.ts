@@ -219,7 +219,10 @@ Deno.test("Sequential names layers, checks shapes at construction and reports a 
     () => new Conv2D({ filters: 2, kernelSize: 4, padding: "same" }),
     /"same" needs an odd options.kernelSize/,
   );
-  assert.throws(() => new Dense({ units: 0 }), /Dense: options.units must be a positive integer, got 0/);
+  assert.throws(
+    () => new Dense({ units: 0 }),
+    /Dense: options.units must be a positive integer, got 0/,
+  );
 });
 
 Deno.test("predict with a wrong shape and backward before forward are clear errors", () => {
@@ -269,7 +272,9 @@ Deno.test("training reduces the loss on a learnable toy problem", () => {
   };
   const model = smallModel(5);
   const opt = new Adam({ lr: 0.02 });
-  const first = trainStep(model, make(16).x, make(16).labels, opt).loss;
+  // Images and labels from one call, so that they belong together.
+  const b0 = make(16);
+  const first = trainStep(model, b0.x, b0.labels, opt).loss;
   let last = first;
   for (let s = 0; s < 60; s++) {
     const b = make(16);

@@ -4,9 +4,8 @@
  * own metadata is the one measured here.
  */
 import assert from "node:assert/strict";
-import { getBackend, loadModel, setBackend } from "../mod.ts";
-import { evaluate } from "../train/evaluate.ts";
-import { loadMnist, TRAIN_FRACTION } from "../train/mnist.ts";
+import { evaluate, getBackend, loadModel, setBackend } from "../mod.ts";
+import { asDataset, loadMnist, TRAIN_FRACTION } from "../train/mnist.ts";
 
 const MODEL = new URL("../models/mnist.safetensors", import.meta.url);
 
@@ -27,7 +26,7 @@ Deno.test("the committed model reaches ≥ 98.5% on the held-out digits, on ever
   try {
     for (const b of ["wasm-relaxed-simd", "wasm-simd", "js"] as const) {
       setBackend(b);
-      const { accuracy, matrix } = evaluate(model, heldOut);
+      const { accuracy, confusion: matrix } = evaluate(model, asDataset(heldOut));
       assert.ok(accuracy >= 0.985, `${b}: held-out accuracy ${accuracy} is below 0.985`);
       assert.equal(matrix.flat().reduce((s, v) => s + v, 0), 2000);
       assert.equal(

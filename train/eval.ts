@@ -5,17 +5,17 @@
  * @module
  */
 
-import { loadModel } from "../mod.ts";
-import { evaluate, formatMatrix } from "./evaluate.ts";
-import { loadMnist } from "./mnist.ts";
+import { evaluate, loadModel } from "../mod.ts";
+import { formatMatrix } from "./evaluate.ts";
+import { asDataset, loadMnist } from "./mnist.ts";
 
 const path = Deno.args[0] ?? new URL("../models/mnist.safetensors", import.meta.url).pathname;
 const model = loadModel(await Deno.readFile(path));
 const { heldOut } = await loadMnist();
-const { accuracy, matrix } = evaluate(model, heldOut);
+const { accuracy, correct, count, confusion, loss } = evaluate(model, asDataset(heldOut));
 console.log(
-  `${path}: held-out accuracy ${(100 * accuracy).toFixed(2)}% (${
-    Math.round(accuracy * heldOut.n)
-  }/${heldOut.n})\n`,
+  `${path}: held-out accuracy ${(100 * accuracy).toFixed(2)}% (${correct}/${count}), loss ${
+    loss.toFixed(4)
+  }\n`,
 );
-console.log(formatMatrix(matrix));
+console.log(formatMatrix(confusion));

