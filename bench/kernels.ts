@@ -13,6 +13,7 @@
 
 import { setBackend } from "../mod.ts";
 import { activeKernels } from "../src/backend/select.ts";
+import { planConv } from "../src/core/_geometry.ts";
 import type { Backend, ConvGeometry, PoolGeometry } from "../src/backend/types.ts";
 import { measurePeak } from "./_peak.ts";
 import { fmt, medianMs } from "./_timing.ts";
@@ -40,19 +41,7 @@ const CONV: ConvCase[] = [
 const OURS: Backend[] = ["wasm-relaxed-simd", "wasm-simd", "js"];
 
 function geometry(c: ConvCase): ConvGeometry {
-  const out = Math.floor((c.h - c.f + 2 * c.pad) / c.stride) + 1;
-  return {
-    m: c.m,
-    inH: c.h,
-    inW: c.h,
-    cIn: c.cIn,
-    f: c.f,
-    cOut: c.cOut,
-    stride: c.stride,
-    pad: c.pad,
-    outH: out,
-    outW: out,
-  };
+  return planConv("bench", "f", c.m, c.h, c.h, c.cIn, c.f, c.cOut, c.stride, c.pad);
 }
 
 function random(n: number): Float32Array {

@@ -43,6 +43,7 @@ export function convForward64(
   const xp = pad64(x, pad);
   const [m, hp, wp] = xp.shape as unknown as readonly [number, number, number];
   const [f, , cIn, cOut] = w.shape as unknown as readonly [number, number, number, number];
+  // Output sizes computed here on purpose, not by the library: the oracle stays independent.
   const nH = Math.floor((hp - f) / stride) + 1;
   const nW = Math.floor((wp - f) / stride) + 1;
   const s = [m, nH, nW, cOut];

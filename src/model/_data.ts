@@ -8,8 +8,15 @@
 
 import { checkObject, checkTensor, fail } from "../core/_validate.ts";
 import type { Tensor } from "../core/types.ts";
-import type { Dataset } from "./fit.ts";
 import type { Sequential } from "./sequential.ts";
+
+/** Labelled samples: `x` is `[m, ...inputShape]`, `labels` one class index per sample. */
+export interface Dataset {
+  /** The samples, `[m, ...inputShape]`. */
+  readonly x: Tensor;
+  /** The class of each sample, integers in `[0, classes)`. */
+  readonly labels: ArrayLike<number>;
+}
 
 /** A checked data set: its samples, labels, count and the size of one sample. */
 export interface CheckedData {

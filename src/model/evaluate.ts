@@ -2,8 +2,7 @@
 
 import { checkOptions, checkPositiveInt } from "../core/_validate.ts";
 import { softmaxCrossEntropy } from "../layers/softmax.ts";
-import { checkData } from "./_data.ts";
-import type { Dataset } from "./fit.ts";
+import { checkData, type Dataset } from "./_data.ts";
 import type { Sequential } from "./sequential.ts";
 
 /** What {@linkcode evaluate} returns. */

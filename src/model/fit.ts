@@ -5,18 +5,12 @@ import { checkSeed, mulberry32 } from "../core/random.ts";
 import type { Tensor } from "../core/types.ts";
 import { zeroGrad } from "../layers/layer.ts";
 import { softmaxCrossEntropy } from "../layers/softmax.ts";
-import { checkData, gather } from "./_data.ts";
+import { checkData, type Dataset, gather } from "./_data.ts";
 import { evaluate } from "./evaluate.ts";
 import { Adam, type Optimizer } from "./optimizers.ts";
 import type { Sequential } from "./sequential.ts";
 
-/** Labelled samples: `x` is `[m, ...inputShape]`, `labels` one class index per sample. */
-export interface Dataset {
-  /** The samples, `[m, ...inputShape]`. */
-  readonly x: Tensor;
-  /** The class of each sample, integers in `[0, classes)`. */
-  readonly labels: ArrayLike<number>;
-}
+export type { Dataset } from "./_data.ts";
 
 /** What {@linkcode FitOptions.onBatch} receives after every batch. */
 export interface BatchEvent {
