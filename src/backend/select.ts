@@ -17,8 +17,9 @@
 
 import { jsKernels } from "./js.ts";
 import type { Backend, Kernels } from "./types.ts";
+import type { WasmModule } from "../core/types.ts";
 import { createWasmKernels } from "./wasm.ts";
-import { checkOneOf } from "../core/_validate.ts";
+import { checkOneOf, fail } from "../core/_validate.ts";
 import { RELAXED_SIMD_WASM_BASE64, SIMD_WASM_BASE64 } from "../wasm/kernels_bytes.ts";
 
 export type { Backend } from "./types.ts";
@@ -211,11 +212,9 @@ export function availableBackends(): Backend[] {
  * @returns The backend the module provides, now active.
  * @throws {TypeError} If `module` is not a `WebAssembly.Module` of these kernels.
  */
-export function useKernels(module: WebAssembly.Module): Backend {
+export function useKernels(module: WasmModule): Backend {
   if (!(module instanceof WebAssembly.Module)) {
-    throw new TypeError(
-      `useKernels: module must be a WebAssembly.Module (import the .wasm file), got ${typeof module}`,
-    );
+    fail(TypeError, "useKernels", "module", "a WebAssembly.Module (import the .wasm file)", module);
   }
   const names = WebAssembly.Module.exports(module).map((e) => e.name);
   for (const need of ["tileRows", "convForward", "poolBackward", "memory"]) {

@@ -10,6 +10,7 @@
  */
 
 import type { Backend, ConvGeometry, Kernels, PoolGeometry, PoolMode } from "./types.ts";
+import type { WasmModule } from "../core/types.ts";
 
 /** What the kernels module exports. Pointers are byte offsets into `memory`. */
 interface KernelExports {
@@ -132,10 +133,11 @@ export interface WasmKernelOptions {
  * @returns The kernels, named after the build the module holds.
  */
 export function createWasmKernels(
-  module: WebAssembly.Module,
+  module: WasmModule,
   options: WasmKernelOptions,
 ): Kernels & { memoryBytes(): number } {
-  const ex = new WebAssembly.Instance(module, {}).exports as unknown as KernelExports;
+  const ex = new WebAssembly.Instance(module as WebAssembly.Module, {})
+    .exports as unknown as KernelExports;
   const mr = ex.tileRows();
   const backend: Backend = mr === 6 ? "wasm-relaxed-simd" : "wasm-simd";
   let heap = new Float32Array(ex.memory.buffer);

@@ -8,7 +8,7 @@
 
 import { fail, failText, MAX_ELEMENTS } from "./_validate.ts";
 
-export type { Shape, Shape4, Tensor, Tensor4 } from "./types.ts";
+export type { Shape, Shape4, Tensor, Tensor4, WasmModule } from "./types.ts";
 import type { Shape, Tensor } from "./types.ts";
 
 /**

@@ -78,3 +78,14 @@ export interface PoolGeometry {
   /** Output width: `floor((inW - f) / stride) + 1`. */
   readonly outW: number;
 }
+
+/**
+ * A compiled WebAssembly module: `WebAssembly.Module` wherever the type
+ * environment declares it (Deno, browsers, Workers), and `object` where it
+ * does not (a Node project typed with `@types/node` alone), so that this
+ * library's types check in both.
+ */
+export type WasmModule = typeof globalThis extends {
+  WebAssembly: { Module: abstract new (...args: never[]) => infer M };
+} ? M
+  : object;
