@@ -299,6 +299,76 @@ export const API_CASES: ApiCase[] = [
       await expectError(await f("/healthz", { method: "DELETE" }), 405, "method_not_allowed");
     },
   },
+  {
+    name:
+      "CORS: OPTIONS preflight is 204 with the allowed methods; answers and errors carry the origin",
+    async run(f) {
+      const pre = await f("/v1/predict", {
+        method: "OPTIONS",
+        headers: {
+          origin: "https://example.com",
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "content-type",
+        },
+      });
+      assert.equal(pre.status, 204);
+      assert.equal(pre.headers.get("access-control-allow-origin"), "*");
+      assert.match(pre.headers.get("access-control-allow-methods") ?? "", /POST/);
+      assert.match(pre.headers.get("access-control-allow-headers") ?? "", /content-type/i);
+      await pre.body?.cancel();
+      const ok = await f("/v1/model", { headers: { origin: "https://example.com" } });
+      assert.equal(ok.status, 200);
+      assert.equal(ok.headers.get("access-control-allow-origin"), "*");
+      await ok.body?.cancel();
+      const bad = await f("/v1/predict", {
+        ...post("application/octet-stream", new Uint8Array(3)),
+        headers: { "content-type": "application/octet-stream", origin: "https://example.com" },
+      });
+      assert.equal(bad.headers.get("access-control-allow-origin"), "*");
+      await expectError(bad, 400, "bad_request");
+      const pre2 = await f("/v1/predict/batch", {
+        method: "OPTIONS",
+        headers: { origin: "https://x.test", "access-control-request-method": "POST" },
+      });
+      assert.equal(pre2.status, 204);
+      await pre2.body?.cancel();
+    },
+  },
+  {
+    name: "an empty body is a 400 that says the body is empty",
+    async run(f) {
+      for (const type of ["image/png", "application/octet-stream", "application/json"]) {
+        await expectError(
+          await f("/v1/predict", post(type, new Uint8Array(0))),
+          400,
+          "bad_request",
+          /the body is empty; send image\/png, application\/octet-stream \(784 bytes\)/,
+        );
+      }
+      await expectError(
+        await f("/v1/predict/batch", post("application/json", "")),
+        400,
+        "bad_request",
+        /the body is empty; send \{ "images": \[\.\.\.\] \} with 1 to 64 images/,
+      );
+    },
+  },
+  {
+    name: "wrong methods on every route are 405 with the route's Allow",
+    async run(f) {
+      for (
+        const [path, method, allow] of [
+          ["/v1/predict/batch", "GET", "POST"],
+          ["/v1/model", "POST", "GET"],
+          ["/healthz", "PUT", "GET"],
+        ] as const
+      ) {
+        const r = await f(path, { method });
+        assert.equal(r.headers.get("allow"), allow, path);
+        await expectError(r, 405, "method_not_allowed", new RegExp(`use ${allow} for ${path}`));
+      }
+    },
+  },
 ];
 
 /** Sends `n` held-out digits drawn on a canvas as PNGs; returns how many come back right. */

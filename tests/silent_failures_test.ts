@@ -183,7 +183,10 @@ Deno.test("7. layer.backward(dOut) with one argument returns the input gradient"
 Deno.test("8. Infinity in JSON pixels and in shapes is reported as Infinity, not null", () => {
   const pixels = new Array(784).fill(0);
   pixels[5] = JSON.parse("1e999");
-  assert.throws(() => fromPixels(pixels), /pixels\[5\] must be a finite number, got Infinity/);
+  assert.throws(
+    () => fromPixels(pixels, [28, 28, 1]),
+    /pixels\[5\] must be a finite number, got Infinity/,
+  );
   assert.throws(
     () => tensor([1], [Infinity]),
     /shape\[0\] must be a non-negative integer, got Infinity/,

@@ -21,3 +21,46 @@ Deno.test("app.request: GET / serves the page", async () => {
   assert.equal(r.status, 200);
   assert.match(r.headers.get("content-type") ?? "", /text\/html/);
 });
+
+Deno.test("app.request: CORS origins from options or the CORS_ORIGINS binding: listed origins only", async () => {
+  const listed = createApp({
+    modelBytes: await Deno.readFile(new URL("../models/mnist.safetensors", import.meta.url)),
+    corsOrigins: "https://a.test, https://b.test",
+  });
+  const get = (origin: string, env?: Record<string, string>) =>
+    listed.request("/healthz", { headers: { origin } }, env);
+  assert.equal(
+    (await get("https://b.test")).headers.get("access-control-allow-origin"),
+    "https://b.test",
+  );
+  assert.equal((await get("https://evil.test")).headers.get("access-control-allow-origin"), null);
+  assert.match((await get("https://b.test")).headers.get("vary") ?? "", /origin/i);
+  // A Worker's var overrides the option.
+  const env = { CORS_ORIGINS: "https://c.test" };
+  assert.equal(
+    (await get("https://c.test", env)).headers.get("access-control-allow-origin"),
+    "https://c.test",
+  );
+  assert.equal((await get("https://a.test", env)).headers.get("access-control-allow-origin"), null);
+});
+
+Deno.test("app.request: the input shape and class count come from the model", async () => {
+  const { Conv2D, Dense, Flatten, Sequential, saveModel } = await import("../mod.ts");
+  const five = new Sequential(
+    [new Conv2D({ filters: 2, kernelSize: 3 }), new Flatten(), new Dense({ units: 5 })],
+    [28, 28, 1],
+  );
+  const app5 = createApp({ modelBytes: saveModel(five) });
+  const r = await app5.request("/v1/predict", {
+    method: "POST",
+    headers: { "content-type": "application/octet-stream" },
+    body: new Uint8Array(784),
+  });
+  const body = await r.json();
+  assert.equal(body.probabilities.length, 5);
+  const wrong = createApp({
+    modelBytes: saveModel(new Sequential([new Dense({ units: 3 })], [4])),
+  });
+  const w = await wrong.request("/v1/model");
+  assert.equal(w.status, 500); // a model the MNIST preprocessing cannot feed is refused at load
+});

@@ -1,6 +1,6 @@
 /**
- * Turning request bodies into 28×28 model inputs, with every rule a client
- * can break mapped to a clear 400, 413 or 415.
+ * Turning request bodies into model inputs (the model's `[h, w, c]`), with
+ * every rule a client can break mapped to a clear 400, 413 or 415.
  *
  * @module
  */
@@ -40,37 +40,13 @@ function show(v: unknown): string {
   return s.length > 40 ? s.slice(0, 40) + "…" : s;
 }
 
-/** Reads a body, refusing more than {@linkcode MAX_BODY_BYTES} (by header or while streaming). */
-export async function readBody(req: Request): Promise<Uint8Array> {
-  const declared = Number(req.headers.get("content-length"));
-  if (declared > MAX_BODY_BYTES) {
-    throw new ApiError(
-      413,
-      "payload_too_large",
-      `the body is ${declared} bytes; at most ${MAX_BODY_BYTES} are accepted`,
-    );
-  }
-  if (!req.body) return new Uint8Array(0);
-  const reader = req.body.getReader();
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  while (true) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > MAX_BODY_BYTES) {
-      await reader.cancel().catch(() => {});
-      throw new ApiError(413, "payload_too_large", `the body exceeds ${MAX_BODY_BYTES} bytes`);
-    }
-    parts.push(value);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+/**
+ * Refuses an empty body with a message that says so (rather than a
+ * complaint about its length or its PNG signature).
+ */
+export function checkNotEmpty(bytes: Uint8Array, send: string): Uint8Array {
+  if (bytes.length === 0) throw bad(`the body is empty; send ${send}`);
+  return bytes;
 }
 
 /** The media type of a request, lower-case, without parameters. */
@@ -95,39 +71,45 @@ export async function fromPng(bytes: Uint8Array, what = "the PNG"): Promise<Floa
   }
 }
 
-/** 784 raw bytes (0..255, row-major, white ink on black as in MNIST). */
-export function fromOctets(bytes: Uint8Array): Float32Array {
-  if (bytes.length !== 784) {
+/** The shape of one model input, `[height, width, channels]`. */
+export type InputShape = readonly [number, number, number];
+
+/** Raw bytes, one per value (0..255, row-major HWC, white ink on black as in MNIST). */
+export function fromOctets(bytes: Uint8Array, shape: InputShape): Float32Array {
+  const [h, w, c] = shape, n = h * w * c;
+  if (bytes.length !== n) {
     throw bad(
-      `application/octet-stream must be exactly 784 bytes (28×28, one byte per pixel), got ${bytes.length}`,
+      `application/octet-stream must be exactly ${n} bytes (${h}×${w}${
+        c > 1 ? `×${c}` : ""
+      }, one byte per value), got ${bytes.length}`,
     );
   }
   return Float32Array.from(bytes, (b) => b / 255);
 }
 
 /**
- * Pixels from JSON: 784 numbers or 28 rows of 28, each in 0..1 (0 background,
- * 1 ink, as in MNIST).
+ * Pixels from JSON: `h·w·c` numbers, or `h` rows of `w·c`, each in 0..1
+ * (0 background, 1 ink, as in MNIST).
  */
-export function fromPixels(pixels: unknown, what = "pixels"): Float32Array {
+export function fromPixels(pixels: unknown, shape: InputShape, what = "pixels"): Float32Array {
+  const [h, w, c] = shape, n = h * w * c, row = w * c;
+  const expected = `${n} numbers or ${h} rows of ${row}`;
   if (!Array.isArray(pixels)) {
-    throw bad(`${what} must be an array of 784 numbers or 28 rows of 28, got ${typeof pixels}`);
+    throw bad(`${what} must be an array of ${expected}, got ${show(pixels)}`);
   }
   let flat: unknown[];
-  if (pixels.length === 28 && pixels.every((r) => Array.isArray(r))) {
-    if (!pixels.every((r) => (r as unknown[]).length === 28)) {
-      throw bad(`${what}: every one of the 28 rows must hold 28 numbers`);
+  if (pixels.length === h && pixels.every((r) => Array.isArray(r))) {
+    if (!pixels.every((r) => (r as unknown[]).length === row)) {
+      throw bad(`${what}: every one of the ${h} rows must hold ${row} numbers`);
     }
     flat = (pixels as unknown[][]).flat();
-  } else if (pixels.length === 784) {
+  } else if (pixels.length === n) {
     flat = pixels;
   } else {
-    throw bad(
-      `${what} must be 784 numbers or 28 rows of 28, got an array of length ${pixels.length}`,
-    );
+    throw bad(`${what} must be ${expected}, got an array of length ${pixels.length}`);
   }
-  const out = new Float32Array(784);
-  for (let i = 0; i < 784; i++) {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
     const v = flat[i];
     if (typeof v !== "number" || !Number.isFinite(v)) {
       throw bad(`${what}[${i}] must be a finite number, got ${show(v)}`);
@@ -159,18 +141,22 @@ function base64ToBytes(s: unknown, what: string): Uint8Array {
 }
 
 /** One image of a JSON body: `{ pixels }`, `{ png: base64 }`, or a bare pixel array. */
-export async function fromJsonImage(item: unknown, what: string): Promise<Float32Array> {
-  if (Array.isArray(item)) return fromPixels(item, what);
+export async function fromJsonImage(
+  item: unknown,
+  shape: InputShape,
+  what: string,
+): Promise<Float32Array> {
+  if (Array.isArray(item)) return fromPixels(item, shape, what);
   if (item !== null && typeof item === "object") {
     const o = item as Record<string, unknown>;
-    if ("pixels" in o) return fromPixels(o["pixels"], `${what}.pixels`);
+    if ("pixels" in o) return fromPixels(o["pixels"], shape, `${what}.pixels`);
     if ("png" in o) return await fromPng(base64ToBytes(o["png"], `${what}.png`), `${what}.png`);
   }
   throw bad(`${what} must be { "pixels": [...] }, { "png": "<base64>" } or an array of pixels`);
 }
 
 /** The images of a batch body `{ "images": [...] }` (1 to {@linkcode MAX_BATCH}). */
-export async function fromBatch(body: unknown): Promise<Float32Array[]> {
+export async function fromBatch(body: unknown, shape: InputShape): Promise<Float32Array[]> {
   const images = (body as { images?: unknown })?.images;
   if (!Array.isArray(images)) {
     throw bad(`the body must be { "images": [...] } with 1 to ${MAX_BATCH} images`);
@@ -183,6 +169,8 @@ export async function fromBatch(body: unknown): Promise<Float32Array[]> {
     );
   }
   const out: Float32Array[] = [];
-  for (let i = 0; i < images.length; i++) out.push(await fromJsonImage(images[i], `images[${i}]`));
+  for (let i = 0; i < images.length; i++) {
+    out.push(await fromJsonImage(images[i], shape, `images[${i}]`));
+  }
   return out;
 }
