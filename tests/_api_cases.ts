@@ -293,6 +293,7 @@ export const API_CASES: ApiCase[] = [
     name: "unknown routes are 404 JSON, wrong methods 405 with Allow",
     async run(f) {
       await expectError(await f("/v2/predict"), 404, "not_found");
+      await expectError(await f("/app.js"), 404, "not_found"); // the old page-script route is gone
       const r = await f("/v1/predict");
       assert.equal(r.headers.get("allow"), "POST");
       await expectError(r, 405, "method_not_allowed");

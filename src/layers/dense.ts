@@ -58,7 +58,7 @@ export class Dense implements Layer {
     this.name = name;
   }
 
-  /** Checks the input shape, creates the parameters and returns the output shape (called by {@linkcode Sequential}). */
+  /** Checks the input shape, creates the parameters (from `rand`) and returns the output shape (called by the model). */
   build(inputShape: SampleShape, rand: () => number): SampleShape {
     if (inputShape.length !== 1) {
       throw new RangeError(

@@ -6,6 +6,7 @@ import { Flatten } from "../layers/flatten.ts";
 import type { Layer, LayerConfig } from "../layers/layer.ts";
 import { AvgPool2D, MaxPool2D } from "../layers/pool2d.ts";
 import { ReLU } from "../layers/relu.ts";
+import { checkObject, checkOneOf, checkString, describe } from "../core/_validate.ts";
 
 /**
  * The layer kinds a model file may name.
@@ -37,15 +38,15 @@ export const LAYER_KINDS: readonly string[] = [
  *
  * @param cfg The description, as `Layer.config()` returns it.
  * @returns The layer, not yet built.
+ * @throws {TypeError} If `cfg`, its name or a hyper-parameter is of the wrong type.
  * @throws {RangeError} If the kind is unknown or a hyper-parameter is invalid.
  */
 export function layerFromConfig(cfg: LayerConfig): Layer {
-  if (cfg === null || typeof cfg !== "object") {
-    throw new RangeError(`layerFromConfig: a layer must be an object, got ${cfg}`);
-  }
-  const name = typeof cfg.name === "string" && cfg.name ? cfg.name : undefined;
-  if (name === undefined) throw new RangeError(`layerFromConfig: a ${cfg.kind} layer has no name`);
-  const n = (k: string) => cfg[k] as number;
+  const fn = "layerFromConfig";
+  const c = checkObject(fn, "cfg", cfg);
+  const name = checkString(fn, "cfg.name", c["name"]);
+  checkOneOf(fn, "cfg.kind", c["kind"], LAYER_KINDS);
+  const n = (k: string) => c[k] as number;
   switch (cfg.kind) {
     case "Conv2D":
       return new Conv2D({
@@ -73,10 +74,6 @@ export function layerFromConfig(cfg: LayerConfig): Layer {
     case "Flatten":
       return new Flatten({ name });
     default:
-      throw new RangeError(
-        `layerFromConfig: unknown layer kind ${
-          JSON.stringify(cfg.kind)
-        } (layer "${name}"); known: ${LAYER_KINDS.join(", ")}`,
-      );
+      throw new RangeError(`layerFromConfig: cfg.kind ${describe(cfg.kind)} is not known`);
   }
 }

@@ -262,7 +262,13 @@ export function loadModel(bytes: Uint8Array): Sequential {
   // Architecture: build, then match parameters exactly.
   let model: Sequential;
   try {
-    const layers = (arch["layers"] as LayerConfig[]).map((c) => layerFromConfig(c));
+    const layers = (arch["layers"] as LayerConfig[]).map((c, i) => {
+      try {
+        return layerFromConfig(c);
+      } catch (e) {
+        throw new Error(`layers[${i}]: ${e instanceof Error ? e.message : e}`);
+      }
+    });
     // The data holds dataLen / 4 floats: no architecture may need (and so allocate) more.
     model = new Sequential(layers, arch["inputShape"] as number[], { maxParameters: dataLen / 4 });
   } catch (e) {
