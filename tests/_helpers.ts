@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { type Backend, getBackend, mulberry32, setBackend } from "../mod.ts";
+import { type Backend, getBackend, mulberry32, setBackend, type Tensor, tensor } from "../mod.ts";
 import { assertTensorClose, compareArrays } from "../src/testing/mod.ts";
 
 /** The library's seeded PRNG (mulberry32), giving floats in [0, 1). */
@@ -88,4 +88,22 @@ export function assertGradient(
     worst / scale < tol,
     `${what}: finite-difference mismatch ${worst.toExponential(2)} (scale ${scale})`,
   );
+}
+
+/**
+ * A learnable toy problem: 8×8 images, class = which of three places holds
+ * a bright 2×2 blob. Images and labels come from one call, so they belong
+ * together.
+ */
+export function blobs(n: number, r: () => number): { x: Tensor; labels: number[] } {
+  const x = new Float32Array(n * 64), labels: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const q = Math.floor(r() * 3);
+    labels.push(q);
+    const oy = q === 2 ? 5 : 1, ox = q === 1 ? 5 : 1;
+    for (const [dy, dx] of [[0, 0], [0, 1], [1, 0], [1, 1]] as const) {
+      x[i * 64 + (oy + dy) * 8 + ox + dx] = 1;
+    }
+  }
+  return { x: tensor(x, [n, 8, 8, 1]), labels };
 }

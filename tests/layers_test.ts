@@ -18,7 +18,7 @@ import {
   trainStep,
   zeroGrad,
 } from "../mod.ts";
-import { assertGradient, dot, randArray, rng } from "./_helpers.ts";
+import { assertGradient, blobs, dot, randArray, rng } from "./_helpers.ts";
 
 const EPS = 1e-2;
 
@@ -256,20 +256,9 @@ Deno.test("the same seed gives bit-identical weights and training; another seed 
 });
 
 Deno.test("training reduces the loss on a learnable toy problem", () => {
-  // Class = which quadrant of an 8×8 image holds a bright 2×2 blob.
+  // Class = which of three places of an 8×8 image holds a bright 2×2 blob.
   const r = rng(21);
-  const make = (n: number) => {
-    const x = new Float32Array(n * 64), labels: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const q = Math.floor(r() * 3);
-      labels.push(q);
-      const oy = q === 2 ? 5 : 1, ox = q === 1 ? 5 : 1;
-      for (const [dy, dx] of [[0, 0], [0, 1], [1, 0], [1, 1]] as const) {
-        x[i * 64 + (oy + dy) * 8 + ox + dx] = 1;
-      }
-    }
-    return { x: tensor(x, [n, 8, 8, 1]), labels };
-  };
+  const make = (n: number) => blobs(n, r);
   const model = smallModel(5);
   const opt = new Adam({ lr: 0.02 });
   // Images and labels from one call, so that they belong together.

@@ -15,26 +15,13 @@ import {
   MaxPool2D,
   Sequential,
   SGD,
-  type Tensor,
   tensor,
   TrainingDivergedError,
 } from "../mod.ts";
-import { rng } from "./_helpers.ts";
+import { blobs, rng } from "./_helpers.ts";
 
-/** Class = which of three places of an 8×8 image holds a bright 2×2 blob. */
-function blobs(n: number, seed: number): { x: Tensor; labels: number[] } {
-  const r = rng(seed);
-  const x = new Float32Array(n * 64), labels: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const q = Math.floor(r() * 3);
-    labels.push(q);
-    const oy = q === 2 ? 5 : 1, ox = q === 1 ? 5 : 1;
-    for (const [dy, dx] of [[0, 0], [0, 1], [1, 0], [1, 1]] as const) {
-      x[i * 64 + (oy + dy) * 8 + ox + dx] = 1;
-    }
-  }
-  return { x: tensor(x, [n, 8, 8, 1]), labels };
-}
+/** The toy problem of `_helpers.ts`, from a seed. */
+const blobsOf = (n: number, seed: number) => blobs(n, rng(seed));
 
 const net = (seed = 1) =>
   new Sequential(
@@ -50,7 +37,7 @@ const net = (seed = 1) =>
 
 Deno.test("fit learns a toy problem: history, callbacks, validation, partial last batch", () => {
   const model = net();
-  const train = blobs(50, 1), val = blobs(30, 2);
+  const train = blobsOf(50, 1), val = blobsOf(30, 2);
   const batches: number[] = [], sizes: number[] = [], epochsSeen: number[] = [];
   const history = fit(model, train, {
     epochs: 8,
@@ -82,7 +69,7 @@ Deno.test("fit learns a toy problem: history, callbacks, validation, partial las
 });
 
 Deno.test("fit is deterministic for a shuffle seed; another seed, or no shuffle, differs", () => {
-  const data = blobs(40, 3);
+  const data = blobsOf(40, 3);
   const run = (shuffle: number | false) => {
     const model = net(5);
     fit(model, data, { epochs: 2, batchSize: 8, optimizer: new SGD({ lr: 0.1 }), shuffle });
@@ -95,7 +82,7 @@ Deno.test("fit is deterministic for a shuffle seed; another seed, or no shuffle,
 });
 
 Deno.test("fit with shuffle: false keeps the data's order", () => {
-  const data = blobs(6, 4);
+  const data = blobsOf(6, 4);
   const seen: number[] = [];
   fit(net(), data, {
     batchSize: 4,
@@ -115,7 +102,7 @@ Deno.test("fit with shuffle: false keeps the data's order", () => {
 });
 
 Deno.test("fit stops with TrainingDivergedError at a NaN loss, without applying that step", () => {
-  const data = blobs(8, 5);
+  const data = blobsOf(8, 5);
   const model = net();
   let afterFirst: Float32Array[] = [];
   assert.throws(
@@ -136,7 +123,7 @@ Deno.test("fit stops with TrainingDivergedError at a NaN loss, without applying 
 });
 
 Deno.test("fit and evaluate check every argument first, naming it", () => {
-  const model = net(), data = blobs(4, 6);
+  const model = net(), data = blobsOf(4, 6);
   const before = model.params().map((p) => p.value.slice());
   const bad: [() => unknown, ErrorConstructor, RegExp][] = [
     [
