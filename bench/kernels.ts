@@ -13,7 +13,7 @@
 
 import { setBackend } from "../mod.ts";
 import { activeKernels } from "../src/backend/select.ts";
-import { planConv } from "../src/core/_geometry.ts";
+import { squareConv, squarePool } from "../src/core/_geometry.ts";
 import type { Backend, ConvGeometry, PoolGeometry } from "../src/backend/types.ts";
 import { measurePeak } from "./_peak.ts";
 import { fmt, medianMs } from "./_timing.ts";
@@ -41,7 +41,7 @@ const CONV: ConvCase[] = [
 const OURS: Backend[] = ["wasm-relaxed-simd", "wasm-simd", "js"];
 
 function geometry(c: ConvCase): ConvGeometry {
-  return planConv("bench", "f", c.m, c.h, c.h, c.cIn, c.f, c.cOut, c.stride, c.pad);
+  return squareConv(c.m, c.h, c.h, c.cIn, c.f, c.cOut, c.stride, c.pad);
 }
 
 function random(n: number): Float32Array {
@@ -151,7 +151,7 @@ export async function benchKernels(log: (s: string) => void): Promise<Row[]> {
     tf.dispose([tx, tw, tb, tdz]);
   }
   // Pooling P: 64×28×28×32, 2×2 stride 2.
-  const pg: PoolGeometry = { m: 64, inH: 28, inW: 28, c: 32, f: 2, stride: 2, outH: 14, outW: 14 };
+  const pg: PoolGeometry = squarePool(64, 28, 28, 32, 2, 2);
   const px = random(64 * 28 * 28 * 32), pdy = random(64 * 14 * 14 * 32);
   const tpx = tf.tensor4d(px, [64, 28, 28, 32]), tpdy = tf.tensor4d(pdy, [64, 14, 14, 32]);
   await tf.setBackend("wasm");

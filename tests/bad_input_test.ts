@@ -126,10 +126,15 @@ Deno.test("stride and f must be positive integers", () => {
     "hp.stride",
   );
   throwsWith(
-    () => convForward(x, w, b, undefined as unknown as typeof hp),
+    () => convForward(x, w, b, null as unknown as typeof hp),
     TypeError,
     "convForward",
     "hp",
+  );
+  // Every hyper-parameter is optional: no hp means stride 1, no padding.
+  assert.deepEqual(
+    convForward(x, w, b).z.shape,
+    convForward(x, w, b, { stride: 1, pad: 0 }).z.shape,
   );
 });
 
@@ -190,8 +195,9 @@ Deno.test("a channel mismatch between aPrev and w is a RangeError", () => {
     "3",
     "got 1",
   );
+  // Non-square filters are allowed: [fH, fW] = [3, 2].
   const rect = tensor(new Float32Array(3 * 2 * 3 * 4), [3, 2, 3, 4]);
-  throwsWith(() => convForward(x, rect, b, hp), RangeError, "convForward", "square");
+  assert.deepEqual(convForward(x, rect, b, { stride: 1, pad: 0 }).z.shape, [2, 3, 4, 4]);
 });
 
 Deno.test("b must be a Float32Array of length cOut", () => {

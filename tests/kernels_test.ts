@@ -14,7 +14,7 @@ import {
   poolForward,
   tensor,
 } from "../mod.ts";
-import { planConv } from "../src/core/_geometry.ts";
+import { squareConv } from "../src/core/_geometry.ts";
 import { assertClose, randArray, randInt, rng, withBackend } from "./_helpers.ts";
 import { convBackward64, convForward64, f64, poolBackward64, poolForward64 } from "./_oracle.ts";
 
@@ -207,7 +207,7 @@ Deno.test("the fused ReLU equals a separate max(0, ·) on every backend, NaN inc
       0,
     ]]
   ) {
-    const g = planConv("test", "f", m, H, H, cIn, f, cOut, stride, pad);
+    const g = squareConv(m, H, H, cIn, f, cOut, stride, pad);
     const x = randArray(r, m * H * H * cIn),
       w = randArray(r, f * f * cIn * cOut),
       b = randArray(r, cOut);

@@ -215,9 +215,11 @@ Deno.test("Sequential names layers, checks shapes at construction and reports a 
     () => new Sequential([new ReLU({ name: "a" }), new ReLU({ name: "a" })], [2]),
     /two layers are named "a"/,
   );
-  assert.throws(
-    () => new Conv2D({ filters: 2, kernelSize: 4, padding: "same" }),
-    /"same" needs an odd options.kernelSize/,
+  // "same" with an even kernel pads asymmetrically (the extra zero at the bottom and right).
+  assert.deepEqual(
+    new Sequential([new Conv2D({ filters: 2, kernelSize: 4, padding: "same" })], [5, 5, 1])
+      .outputShape,
+    [5, 5, 2],
   );
   assert.throws(
     () => new Dense({ units: 0 }),

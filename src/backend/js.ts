@@ -3,12 +3,38 @@
 /**
  * The plain TypeScript backend: direct loops, float64 accumulation. It is the
  * reference twin of the WebAssembly kernels and the fallback where
- * WebAssembly SIMD is unavailable.
+ * WebAssembly SIMD is unavailable. Every geometry (strides, asymmetric
+ * padding, dilation, groups, pooling padding and ceil mode) is handled here
+ * by the same loops.
  *
  * @module
  */
 
 import type { ConvGeometry, Kernels, PoolGeometry, PoolMode } from "./types.ts";
+
+/**
+ * Calls `visit(xBase, wBase)` for every in-bounds tap of output pixel
+ * `(i, oh, ow)`: `xBase` indexes the input pixel's channel 0 and `wBase` the
+ * filter row `(kh, kw, 0, 0)`.
+ */
+function forEachTap(
+  g: ConvGeometry,
+  i: number,
+  oh: number,
+  ow: number,
+  visit: (xBase: number, wBase: number) => void,
+): void {
+  const cInG = g.cIn / g.groups;
+  for (let kh = 0; kh < g.fH; kh++) {
+    const ih = oh * g.strideH - g.padTop + kh * g.dilationH;
+    if (ih < 0 || ih >= g.inH) continue;
+    for (let kw = 0; kw < g.fW; kw++) {
+      const iw = ow * g.strideW - g.padLeft + kw * g.dilationW;
+      if (iw < 0 || iw >= g.inW) continue;
+      visit(((i * g.inH + ih) * g.inW + iw) * g.cIn, (kh * g.fW + kw) * cInG * g.cOut);
+    }
+  }
+}
 
 function convForward(
   g: ConvGeometry,
@@ -17,28 +43,25 @@ function convForward(
   b: Float32Array,
   relu = false,
 ): Float32Array {
-  const { m, inH, inW, cIn, f, cOut, stride, pad, outH, outW } = g;
+  const { m, cOut, outH, outW, groups } = g;
+  const cInG = g.cIn / groups, cOutG = cOut / groups;
   const z = new Float32Array(m * outH * outW * cOut);
   const acc = new Float64Array(cOut);
   for (let i = 0; i < m; i++) {
     for (let oh = 0; oh < outH; oh++) {
       for (let ow = 0; ow < outW; ow++) {
         for (let co = 0; co < cOut; co++) acc[co] = b[co]!;
-        for (let kh = 0; kh < f; kh++) {
-          const ih = oh * stride + kh - pad;
-          if (ih < 0 || ih >= inH) continue;
-          for (let kw = 0; kw < f; kw++) {
-            const iw = ow * stride + kw - pad;
-            if (iw < 0 || iw >= inW) continue;
-            const xBase = ((i * inH + ih) * inW + iw) * cIn;
-            const wBase = (kh * f + kw) * cIn * cOut;
-            for (let ci = 0; ci < cIn; ci++) {
-              const xv = x[xBase + ci]!;
+        forEachTap(g, i, oh, ow, (xBase, wBase) => {
+          for (let gr = 0; gr < groups; gr++) {
+            for (let ci = 0; ci < cInG; ci++) {
+              const xv = x[xBase + gr * cInG + ci]!;
               const wRow = wBase + ci * cOut;
-              for (let co = 0; co < cOut; co++) acc[co]! += xv * w[wRow + co]!;
+              for (let co = gr * cOutG; co < (gr + 1) * cOutG; co++) {
+                acc[co]! += xv * w[wRow + co]!;
+              }
             }
           }
-        }
+        });
         if (relu) { for (let co = 0; co < cOut; co++) acc[co] = acc[co]! > 0 ? acc[co]! : 0; }
         z.set(acc, ((i * outH + oh) * outW + ow) * cOut);
       }
@@ -48,28 +71,25 @@ function convForward(
 }
 
 function convBackwardData(g: ConvGeometry, dz: Float32Array, w: Float32Array): Float32Array {
-  const { m, inH, inW, cIn, f, cOut, stride, pad, outH, outW } = g;
-  const dx = new Float64Array(m * inH * inW * cIn);
+  const { m, cOut, outH, outW, groups } = g;
+  const cInG = g.cIn / groups, cOutG = cOut / groups;
+  const dx = new Float64Array(m * g.inH * g.inW * g.cIn);
   for (let i = 0; i < m; i++) {
     for (let oh = 0; oh < outH; oh++) {
       for (let ow = 0; ow < outW; ow++) {
         const dzBase = ((i * outH + oh) * outW + ow) * cOut;
-        for (let kh = 0; kh < f; kh++) {
-          const ih = oh * stride + kh - pad;
-          if (ih < 0 || ih >= inH) continue;
-          for (let kw = 0; kw < f; kw++) {
-            const iw = ow * stride + kw - pad;
-            if (iw < 0 || iw >= inW) continue;
-            const xBase = ((i * inH + ih) * inW + iw) * cIn;
-            const wBase = (kh * f + kw) * cIn * cOut;
-            for (let ci = 0; ci < cIn; ci++) {
+        forEachTap(g, i, oh, ow, (xBase, wBase) => {
+          for (let gr = 0; gr < groups; gr++) {
+            for (let ci = 0; ci < cInG; ci++) {
               const wRow = wBase + ci * cOut;
               let s = 0;
-              for (let co = 0; co < cOut; co++) s += w[wRow + co]! * dz[dzBase + co]!;
-              dx[xBase + ci]! += s;
+              for (let co = gr * cOutG; co < (gr + 1) * cOutG; co++) {
+                s += w[wRow + co]! * dz[dzBase + co]!;
+              }
+              dx[xBase + gr * cInG + ci]! += s;
             }
           }
-        }
+        });
       }
     }
   }
@@ -81,72 +101,92 @@ function convBackwardFilter(
   x: Float32Array,
   dz: Float32Array,
 ): { dW: Float32Array; db: Float32Array } {
-  const { m, inH, inW, cIn, f, cOut, stride, pad, outH, outW } = g;
-  const dW = new Float64Array(f * f * cIn * cOut);
+  const { m, cOut, outH, outW, groups } = g;
+  const cInG = g.cIn / groups, cOutG = cOut / groups;
+  const dW = new Float64Array(g.fH * g.fW * cInG * cOut);
   const db = new Float64Array(cOut);
   for (let i = 0; i < m; i++) {
     for (let oh = 0; oh < outH; oh++) {
       for (let ow = 0; ow < outW; ow++) {
         const dzBase = ((i * outH + oh) * outW + ow) * cOut;
         for (let co = 0; co < cOut; co++) db[co]! += dz[dzBase + co]!;
-        for (let kh = 0; kh < f; kh++) {
-          const ih = oh * stride + kh - pad;
-          if (ih < 0 || ih >= inH) continue;
-          for (let kw = 0; kw < f; kw++) {
-            const iw = ow * stride + kw - pad;
-            if (iw < 0 || iw >= inW) continue;
-            const xBase = ((i * inH + ih) * inW + iw) * cIn;
-            const wBase = (kh * f + kw) * cIn * cOut;
-            for (let ci = 0; ci < cIn; ci++) {
-              const xv = x[xBase + ci]!;
+        forEachTap(g, i, oh, ow, (xBase, wBase) => {
+          for (let gr = 0; gr < groups; gr++) {
+            for (let ci = 0; ci < cInG; ci++) {
+              const xv = x[xBase + gr * cInG + ci]!;
               const wRow = wBase + ci * cOut;
-              for (let co = 0; co < cOut; co++) dW[wRow + co]! += xv * dz[dzBase + co]!;
+              for (let co = gr * cOutG; co < (gr + 1) * cOutG; co++) {
+                dW[wRow + co]! += xv * dz[dzBase + co]!;
+              }
             }
           }
-        }
+        });
       }
     }
   }
   return { dW: Float32Array.from(dW), db: Float32Array.from(db) };
 }
 
-/** The index (within `x`) of the first maximum of one channel's window, or -1 if it is NaN. */
-function windowArgMax(g: PoolGeometry, x: Float32Array, base: number): number {
-  const { inW, c, f } = g;
-  let best = -Infinity;
-  let at = -1;
-  for (let kh = 0; kh < f; kh++) {
-    for (let kw = 0; kw < f; kw++) {
-      const k = base + (kh * inW + kw) * c;
-      const v = x[k]!;
-      if (v !== v) return -1;
-      if (v > best || at < 0) {
-        best = v;
-        at = k;
-      }
+/** The in-bounds taps of one pooling window, as offsets of pixel (·, ·, channel 0), row-major. */
+function windowTaps(g: PoolGeometry, i: number, oh: number, ow: number): number[] {
+  const taps: number[] = [];
+  for (let kh = 0; kh < g.fH; kh++) {
+    const ih = oh * g.strideH - g.padTop + kh * g.dilationH;
+    if (ih < 0 || ih >= g.inH) continue;
+    for (let kw = 0; kw < g.fW; kw++) {
+      const iw = ow * g.strideW - g.padLeft + kw * g.dilationW;
+      if (iw < 0 || iw >= g.inW) continue;
+      taps.push(((i * g.inH + ih) * g.inW + iw) * g.c);
+    }
+  }
+  return taps;
+}
+
+/** The divisor of an average window: its in-bounds taps, or with `countIncludePad` those inside the padded input. */
+function windowCount(g: PoolGeometry, oh: number, ow: number, inBounds: number): number {
+  if (!g.countIncludePad) return inBounds;
+  let rows = 0, cols = 0;
+  for (let kh = 0; kh < g.fH; kh++) {
+    const ih = oh * g.strideH - g.padTop + kh * g.dilationH;
+    if (ih >= -g.padTop && ih < g.inH + g.padBottom) rows++;
+  }
+  for (let kw = 0; kw < g.fW; kw++) {
+    const iw = ow * g.strideW - g.padLeft + kw * g.dilationW;
+    if (iw >= -g.padLeft && iw < g.inW + g.padRight) cols++;
+  }
+  return rows * cols;
+}
+
+/** The index of the first maximum among `taps` (channel `ch`), or -1 if one is NaN. */
+function argMax(x: Float32Array, taps: readonly number[], ch: number): number {
+  let best = -Infinity, at = -1;
+  for (const t of taps) {
+    const v = x[t + ch]!;
+    if (v !== v) return -1;
+    if (v > best || at < 0) {
+      best = v;
+      at = t + ch;
     }
   }
   return at;
 }
 
 function poolForward(g: PoolGeometry, x: Float32Array, mode: PoolMode): Float32Array {
-  const { m, inH, inW, c, f, stride, outH, outW } = g;
+  const { m, c, outH, outW } = g;
   const y = new Float32Array(m * outH * outW * c);
-  const scale = 1 / (f * f);
   let o = 0;
   for (let i = 0; i < m; i++) {
     for (let oh = 0; oh < outH; oh++) {
       for (let ow = 0; ow < outW; ow++) {
-        const corner = ((i * inH + oh * stride) * inW + ow * stride) * c;
+        const taps = windowTaps(g, i, oh, ow);
+        const scale = 1 / windowCount(g, oh, ow, taps.length);
         for (let ch = 0; ch < c; ch++, o++) {
           if (mode === "max") {
-            const at = windowArgMax(g, x, corner + ch);
+            const at = argMax(x, taps, ch);
             y[o] = at < 0 ? NaN : x[at]!;
           } else {
             let s = 0;
-            for (let kh = 0; kh < f; kh++) {
-              for (let kw = 0; kw < f; kw++) s += x[corner + ch + (kh * inW + kw) * c]!;
-            }
+            for (const t of taps) s += x[t + ch]!;
             y[o] = s * scale;
           }
         }
@@ -162,23 +202,21 @@ function poolBackward(
   dy: Float32Array,
   mode: PoolMode,
 ): Float32Array {
-  const { m, inH, inW, c, f, stride, outH, outW } = g;
-  const dx = new Float64Array(x.length);
-  const scale = 1 / (f * f);
+  const { m, c, outH, outW } = g;
+  const dx = new Float64Array(m * g.inH * g.inW * c);
   let o = 0;
   for (let i = 0; i < m; i++) {
     for (let oh = 0; oh < outH; oh++) {
       for (let ow = 0; ow < outW; ow++) {
-        const corner = ((i * inH + oh * stride) * inW + ow * stride) * c;
+        const taps = windowTaps(g, i, oh, ow);
+        const scale = 1 / windowCount(g, oh, ow, taps.length);
         for (let ch = 0; ch < c; ch++, o++) {
           if (mode === "max") {
-            const at = windowArgMax(g, x, corner + ch);
+            const at = argMax(x, taps, ch);
             if (at >= 0) dx[at]! += dy[o]!;
           } else {
             const share = dy[o]! * scale;
-            for (let kh = 0; kh < f; kh++) {
-              for (let kw = 0; kw < f; kw++) dx[corner + ch + (kh * inW + kw) * c]! += share;
-            }
+            for (const t of taps) dx[t + ch]! += share;
           }
         }
       }

@@ -11,6 +11,7 @@
 
 import type { Backend, ConvGeometry, Kernels, PoolGeometry, PoolMode } from "./types.ts";
 import type { WasmModule } from "../core/types.ts";
+import { jsKernels } from "./js.ts";
 
 /** What the kernels module exports. Pointers are byte offsets into `memory`. */
 interface KernelExports {
@@ -59,6 +60,20 @@ interface KernelExports {
   ): void;
   poolForward(x: number, y: number, mode: number): void;
   poolBackward(x: number, dy: number, dx: number, mode: number): void;
+}
+
+/** Whether the square-filter, one-stride, symmetric-padding kernels handle `g`. */
+function simpleConv(g: ConvGeometry): boolean {
+  return g.fH === g.fW && g.strideH === g.strideW && g.dilationH === 1 && g.dilationW === 1 &&
+    g.groups === 1 && g.padTop === g.padBottom && g.padTop === g.padLeft &&
+    g.padTop === g.padRight;
+}
+
+/** Whether the square-window, unpadded pooling kernels handle `g`. */
+function simplePool(g: PoolGeometry): boolean {
+  return g.fH === g.fW && g.strideH === g.strideW && g.dilationH === 1 && g.dilationW === 1 &&
+    g.padTop + g.padBottom + g.padLeft + g.padRight === 0 &&
+    (g.outH - 1) * g.strideH + g.fH <= g.inH && (g.outW - 1) * g.strideW + g.fW <= g.inW;
 }
 
 /** Bytes below this offset belong to the kernels (tile staging). */
@@ -155,11 +170,11 @@ export function createWasmKernels(
   }
 
   function setConv(g: ConvGeometry): void {
-    ex.setConvGeometry(g.m, g.inH, g.inW, g.cIn, g.f, g.cOut, g.stride, g.pad, g.outH, g.outW);
+    ex.setConvGeometry(g.m, g.inH, g.inW, g.cIn, g.fH, g.cOut, g.strideH, g.padTop, g.outH, g.outW);
   }
 
   function setPool(g: PoolGeometry): void {
-    ex.setPoolGeometry(g.m, g.inH, g.inW, g.c, g.f, g.stride, g.outH, g.outW);
+    ex.setPoolGeometry(g.m, g.inH, g.inW, g.c, g.fH, g.strideH, g.outH, g.outW);
   }
 
   /** Rows of im2col per block in the filter gradient: about 256 KiB of scratch. */
@@ -170,9 +185,11 @@ export function createWasmKernels(
     memoryBytes: () => ex.memory.buffer.byteLength,
 
     convForward(g, x, w, b, relu = false) {
+      if (!simpleConv(g)) return jsKernels.convForward(g, x, w, b, relu);
       const M = g.m * g.outH * g.outW, N = g.cOut;
-      const padded = g.pad > 0;
-      const nxp = g.m * (g.inH + 2 * g.pad) * (g.inW + 2 * g.pad) * g.cIn;
+      const pad = g.padTop;
+      const padded = pad > 0;
+      const nxp = g.m * (g.inH + 2 * pad) * (g.inW + 2 * pad) * g.cIn;
       const L = new Layout();
       const px = L.take(x.length), pxp = padded ? L.take(nxp) : px;
       const pw = L.take(w.length), pb = L.take(N + 8), pz = L.take(M * N);
@@ -187,7 +204,8 @@ export function createWasmKernels(
     },
 
     convBackwardFilter(g, x, dz) {
-      const K = g.f * g.f * g.cIn, N = g.cOut;
+      if (!simpleConv(g)) return jsKernels.convBackwardFilter(g, x, dz);
+      const K = g.fH * g.fW * g.cIn, N = g.cOut;
       const Np = Math.ceil(N / mr) * mr, Kp = Math.ceil(K / 8) * 8, rows = blockRows(K);
       const L = new Layout();
       const px = L.take(x.length), pdz = L.take(dz.length), pdwt = L.take(Np * Kp);
@@ -205,7 +223,8 @@ export function createWasmKernels(
     },
 
     convBackwardData(g, dz, w) {
-      const K = g.f * g.f * g.cIn, N = g.cOut, Kp = Math.ceil(K / 8) * 8;
+      if (!simpleConv(g)) return jsKernels.convBackwardData(g, dz, w);
+      const K = g.fH * g.fW * g.cIn, N = g.cOut, Kp = Math.ceil(K / 8) * 8;
       const nx = g.m * g.inH * g.inW * g.cIn;
       const L = new Layout();
       const pdz = L.take(dz.length), pw = L.take(w.length), pdx = L.take(nx);
@@ -219,6 +238,7 @@ export function createWasmKernels(
     },
 
     poolForward(g, x, mode: PoolMode) {
+      if (!simplePool(g)) return jsKernels.poolForward(g, x, mode);
       const ny = g.m * g.outH * g.outW * g.c;
       const L = new Layout();
       const px = L.take(x.length), py = L.take(ny);
@@ -230,6 +250,7 @@ export function createWasmKernels(
     },
 
     poolBackward(g, x, dy, mode: PoolMode) {
+      if (!simplePool(g)) return jsKernels.poolBackward(g, x, dy, mode);
       const L = new Layout();
       const max = mode === "max";
       const px = max ? L.take(x.length) : 0, pdy = L.take(dy.length), pdx = L.take(x.length);

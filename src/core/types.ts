@@ -35,7 +35,14 @@ export interface Tensor4 extends Tensor {
 /** A pooling mode. */
 export type PoolMode = "max" | "average";
 
-/** The validated geometry of one convolution (NHWC input, `[f, f, cIn, cOut]` filter). */
+/**
+ * The validated geometry of one 2-D convolution: NHWC input, filters
+ * `[fH, fW, cIn / groups, cOut]`. Window `(oh, ow)` reads input row
+ * `oh·strideH − padTop + kh·dilationH` and column
+ * `ow·strideW − padLeft + kw·dilationW`; positions outside the input are zeros.
+ * Group `g` maps input channels `[g·cIn/groups, (g+1)·cIn/groups)` to output
+ * channels `[g·cOut/groups, (g+1)·cOut/groups)`.
+ */
 export interface ConvGeometry {
   /** Batch size. */
   readonly m: number;
@@ -43,23 +50,45 @@ export interface ConvGeometry {
   readonly inH: number;
   /** Input width. */
   readonly inW: number;
-  /** Input channels. */
+  /** Input channels (all groups). */
   readonly cIn: number;
-  /** Filter size (square). */
-  readonly f: number;
-  /** Output channels (number of filters). */
+  /** Filter height. */
+  readonly fH: number;
+  /** Filter width. */
+  readonly fW: number;
+  /** Output channels (all groups). */
   readonly cOut: number;
-  /** Step between windows. */
-  readonly stride: number;
-  /** Zeros added on each side of height and width. */
-  readonly pad: number;
-  /** Output height: `floor((inH - f + 2·pad) / stride) + 1`. */
+  /** Step between windows, vertically. */
+  readonly strideH: number;
+  /** Step between windows, horizontally. */
+  readonly strideW: number;
+  /** Zeros above the input. */
+  readonly padTop: number;
+  /** Zeros below the input. */
+  readonly padBottom: number;
+  /** Zeros left of the input. */
+  readonly padLeft: number;
+  /** Zeros right of the input. */
+  readonly padRight: number;
+  /** Step between filter taps, vertically (1: adjacent). */
+  readonly dilationH: number;
+  /** Step between filter taps, horizontally. */
+  readonly dilationW: number;
+  /** Channel groups; `cIn` and `cOut` are multiples of it. */
+  readonly groups: number;
+  /** `floor((inH + padTop + padBottom − dilationH·(fH − 1) − 1) / strideH) + 1`. */
   readonly outH: number;
-  /** Output width: `floor((inW - f + 2·pad) / stride) + 1`. */
+  /** `floor((inW + padLeft + padRight − dilationW·(fW − 1) − 1) / strideW) + 1`. */
   readonly outW: number;
 }
 
-/** The validated geometry of one pooling (NHWC input, square window, no padding). */
+/**
+ * The validated geometry of one 2-D pooling over NHWC input. Window
+ * `(oh, ow)` covers input rows `oh·strideH − padTop + kh·dilationH` (and
+ * likewise columns); positions in the padding never win a maximum, and an
+ * average divides by the in-bounds count unless `countIncludePad` (then by
+ * the taps inside the padded input).
+ */
 export interface PoolGeometry {
   /** Batch size. */
   readonly m: number;
@@ -69,13 +98,31 @@ export interface PoolGeometry {
   readonly inW: number;
   /** Channels (unchanged by pooling). */
   readonly c: number;
-  /** Window size. */
-  readonly f: number;
-  /** Step between windows. */
-  readonly stride: number;
-  /** Output height: `floor((inH - f) / stride) + 1`. */
+  /** Window height. */
+  readonly fH: number;
+  /** Window width. */
+  readonly fW: number;
+  /** Step between windows, vertically. */
+  readonly strideH: number;
+  /** Step between windows, horizontally. */
+  readonly strideW: number;
+  /** Padding above. */
+  readonly padTop: number;
+  /** Padding below. */
+  readonly padBottom: number;
+  /** Padding left. */
+  readonly padLeft: number;
+  /** Padding right. */
+  readonly padRight: number;
+  /** Step between window taps, vertically. */
+  readonly dilationH: number;
+  /** Step between window taps, horizontally. */
+  readonly dilationW: number;
+  /** Whether an average counts the padding's taps in its divisor. */
+  readonly countIncludePad: boolean;
+  /** Output height (with `ceilMode` already applied). */
   readonly outH: number;
-  /** Output width: `floor((inW - f) / stride) + 1`. */
+  /** Output width. */
   readonly outW: number;
 }
 

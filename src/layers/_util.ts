@@ -38,7 +38,7 @@ export function checkBatch(layer: Layer, what: string, x: Tensor, sample: Sample
 }
 
 /** Adds `src` into `dst` element-wise. */
-export function addInto(dst: Float32Array, src: Float32Array): void {
+export function addInto(dst: Float32Array, src: Float32Array | Float64Array): void {
   for (let i = 0; i < dst.length; i++) dst[i]! += src[i]!;
 }
 

@@ -1,25 +1,41 @@
 // This module is browser compatible.
 
 import type { Tensor } from "../core/tensor.ts";
+import { checkPair, planConv, planConvTranspose, resolvePadding } from "../core/_geometry.ts";
 import { ConvCore } from "./_conv_core.ts";
-import { checkNonNegativeInt, checkOneOf, checkPositiveInt, fail } from "../core/_validate.ts";
-import { planConv } from "../core/_geometry.ts";
-import { checkActivation, checkBatch, checkInit, layerOptions, noForward } from "./_util.ts";
+import {
+  checkGroupsOption,
+  type ConvOptions,
+  convOptions,
+  type Padding,
+  paddingConfig,
+  type Pair,
+  pairConfig,
+} from "./_conv_options.ts";
+import { checkPositiveInt } from "../core/_validate.ts";
+import { checkBatch, layerOptions, noForward } from "./_util.ts";
 import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
 
 /** Options of {@linkcode Conv2D}. */
 export interface Conv2DOptions {
   /** Number of filters (output channels). */
   filters: number;
-  /** Filter size f (square). */
-  kernelSize: number;
-  /** Step between windows; default 1. */
-  stride?: number;
+  /** Filter size: a number (square) or `[h, w]`. */
+  kernelSize: Pair;
+  /** Step between windows: a number or `[h, w]`; default 1. (`strides` is accepted too.) */
+  stride?: Pair;
+  /** Keras's name for `stride`. */
+  strides?: Pair;
   /**
-   * Zeros added on each side: a number, `"valid"` (0) or `"same"`
-   * (`(f - 1) / 2`, for odd f: the output is `ceil(n / stride)` pixels). Default `"valid"`.
+   * Zeros around the input: a number, `[h, w]`, `[top, bottom, left, right]`,
+   * `"valid"` (none, the default) or `"same"` (the output is `ceil(n / stride)`
+   * pixels; an odd extra zero goes to the bottom and right).
    */
-  padding?: number | "same" | "valid";
+  padding?: Padding;
+  /** Step between filter taps: a number or `[h, w]`; default 1. */
+  dilation?: Pair;
+  /** Channel groups: the input channels and `filters` must be multiples of it; default 1. */
+  groups?: number;
   /** Initial weights: `"he"` (normal, the default; suits ReLU) or `"glorot"` (uniform). */
   init?: "he" | "glorot";
   /** `"relu"` fuses max(0, ·) into the layer (faster than a separate {@linkcode ReLU}); default `"linear"`. */
@@ -29,115 +45,95 @@ export interface Conv2DOptions {
 }
 
 /**
- * A 2-D convolution layer over NHWC batches, with a bias per filter.
- * Parameters: `kernel` `[f, f, cIn, filters]` and `bias` `[filters]`.
- *
- * @example Usage
- * ```ts
- * import { Conv2D, Sequential } from "@convnet/wasm";
- * const model = new Sequential([new Conv2D({ filters: 8, kernelSize: 5, padding: "same" })], [28, 28, 1]);
- * model.outputShape; // [28, 28, 8]
- * ```
+ * The shared implementation of the convolution layers: options, build,
+ * forward and backward around a {@linkcode ConvCore}.
  */
-export class Conv2D implements Layer {
-  /** `"Conv2D"`. */
-  readonly kind = "Conv2D" as const;
+abstract class ConvLayer implements Layer {
+  abstract readonly kind: "Conv2D" | "DepthwiseConv2D" | "Conv2DTranspose";
   /** The layer's name. */
   name: string;
-  /** Output channels. */
-  readonly filters: number;
-  /** Filter size. */
-  readonly kernelSize: number;
-  /** Step between windows. */
-  readonly stride: number;
+  /** Filter size `[h, w]`. */
+  readonly kernelSize: readonly [number, number];
+  /** Step between windows `[h, w]`. */
+  readonly stride: readonly [number, number];
   /** Padding as given. */
-  readonly padding: number | "same" | "valid";
+  readonly padding: Padding;
+  /** Step between filter taps `[h, w]`. */
+  readonly dilation: readonly [number, number];
   /** `"relu"` or `"linear"`. */
   readonly activation: "relu" | "linear";
-  readonly #init: "he" | "glorot";
+  /** The initialisation. */
+  protected readonly init: "he" | "glorot";
+  /** The checked options. */
+  protected readonly opts: ConvOptions;
   #core: ConvCore | null = null;
+  #inShape: readonly [number, number, number] = [0, 0, 0];
 
   /**
-   * Creates a Conv2D.
+   * Reads the shared options.
    *
-   * @param options Filters, kernel size, stride, padding, initialisation, name.
-   * @throws {TypeError} If an option is of the wrong type.
-   * @throws {RangeError} On a non-positive or fractional size, or an unknown padding, init or activation.
+   * @param kind The subclass's name, for messages.
+   * @param options The options.
    */
-  constructor(options: Conv2DOptions) {
-    const fn = "Conv2D";
-    const { o, name } = layerOptions(fn, options);
-    this.filters = checkPositiveInt(fn, "options.filters", o["filters"]);
-    this.kernelSize = checkPositiveInt(fn, "options.kernelSize", o["kernelSize"]);
-    this.stride = checkPositiveInt(fn, "options.stride", o["stride"] ?? 1);
-    const p = o["padding"] ?? "valid";
-    if (typeof p === "number") checkNonNegativeInt(fn, "options.padding", p);
-    else if (typeof p === "string") checkOneOf(fn, "options.padding", p, ["same", "valid"]);
-    else fail(TypeError, fn, "options.padding", 'a non-negative integer, "same" or "valid"', p);
-    if (p === "same" && this.kernelSize % 2 === 0) {
-      throw new RangeError(
-        `Conv2D: options.padding "same" needs an odd options.kernelSize, got ${this.kernelSize}`,
-      );
-    }
-    this.padding = p as number | "same" | "valid";
-    this.#init = checkInit(fn, o["init"], "he");
-    this.activation = checkActivation(fn, o["activation"]);
+  constructor(kind: string, options: unknown) {
+    const { o, name } = layerOptions(kind, options);
+    this.opts = convOptions(kind, o);
+    this.kernelSize = this.opts.kernelSize;
+    this.stride = this.opts.stride;
+    this.padding = this.opts.padding;
+    this.dilation = this.opts.dilation;
+    this.activation = this.opts.activation;
+    this.init = this.opts.init;
     this.name = name;
   }
 
-  /** Zeros added on each side. */
-  get pad(): number {
-    return this.padding === "same"
-      ? (this.kernelSize - 1) / 2
-      : this.padding === "valid"
-      ? 0
-      : this.padding;
+  /** The options bag the constructor read (for subclasses). */
+  protected static bag(kind: string, options: unknown): Record<string, unknown> {
+    return layerOptions(kind, options).o;
   }
 
-  /** Checks the input shape and returns the output shape (called by the model). This layer has no parameters. */
+  /** Makes the core for input `[h, w, c]`; returns it with the output shape. */
+  protected abstract makeCore(
+    inputShape: readonly [number, number, number],
+    rand: () => number,
+  ): { core: ConvCore; out: readonly [number, number, number] };
+
+  /** Checks the input shape, creates the parameters (from `rand`) and returns the output shape (called by the model). */
   build(inputShape: SampleShape, rand: () => number): SampleShape {
     if (inputShape.length !== 3) {
       throw new RangeError(
-        `Conv2D "${this.name}": input must be [height, width, channels], got [${
+        `${this.kind} "${this.name}": input must be [height, width, channels], got [${
           inputShape.join(", ")
         }]`,
       );
     }
-    const [inH, inW, cIn] = inputShape as readonly [number, number, number];
-    const f = this.kernelSize;
-    const g = planConv(
-      `Conv2D "${this.name}"`,
-      "options.kernelSize",
-      0,
-      inH,
-      inW,
-      cIn,
-      f,
-      this.filters,
-      this.stride,
-      this.pad,
-    );
-    const relu = this.activation === "relu";
-    this.#core = new ConvCore(this, g, [f, f, cIn, this.filters], this.#init, relu, rand);
-    return [g.outH, g.outW, this.filters];
+    const s = inputShape as readonly [number, number, number];
+    const { core, out } = this.makeCore(s, rand);
+    this.#core = core;
+    this.#inShape = s;
+    return out;
   }
 
-  #built(): ConvCore {
+  /** The core, or an error if the layer is not built. */
+  protected built(): ConvCore {
     if (!this.#core) {
-      throw new Error(`Conv2D "${this.name}": used before build (add it to a Sequential)`);
+      throw new Error(`${this.kind} "${this.name}": used before build (add it to a model)`);
     }
     return this.#core;
   }
 
+  /** The output shape for one sample. */
+  protected abstract outShape(): readonly [number, number, number];
+
   /** Computes the output for a batch, keeping what `backward` needs. */
   forward(x: Tensor): Tensor {
-    const core = this.#built(), g = core.g;
-    const m = checkBatch(this, "the input", x, [g.inH, g.inW, g.cIn]);
-    return { shape: [m, g.outH, g.outW, g.cOut], data: core.forward(x.data, m) };
+    const core = this.built();
+    const m = checkBatch(this, "the input", x, this.#inShape);
+    return { shape: [m, ...this.outShape()], data: core.forward(x.data, m) };
   }
 
   /**
-   * Back-propagates `dOut`, adding any parameter gradients into `Param.grad`.
+   * Back-propagates `dOut`, adding the parameter gradients into `Param.grad`.
    *
    * @param dOut The gradient of the loss with respect to the last forward output.
    * @param needInputGrad Whether to compute the input gradient (default true).
@@ -146,15 +142,105 @@ export class Conv2D implements Layer {
   backward(dOut: Tensor, needInputGrad = true): Tensor | null {
     const core = this.#core;
     if (!core) noForward(this);
-    const g = core.g;
-    const m = checkBatch(this, "dOut", dOut, [g.outH, g.outW, g.cOut]);
+    const m = checkBatch(this, "dOut", dOut, this.outShape());
     const dx = core.backward(dOut, needInputGrad);
-    return dx && { shape: [m, g.inH, g.inW, g.cIn], data: dx };
+    return dx && { shape: [m, ...this.#inShape], data: dx };
   }
 
-  /** The trainable parameters: none, for this layer. */
+  /** The trainable parameters (none before `build`). */
   params(): Param[] {
     return this.#core ? [this.#core.kernel, this.#core.bias] : [];
+  }
+
+  /** The hyper-parameters every convolution layer stores. */
+  protected baseConfig(): Record<string, string | number | boolean | readonly number[]> {
+    return {
+      kernelSize: pairConfig(this.kernelSize),
+      stride: pairConfig(this.stride),
+      padding: paddingConfig(this.padding),
+      dilation: pairConfig(this.dilation),
+      activation: this.activation,
+      init: this.init,
+    };
+  }
+
+  /** The description stored in model files. */
+  abstract config(): LayerConfig;
+}
+
+/**
+ * A 2-D convolution layer over NHWC batches, with a bias per filter.
+ * Parameters: `kernel` `[fH, fW, cIn / groups, filters]` and `bias` `[filters]`.
+ *
+ * @example Usage
+ * ```ts
+ * import { Conv2D, Sequential } from "@convnet/wasm";
+ * const model = new Sequential([
+ *   new Conv2D({ filters: 8, kernelSize: 5, padding: "same" }),
+ *   new Conv2D({ filters: 8, kernelSize: [3, 1], stride: [2, 1], dilation: [1, 2], groups: 4 }),
+ * ], [28, 28, 1]);
+ * model.outputShape; // [13, 28, 8]
+ * ```
+ */
+export class Conv2D extends ConvLayer {
+  /** `"Conv2D"`. */
+  readonly kind = "Conv2D" as const;
+  /** Output channels. */
+  readonly filters: number;
+  /** Channel groups. */
+  readonly groups: number;
+  #out: readonly [number, number, number] = [0, 0, 0];
+
+  /**
+   * Creates a Conv2D.
+   *
+   * @param options Filters, kernel size, stride, padding, dilation, groups, initialisation, name.
+   * @throws {TypeError} If an option is of the wrong type.
+   * @throws {RangeError} On a non-positive or fractional size, or an unknown padding, init or activation.
+   */
+  constructor(options: Conv2DOptions) {
+    super("Conv2D", options);
+    const o = ConvLayer.bag("Conv2D", options);
+    this.filters = checkPositiveInt("Conv2D", "options.filters", o["filters"]);
+    this.groups = checkGroupsOption("Conv2D", o["groups"]);
+  }
+
+  /** Makes the kernel for input `[h, w, c]`. */
+  protected makeCore(
+    s: readonly [number, number, number],
+    rand: () => number,
+  ): { core: ConvCore; out: readonly [number, number, number] } {
+    const [inH, inW, cIn] = s, [fH, fW] = this.kernelSize, gr = this.groups;
+    const who = `Conv2D "${this.name}"`;
+    if (cIn % gr !== 0 || this.filters % gr !== 0) {
+      throw new RangeError(
+        `${who}: options.groups = ${gr} must divide the ${cIn} input channels and the ${this.filters} filters`,
+      );
+    }
+    const pads = resolvePadding(this.opts.spec, inH, inW, fH, fW, this.stride, this.dilation);
+    const g = planConv(who, "options.kernelSize", 0, inH, inW, cIn, fH, fW, this.filters, {
+      stride: this.stride,
+      pads,
+      dilation: this.dilation,
+      groups: gr,
+    });
+    const core = new ConvCore({
+      layer: this,
+      g,
+      kernelShape: [fH, fW, cIn / gr, this.filters],
+      init: this.init,
+      fanIn: fH * fW * (cIn / gr),
+      fanOut: fH * fW * (this.filters / gr),
+      relu: this.activation === "relu",
+      rand,
+    });
+    this.#out = [g.outH, g.outW, this.filters];
+    return { core, out: this.#out };
+  }
+
+  /** The output shape for one sample. */
+  protected outShape(): readonly [number, number, number] {
+    return this.#out;
   }
 
   /** The description stored in model files. */
@@ -163,11 +249,195 @@ export class Conv2D implements Layer {
       kind: this.kind,
       name: this.name,
       filters: this.filters,
-      kernelSize: this.kernelSize,
+      groups: this.groups,
+      ...this.baseConfig(),
+    };
+  }
+}
+
+/** Options of {@linkcode DepthwiseConv2D}. */
+export interface DepthwiseConv2DOptions extends Omit<Conv2DOptions, "filters" | "groups"> {
+  /** Filters per input channel; default 1 (the output has `channels · depthMultiplier` channels). */
+  depthMultiplier?: number;
+}
+
+/**
+ * A depthwise convolution (MobileNet): each input channel is convolved with
+ * its own `depthMultiplier` filters, so the output has `cIn · depthMultiplier`
+ * channels, channel `c · depthMultiplier + j` from input channel `c` (the
+ * order of Keras's and PyTorch's depthwise layers). It is a {@linkcode Conv2D}
+ * with `groups = cIn`. Parameters: `kernel` `[fH, fW, 1, cIn · depthMultiplier]`
+ * (the memory layout of Keras's `[fH, fW, cIn, depthMultiplier]`) and `bias`.
+ *
+ * @example Usage
+ * ```ts
+ * import { DepthwiseConv2D, Sequential } from "@convnet/wasm";
+ * const model = new Sequential([new DepthwiseConv2D({ kernelSize: 3, padding: "same", stride: 2 })], [56, 56, 64]);
+ * model.outputShape; // [28, 28, 64]
+ * ```
+ */
+export class DepthwiseConv2D extends ConvLayer {
+  /** `"DepthwiseConv2D"`. */
+  readonly kind = "DepthwiseConv2D" as const;
+  /** Filters per input channel. */
+  readonly depthMultiplier: number;
+  #out: readonly [number, number, number] = [0, 0, 0];
+
+  /**
+   * Creates a DepthwiseConv2D.
+   *
+   * @param options Kernel size, depth multiplier, stride, padding, dilation, initialisation, name.
+   * @throws {TypeError} If an option is of the wrong type.
+   * @throws {RangeError} On a non-positive or fractional size, or an unknown padding, init or activation.
+   */
+  constructor(options: DepthwiseConv2DOptions) {
+    super("DepthwiseConv2D", options);
+    const o = ConvLayer.bag("DepthwiseConv2D", options);
+    this.depthMultiplier = checkPositiveInt(
+      "DepthwiseConv2D",
+      "options.depthMultiplier",
+      o["depthMultiplier"] ?? 1,
+    );
+  }
+
+  /** Makes the kernel for input `[h, w, c]`. */
+  protected makeCore(
+    s: readonly [number, number, number],
+    rand: () => number,
+  ): { core: ConvCore; out: readonly [number, number, number] } {
+    const [inH, inW, cIn] = s, [fH, fW] = this.kernelSize, cOut = cIn * this.depthMultiplier;
+    const who = `DepthwiseConv2D "${this.name}"`;
+    const pads = resolvePadding(this.opts.spec, inH, inW, fH, fW, this.stride, this.dilation);
+    const g = planConv(who, "options.kernelSize", 0, inH, inW, cIn, fH, fW, cOut, {
       stride: this.stride,
-      padding: this.padding,
-      activation: this.activation,
-      init: this.#init,
+      pads,
+      dilation: this.dilation,
+      groups: cIn,
+    });
+    const core = new ConvCore({
+      layer: this,
+      g,
+      kernelShape: [fH, fW, 1, cOut],
+      init: this.init,
+      fanIn: fH * fW,
+      fanOut: fH * fW * this.depthMultiplier,
+      relu: this.activation === "relu",
+      rand,
+    });
+    this.#out = [g.outH, g.outW, cOut];
+    return { core, out: this.#out };
+  }
+
+  /** The output shape for one sample. */
+  protected outShape(): readonly [number, number, number] {
+    return this.#out;
+  }
+
+  /** The description stored in model files. */
+  config(): LayerConfig {
+    return {
+      kind: this.kind,
+      name: this.name,
+      depthMultiplier: this.depthMultiplier,
+      ...this.baseConfig(),
+    };
+  }
+}
+
+/** Options of {@linkcode Conv2DTranspose}. */
+export interface Conv2DTransposeOptions extends Conv2DOptions {
+  /** Extra rows and columns at the bottom and right of the output, less than the stride; default 0. */
+  outputPadding?: Pair;
+}
+
+/**
+ * A transposed convolution layer (decoders, U-Nets): each input pixel
+ * spreads over an `fH × fW` window of the output, windows `stride` pixels
+ * apart, so `stride: 2` doubles the size (see `convTransposeForward`).
+ * `padding: "same"` gives exactly `input · stride` pixels. Parameters:
+ * `kernel` `[fH, fW, filters / groups, cIn]` and `bias` `[filters]`.
+ *
+ * @example Usage
+ * ```ts
+ * import { Conv2DTranspose, Sequential } from "@convnet/wasm";
+ * const up = new Sequential([new Conv2DTranspose({ filters: 64, kernelSize: 2, stride: 2 })], [28, 28, 32]);
+ * up.outputShape; // [56, 56, 64]
+ * ```
+ */
+export class Conv2DTranspose extends ConvLayer {
+  /** `"Conv2DTranspose"`. */
+  readonly kind = "Conv2DTranspose" as const;
+  /** Output channels. */
+  readonly filters: number;
+  /** Channel groups. */
+  readonly groups: number;
+  /** Extra output rows and columns `[h, w]`. */
+  readonly outputPadding: readonly [number, number];
+  #out: readonly [number, number, number] = [0, 0, 0];
+
+  /**
+   * Creates a Conv2DTranspose.
+   *
+   * @param options Filters, kernel size, stride, padding, output padding, dilation, groups, initialisation, name.
+   * @throws {TypeError} If an option is of the wrong type.
+   * @throws {RangeError} On a non-positive or fractional size, or an unknown padding, init or activation.
+   */
+  constructor(options: Conv2DTransposeOptions) {
+    super("Conv2DTranspose", options);
+    const o = ConvLayer.bag("Conv2DTranspose", options);
+    this.filters = checkPositiveInt("Conv2DTranspose", "options.filters", o["filters"]);
+    this.groups = checkGroupsOption("Conv2DTranspose", o["groups"]);
+    this.outputPadding = checkPair(
+      "Conv2DTranspose",
+      "options.outputPadding",
+      o["outputPadding"] ?? 0,
+      0,
+    );
+  }
+
+  /** Makes the kernel for input `[h, w, c]`. */
+  protected makeCore(
+    s: readonly [number, number, number],
+    rand: () => number,
+  ): { core: ConvCore; out: readonly [number, number, number] } {
+    const [inH, inW, cIn] = s, [fH, fW] = this.kernelSize, gr = this.groups;
+    const who = `Conv2DTranspose "${this.name}"`;
+    const g = planConvTranspose(who, "options", 0, inH, inW, cIn, fH, fW, this.filters, {
+      stride: this.stride,
+      spec: this.opts.spec,
+      dilation: this.dilation,
+      groups: gr,
+      outputPadding: this.outputPadding,
+    });
+    const core = new ConvCore({
+      layer: this,
+      g,
+      kernelShape: [fH, fW, this.filters / gr, cIn],
+      init: this.init,
+      fanIn: fH * fW * (cIn / gr),
+      fanOut: fH * fW * (this.filters / gr),
+      relu: this.activation === "relu",
+      transposed: true,
+      rand,
+    });
+    this.#out = [g.inH, g.inW, this.filters];
+    return { core, out: this.#out };
+  }
+
+  /** The output shape for one sample. */
+  protected outShape(): readonly [number, number, number] {
+    return this.#out;
+  }
+
+  /** The description stored in model files. */
+  config(): LayerConfig {
+    return {
+      kind: this.kind,
+      name: this.name,
+      filters: this.filters,
+      groups: this.groups,
+      outputPadding: pairConfig(this.outputPadding),
+      ...this.baseConfig(),
     };
   }
 }

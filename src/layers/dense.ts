@@ -3,6 +3,7 @@
 import type { Tensor } from "../core/tensor.ts";
 import { ConvCore } from "./_conv_core.ts";
 import { checkPositiveInt } from "../core/_validate.ts";
+import { planConv } from "../core/_geometry.ts";
 import { checkActivation, checkBatch, checkInit, layerOptions, noForward } from "./_util.ts";
 import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
 
@@ -68,26 +69,22 @@ export class Dense implements Layer {
       );
     }
     const n = inputShape[0]!;
-    const g = {
-      m: 0,
-      inH: 1,
-      inW: 1,
-      cIn: n,
-      f: 1,
-      cOut: this.units,
-      stride: 1,
-      pad: 0,
-      outH: 1,
-      outW: 1,
-    };
-    this.#core = new ConvCore(
-      this,
+    const g = planConv(`Dense "${this.name}"`, "1", 0, 1, 1, n, 1, 1, this.units, {
+      stride: [1, 1],
+      pads: [0, 0, 0, 0],
+      dilation: [1, 1],
+      groups: 1,
+    });
+    this.#core = new ConvCore({
+      layer: this,
       g,
-      [n, this.units],
-      this.#init,
-      this.activation === "relu",
+      kernelShape: [n, this.units],
+      init: this.#init,
+      fanIn: n,
+      fanOut: this.units,
+      relu: this.activation === "relu",
       rand,
-    );
+    });
     return [this.units];
   }
 

@@ -25,7 +25,20 @@ export interface Param {
 }
 
 /** The kinds of layer a model file may name. */
-export type LayerKind = "Conv2D" | "MaxPool2D" | "AvgPool2D" | "ReLU" | "Flatten" | "Dense";
+export type LayerKind =
+  | "Conv2D"
+  | "DepthwiseConv2D"
+  | "Conv2DTranspose"
+  | "MaxPool2D"
+  | "AvgPool2D"
+  | "GlobalAvgPool2D"
+  | "GlobalMaxPool2D"
+  | "ReLU"
+  | "Flatten"
+  | "Dense";
+
+/** A hyper-parameter's value in a model file. */
+export type ConfigValue = string | number | boolean | readonly number[];
 
 /** A layer's description as stored in a model file: its kind, name and hyper-parameters. */
 export interface LayerConfig {
@@ -33,8 +46,8 @@ export interface LayerConfig {
   readonly kind: LayerKind;
   /** Its name, unique within a model. */
   readonly name: string;
-  /** Hyper-parameters (numbers and strings only). */
-  readonly [key: string]: string | number;
+  /** Hyper-parameters (numbers, strings, booleans and arrays of numbers). */
+  readonly [key: string]: ConfigValue;
 }
 
 /**

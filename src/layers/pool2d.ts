@@ -3,56 +3,74 @@
 import { activeKernels } from "../backend/select.ts";
 import type { PoolGeometry, PoolMode } from "../backend/types.ts";
 import type { Tensor } from "../core/tensor.ts";
-import { checkPositiveInt } from "../core/_validate.ts";
-import { planPool } from "../core/_geometry.ts";
+import { checkBoolean } from "../core/_validate.ts";
+import {
+  checkPadding,
+  checkPair,
+  type Padding,
+  type PadSpec,
+  type Pair,
+  planPool,
+  resolvePadding,
+} from "../core/_geometry.ts";
+import { paddingConfig, pairConfig } from "./_conv_options.ts";
 import { checkBatch, layerOptions, noForward } from "./_util.ts";
 import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
 
 /** Options of {@linkcode MaxPool2D} and {@linkcode AvgPool2D}. */
 export interface Pool2DOptions {
-  /** Window size (square); default 2. */
-  poolSize?: number;
-  /** Step between windows; default `poolSize`. */
-  stride?: number;
+  /** Window size: a number (square) or `[h, w]`; default 2. */
+  poolSize?: Pair;
+  /** Step between windows: a number or `[h, w]`; default `poolSize`. (`strides` is accepted too.) */
+  stride?: Pair;
+  /** Keras's name for `stride`. */
+  strides?: Pair;
+  /**
+   * Padding: a number, `[h, w]`, `[top, bottom, left, right]`, `"valid"` (none,
+   * the default) or `"same"`. Padding never wins a maximum.
+   */
+  padding?: Padding;
+  /** Step between window taps: a number or `[h, w]`; default 1. */
+  dilation?: Pair;
+  /** Round the output size up, as PyTorch's `ceil_mode`; default false. */
+  ceilMode?: boolean;
   /** The layer's name; the model assigns one if absent. */
   name?: string;
 }
 
-/**
- * The shared implementation of {@linkcode MaxPool2D} and {@linkcode AvgPool2D}.
- *
- * @example Usage
- * ```ts
- * import { MaxPool2D, Pool2D } from "@convnet/wasm";
- * new MaxPool2D() instanceof Pool2D; // true
- * ```
- */
-export abstract class Pool2D implements Layer {
-  /** `"MaxPool2D"` or `"AvgPool2D"`. */
-  abstract readonly kind: "MaxPool2D" | "AvgPool2D";
+/** Options of {@linkcode AvgPool2D}. */
+export interface AvgPool2DOptions extends Pool2DOptions {
+  /** Divide by every tap inside the padded input, not only the input's (PyTorch's default is true); default false. */
+  countIncludePad?: boolean;
+}
+
+/** The geometry and cache every pooling layer keeps. */
+abstract class PoolLayer implements Layer {
+  abstract readonly kind: "MaxPool2D" | "AvgPool2D" | "GlobalAvgPool2D" | "GlobalMaxPool2D";
   /** The pooling the subclass does. */
   protected abstract readonly mode: PoolMode;
   /** The layer's name. */
   name: string;
-  /** Window size. */
-  readonly poolSize: number;
-  /** Step between windows. */
-  readonly stride: number;
   #g: PoolGeometry | null = null;
   #x: Float32Array | null = null;
   #m = 0;
+  #in: readonly [number, number, number] = [0, 0, 0];
 
   /**
-   * Creates a Pool2D.
+   * Sets the name.
    *
-   * @param kind The subclass's name, for error messages.
-   * @param options Window size (default 2), stride (default the window size), name.
+   * @param name The name (the model assigns one if empty).
    */
-  constructor(kind: string, options: Pool2DOptions = {}) {
-    const { o, name } = layerOptions(kind, options);
-    this.poolSize = checkPositiveInt(kind, "options.poolSize", o["poolSize"] ?? 2);
-    this.stride = checkPositiveInt(kind, "options.stride", o["stride"] ?? this.poolSize);
+  constructor(name: string) {
     this.name = name;
+  }
+
+  /** The geometry for input `[h, w, c]` (batch 0). */
+  protected abstract plan(s: readonly [number, number, number]): PoolGeometry;
+
+  /** The output shape for one sample, given the geometry. */
+  protected outShape(g: PoolGeometry): SampleShape {
+    return [g.outH, g.outW, g.c];
   }
 
   /** Checks the input shape and returns the output shape (called by the model). This layer has no parameters. */
@@ -64,23 +82,14 @@ export abstract class Pool2D implements Layer {
         }]`,
       );
     }
-    const [inH, inW, c] = inputShape as readonly [number, number, number];
-    this.#g = planPool(
-      `${this.kind} "${this.name}"`,
-      "options.poolSize",
-      0,
-      inH,
-      inW,
-      c,
-      this.poolSize,
-      this.stride,
-    );
-    return [this.#g.outH, this.#g.outW, c];
+    this.#in = inputShape as readonly [number, number, number];
+    this.#g = this.plan(this.#in);
+    return this.outShape(this.#g);
   }
 
   #geometry(): PoolGeometry {
     if (!this.#g) {
-      throw new Error(`${this.kind} "${this.name}": used before build (add it to a Sequential)`);
+      throw new Error(`${this.kind} "${this.name}": used before build (add it to a model)`);
     }
     return this.#g;
   }
@@ -88,18 +97,18 @@ export abstract class Pool2D implements Layer {
   /** Computes the output for a batch, keeping what `backward` needs. */
   forward(x: Tensor): Tensor {
     const g0 = this.#geometry();
-    const m = checkBatch(this, "the input", x, [g0.inH, g0.inW, g0.c]);
+    const m = checkBatch(this, "the input", x, this.#in);
     const g = { ...g0, m };
     this.#x = x.data;
     this.#m = m;
     return {
-      shape: [m, g.outH, g.outW, g.c],
+      shape: [m, ...this.outShape(g)],
       data: activeKernels().poolForward(g, x.data, this.mode),
     };
   }
 
   /**
-   * Back-propagates `dOut`, adding any parameter gradients into `Param.grad`.
+   * Back-propagates `dOut`, adding the parameter gradients into `Param.grad`.
    *
    * @param dOut The gradient of the loss with respect to the last forward output.
    * @param needInputGrad Whether to compute the input gradient (default true).
@@ -108,7 +117,7 @@ export abstract class Pool2D implements Layer {
   backward(dOut: Tensor, needInputGrad = true): Tensor | null {
     if (!this.#x) noForward(this);
     const g = { ...this.#geometry(), m: this.#m };
-    checkBatch(this, "dOut", dOut, [g.outH, g.outW, g.c]);
+    checkBatch(this, "dOut", dOut, this.outShape(g));
     if (dOut.shape[0] !== this.#m) {
       throw new RangeError(
         `${this.kind} "${this.name}": dOut has batch ${
@@ -118,7 +127,7 @@ export abstract class Pool2D implements Layer {
     }
     if (!needInputGrad) return null;
     return {
-      shape: [g.m, g.inH, g.inW, g.c],
+      shape: [g.m, ...this.#in],
       data: activeKernels().poolBackward(g, this.#x, dOut.data, this.mode),
     };
   }
@@ -129,19 +138,112 @@ export abstract class Pool2D implements Layer {
   }
 
   /** The description stored in model files. */
+  abstract config(): LayerConfig;
+}
+
+/**
+ * The shared implementation of {@linkcode MaxPool2D} and {@linkcode AvgPool2D}.
+ *
+ * @example Usage
+ * ```ts
+ * import { MaxPool2D, Pool2D } from "@convnet/wasm";
+ * new MaxPool2D() instanceof Pool2D; // true
+ * ```
+ */
+export abstract class Pool2D extends PoolLayer {
+  /** `"MaxPool2D"` or `"AvgPool2D"`. */
+  abstract override readonly kind: "MaxPool2D" | "AvgPool2D";
+  /** Window size `[h, w]`. */
+  readonly poolSize: readonly [number, number];
+  /** Step between windows `[h, w]`. */
+  readonly stride: readonly [number, number];
+  /** Padding as given. */
+  readonly padding: Padding;
+  /** Step between window taps `[h, w]`. */
+  readonly dilation: readonly [number, number];
+  /** Whether the output size rounds up. */
+  readonly ceilMode: boolean;
+  /** Whether an average counts the padding. */
+  readonly countIncludePad: boolean;
+  readonly #spec: PadSpec;
+
+  /**
+   * Creates a Pool2D.
+   *
+   * @param kind The subclass's name, for error messages.
+   * @param options Window size (default 2), stride (default the window size), padding, dilation, ceil mode, name.
+   */
+  constructor(kind: string, options: AvgPool2DOptions = {}) {
+    const { o, name } = layerOptions(kind, options);
+    super(name);
+    this.poolSize = checkPair(kind, "options.poolSize", o["poolSize"] ?? 2);
+    if (o["stride"] !== undefined && o["strides"] !== undefined) {
+      throw new TypeError(`${kind}: options.strides must be absent when options.stride is given`);
+    }
+    this.stride = checkPair(kind, "options.stride", o["stride"] ?? o["strides"] ?? this.poolSize);
+    this.padding = (o["padding"] ?? "valid") as Padding;
+    this.#spec = checkPadding(kind, "options.padding", this.padding);
+    this.dilation = checkPair(kind, "options.dilation", o["dilation"] ?? 1);
+    this.ceilMode = checkBoolean(kind, "options.ceilMode", o["ceilMode"] ?? false);
+    if (kind === "MaxPool2D" && o["countIncludePad"] !== undefined) {
+      throw new TypeError(
+        "MaxPool2D: options.countIncludePad must be absent (padding never wins a maximum)",
+      );
+    }
+    this.countIncludePad = checkBoolean(
+      kind,
+      "options.countIncludePad",
+      o["countIncludePad"] ?? false,
+    );
+  }
+
+  /** The geometry for input `[h, w, c]`. */
+  protected plan(s: readonly [number, number, number]): PoolGeometry {
+    const [inH, inW, c] = s, [fH, fW] = this.poolSize;
+    const pads = resolvePadding(this.#spec, inH, inW, fH, fW, this.stride, this.dilation);
+    return planPool(
+      `${this.kind} "${this.name}"`,
+      "options.poolSize",
+      0,
+      inH,
+      inW,
+      c,
+      fH,
+      fW,
+      this.stride,
+      pads,
+      this.dilation,
+      this.ceilMode,
+      this.countIncludePad,
+    );
+  }
+
+  /** The description stored in model files. */
   config(): LayerConfig {
-    return { kind: this.kind, name: this.name, poolSize: this.poolSize, stride: this.stride };
+    return {
+      kind: this.kind,
+      name: this.name,
+      poolSize: pairConfig(this.poolSize),
+      stride: pairConfig(this.stride),
+      padding: paddingConfig(this.padding),
+      dilation: pairConfig(this.dilation),
+      ceilMode: this.ceilMode,
+      ...(this.kind === "AvgPool2D" ? { countIncludePad: this.countIncludePad } : {}),
+    };
   }
 }
 
 /**
- * Max pooling over NHWC batches (no padding). Backward routes each window's
- * gradient to its first maximum.
+ * Max pooling over NHWC batches. Backward routes each window's gradient to
+ * its first maximum; padding never wins.
  *
  * @example Usage
  * ```ts
  * import { MaxPool2D, Sequential } from "@convnet/wasm";
  * new Sequential([new MaxPool2D({ poolSize: 2 })], [28, 28, 8]).outputShape; // [14, 14, 8]
+ * // PyTorch's MaxPool2d(3, 2, padding=1, ceil_mode=True):
+ * new Sequential([new MaxPool2D({ poolSize: 3, stride: 2, padding: 1, ceilMode: true })], [28, 28, 8])
+ *   .outputShape; // [15, 15, 8]
  * ```
  */
 export class MaxPool2D extends Pool2D {
@@ -152,7 +254,7 @@ export class MaxPool2D extends Pool2D {
   /**
    * Creates a MaxPool2D.
    *
-   * @param options Window size (default 2), stride (default the window size), name.
+   * @param options Window size (default 2), stride (default the window size), padding, dilation, ceil mode, name.
    */
   constructor(options: Pool2DOptions = {}) {
     super("MaxPool2D", options);
@@ -160,7 +262,8 @@ export class MaxPool2D extends Pool2D {
 }
 
 /**
- * Average pooling over NHWC batches (no padding).
+ * Average pooling over NHWC batches. With padding, a window's average is
+ * over its in-bounds taps unless `countIncludePad`.
  *
  * @example Usage
  * ```ts
@@ -176,9 +279,106 @@ export class AvgPool2D extends Pool2D {
   /**
    * Creates an AvgPool2D.
    *
-   * @param options Window size (default 2), stride (default the window size), name.
+   * @param options Window size (default 2), stride (default the window size), padding, dilation, ceil mode, countIncludePad, name.
    */
-  constructor(options: Pool2DOptions = {}) {
+  constructor(options: AvgPool2DOptions = {}) {
     super("AvgPool2D", options);
+  }
+}
+
+/** Options of {@linkcode GlobalAvgPool2D} and {@linkcode GlobalMaxPool2D}. */
+export interface GlobalPool2DOptions {
+  /** Keep the `[1, 1, c]` shape instead of `[c]`; default false. */
+  keepDims?: boolean;
+  /** The layer's name; the model assigns one if absent. */
+  name?: string;
+}
+
+/** The shared implementation of the global pools: one window over the whole map. */
+abstract class GlobalPool2D extends PoolLayer {
+  /** Whether the output is `[1, 1, c]` (else `[c]`). */
+  readonly keepDims: boolean;
+
+  /**
+   * Reads the options.
+   *
+   * @param kind The subclass's name.
+   * @param options `keepDims`, name.
+   */
+  constructor(kind: string, options: GlobalPool2DOptions) {
+    const { o, name } = layerOptions(kind, options);
+    super(name);
+    this.keepDims = checkBoolean(kind, "options.keepDims", o["keepDims"] ?? false);
+  }
+
+  /** The geometry for input `[h, w, c]`: one window. */
+  protected plan(s: readonly [number, number, number]): PoolGeometry {
+    const [h, w, c] = s;
+    return planPool(`${this.kind} "${this.name}"`, "the map", 0, h, w, c, h, w, [h, w], [
+      0,
+      0,
+      0,
+      0,
+    ]);
+  }
+
+  /** `[c]`, or `[1, 1, c]` with `keepDims`. */
+  protected override outShape(g: PoolGeometry): SampleShape {
+    return this.keepDims ? [1, 1, g.c] : [g.c];
+  }
+
+  /** The description stored in model files. */
+  config(): LayerConfig {
+    return { kind: this.kind, name: this.name, keepDims: this.keepDims };
+  }
+}
+
+/**
+ * The mean of each channel over the whole feature map: `[h, w, c]` → `[c]`
+ * (or `[1, 1, c]` with `keepDims`), as at the end of a ResNet.
+ *
+ * @example Usage
+ * ```ts
+ * import { GlobalAvgPool2D, Sequential } from "@convnet/wasm";
+ * new Sequential([new GlobalAvgPool2D()], [7, 7, 512]).outputShape; // [512]
+ * ```
+ */
+export class GlobalAvgPool2D extends GlobalPool2D {
+  /** `"GlobalAvgPool2D"`. */
+  readonly kind = "GlobalAvgPool2D" as const;
+  /** Average pooling. */
+  protected readonly mode = "average" as const;
+  /**
+   * Creates a GlobalAvgPool2D.
+   *
+   * @param options `keepDims`, name.
+   */
+  constructor(options: GlobalPool2DOptions = {}) {
+    super("GlobalAvgPool2D", options);
+  }
+}
+
+/**
+ * The maximum of each channel over the whole feature map: `[h, w, c]` → `[c]`
+ * (or `[1, 1, c]` with `keepDims`).
+ *
+ * @example Usage
+ * ```ts
+ * import { GlobalMaxPool2D, Sequential } from "@convnet/wasm";
+ * new Sequential([new GlobalMaxPool2D({ keepDims: true })], [7, 7, 512]).outputShape; // [1, 1, 512]
+ * ```
+ */
+export class GlobalMaxPool2D extends GlobalPool2D {
+  /** `"GlobalMaxPool2D"`. */
+  readonly kind = "GlobalMaxPool2D" as const;
+  /** Max pooling. */
+  protected readonly mode = "max" as const;
+  /**
+   * Creates a GlobalMaxPool2D.
+   *
+   * @param options `keepDims`, name.
+   */
+  constructor(options: GlobalPool2DOptions = {}) {
+    super("GlobalMaxPool2D", options);
   }
 }

@@ -1,12 +1,26 @@
 // This module is browser compatible.
 
-import { Conv2D } from "../layers/conv2d.ts";
+import { Conv2D, Conv2DTranspose, DepthwiseConv2D } from "../layers/conv2d.ts";
 import { Dense } from "../layers/dense.ts";
 import { Flatten } from "../layers/flatten.ts";
 import type { Layer, LayerConfig } from "../layers/layer.ts";
-import { AvgPool2D, MaxPool2D } from "../layers/pool2d.ts";
+import { AvgPool2D, GlobalAvgPool2D, GlobalMaxPool2D, MaxPool2D } from "../layers/pool2d.ts";
 import { ReLU } from "../layers/relu.ts";
-import { checkObject, checkOneOf, checkString, describe } from "../core/_validate.ts";
+import { checkObject, checkOneOf, checkString } from "../core/_validate.ts";
+
+/** How to make each kind of layer from its stored options. */
+const MAKERS: Record<string, (options: never) => Layer> = {
+  Conv2D: (o) => new Conv2D(o),
+  DepthwiseConv2D: (o) => new DepthwiseConv2D(o),
+  Conv2DTranspose: (o) => new Conv2DTranspose(o),
+  MaxPool2D: (o) => new MaxPool2D(o),
+  AvgPool2D: (o) => new AvgPool2D(o),
+  GlobalAvgPool2D: (o) => new GlobalAvgPool2D(o),
+  GlobalMaxPool2D: (o) => new GlobalMaxPool2D(o),
+  ReLU: (o) => new ReLU(o),
+  Flatten: (o) => new Flatten(o),
+  Dense: (o) => new Dense(o),
+};
 
 /**
  * The layer kinds a model file may name.
@@ -17,17 +31,11 @@ import { checkObject, checkOneOf, checkString, describe } from "../core/_validat
  * LAYER_KINDS.includes("Conv2D"); // true
  * ```
  */
-export const LAYER_KINDS: readonly string[] = [
-  "Conv2D",
-  "MaxPool2D",
-  "AvgPool2D",
-  "ReLU",
-  "Flatten",
-  "Dense",
-];
+export const LAYER_KINDS: readonly string[] = Object.freeze(Object.keys(MAKERS));
 
 /**
- * Makes a fresh layer from its stored description.
+ * Makes a fresh layer from its stored description (the layer's own
+ * constructor checks every hyper-parameter).
  *
  * @example Usage
  * ```ts
@@ -44,36 +52,8 @@ export const LAYER_KINDS: readonly string[] = [
 export function layerFromConfig(cfg: LayerConfig): Layer {
   const fn = "layerFromConfig";
   const c = checkObject(fn, "cfg", cfg);
-  const name = checkString(fn, "cfg.name", c["name"]);
-  checkOneOf(fn, "cfg.kind", c["kind"], LAYER_KINDS);
-  const n = (k: string) => c[k] as number;
-  switch (cfg.kind) {
-    case "Conv2D":
-      return new Conv2D({
-        filters: n("filters"),
-        kernelSize: n("kernelSize"),
-        stride: n("stride"),
-        padding: cfg["padding"] as number | "same" | "valid",
-        activation: (cfg["activation"] ?? "linear") as "relu" | "linear",
-        init: cfg["init"] as "he" | "glorot",
-        name,
-      });
-    case "Dense":
-      return new Dense({
-        units: n("units"),
-        activation: (cfg["activation"] ?? "linear") as "relu" | "linear",
-        init: cfg["init"] as "he" | "glorot",
-        name,
-      });
-    case "MaxPool2D":
-      return new MaxPool2D({ poolSize: n("poolSize"), stride: n("stride"), name });
-    case "AvgPool2D":
-      return new AvgPool2D({ poolSize: n("poolSize"), stride: n("stride"), name });
-    case "ReLU":
-      return new ReLU({ name });
-    case "Flatten":
-      return new Flatten({ name });
-    default:
-      throw new RangeError(`layerFromConfig: cfg.kind ${describe(cfg.kind)} is not known`);
-  }
+  checkString(fn, "cfg.name", c["name"]);
+  const kind = checkOneOf(fn, "cfg.kind", c["kind"], LAYER_KINDS);
+  const { kind: _k, ...options } = c;
+  return MAKERS[kind]!(options as never);
 }

@@ -9,9 +9,10 @@ import type { Tensor, Tensor4 } from "../core/tensor.ts";
 /**
  * The backward pass of {@linkcode convForward}: given `dZ`, the gradient of
  * the loss with respect to the convolution's output, returns the gradients
- * with respect to its input, filters and biases. Windows start every
- * `stride` pixels (as in the forward pass) and the padding is stripped from
- * `dAPrev`, also when `pad` is 0.
+ * with respect to its input, filters and biases, for every geometry the
+ * forward pass takes (strides, paddings, dilation, groups). Windows start
+ * every `stride` pixels (as in the forward pass) and the padding is stripped
+ * from `dAPrev`, also when `pad` is 0.
  *
  * @example Usage
  * ```ts

@@ -27,3 +27,4 @@ export * from "./conv_backward.ts";
 export * from "./pool_forward.ts";
 export * from "./pool_backward.ts";
 export * from "./pool_masks.ts";
+export * from "./conv_transpose.ts";
