@@ -4,6 +4,7 @@ import {
   convBackward,
   convForward,
   convSingleStep,
+  convTransposeForward,
   createMaskFromWindow,
   distributeValue,
   poolBackward,
@@ -317,5 +318,137 @@ Deno.test("outputs too large to allocate are refused before allocating", () => {
     RangeError,
     "convForward",
     "the zero-padded input",
+  );
+});
+
+Deno.test("general geometry: each wrong hyper-parameter is a typed error naming it", () => {
+  const x4 = tensor(new Float32Array(1 * 6 * 6 * 4), [1, 6, 6, 4]);
+  const w4 = tensor(new Float32Array(3 * 3 * 2 * 6), [3, 3, 2, 6]);
+  const b6 = new Float32Array(6);
+  // groups not dividing the channels
+  throwsWith(
+    () => convForward(x4, w4, b6, { groups: 3 }),
+    RangeError,
+    "hp.groups",
+    "must divide the 4 input channels",
+    "got 3",
+  );
+  throwsWith(
+    () =>
+      convForward(x4, tensor(new Float32Array(9 * 2 * 5), [3, 3, 2, 5]), new Float32Array(5), {
+        groups: 2,
+      }),
+    RangeError,
+    "hp.groups",
+    "5 output channels",
+  );
+  throwsWith(
+    () => convForward(x4, w4, b6, { groups: 1 }),
+    RangeError,
+    "w.shape[2]",
+    "must equal aPrev.shape[3] = 4, got 2",
+  );
+  throwsWith(
+    () => convForward(x4, w4, b6, { groups: 0 }),
+    RangeError,
+    "hp.groups",
+    "positive integer",
+  );
+  // dilation 0, negative, fractional, wrong length, wrong type
+  for (const d of [0, -1, 1.5]) {
+    throwsWith(
+      () => convForward(x4, w4, b6, { groups: 2, dilation: d }),
+      RangeError,
+      "hp.dilation",
+      String(d),
+    );
+    throwsWith(() => poolForward(x4, { f: 2, dilation: d }), RangeError, "hp.dilation", String(d));
+  }
+  throwsWith(
+    () => convForward(x4, w4, b6, { groups: 2, dilation: [1, 0] }),
+    RangeError,
+    "hp.dilation[1]",
+    "got 0",
+  );
+  throwsWith(
+    () => convForward(x4, w4, b6, { groups: 2, dilation: [1, 1, 1] as never }),
+    RangeError,
+    "hp.dilation",
+    "2 numbers",
+  );
+  throwsWith(
+    () => convForward(x4, w4, b6, { groups: 2, stride: "2" as never }),
+    TypeError,
+    "hp.stride",
+  );
+  // padding tuples of the wrong length, negative entries, unknown strings
+  throwsWith(
+    () => convForward(x4, w4, b6, { groups: 2, pad: [1, 1, 1] as never }),
+    RangeError,
+    "hp.pad",
+    "2 or 4 numbers",
+  );
+  throwsWith(
+    () => convForward(x4, w4, b6, { groups: 2, pad: [1, -1] }),
+    RangeError,
+    "hp.pad[1]",
+    "-1",
+  );
+  throwsWith(
+    () => convForward(x4, w4, b6, { groups: 2, pad: "full" as never }),
+    RangeError,
+    "hp.pad",
+    '"full"',
+  );
+  throwsWith(() => poolForward(x4, { f: 2, pad: [0, 0, 0, 0, 0] as never }), RangeError, "hp.pad");
+  throwsWith(() => poolForward(x4, { f: 2, ceilMode: "yes" as never }), TypeError, "hp.ceilMode");
+  // a (dilated) window larger than the padded input
+  throwsWith(
+    () => convForward(x4, w4, b6, { groups: 2, dilation: 3 }),
+    RangeError,
+    "convForward",
+    "7×7 with dilation",
+    "6×6",
+  );
+  throwsWith(() => poolForward(x4, { f: [7, 2] }), RangeError, "hp.f", "[7, 2]", "height 6");
+  throwsWith(() => poolForward(x4, { f: 3, dilation: 3 }), RangeError, "hp.f", "dilated to 7×7");
+  // a pooling window wholly in the padding
+  throwsWith(
+    () => poolForward(x4, { f: 2, pad: [2, 0, 0, 0] }),
+    RangeError,
+    "poolForward",
+    "wholly in the padding",
+  );
+  // transposed convolution: outputPadding ≥ stride, channels, and a padding that removes everything
+  const xt = tensor(new Float32Array(1 * 3 * 3 * 2), [1, 3, 3, 2]);
+  const wt = tensor(new Float32Array(2 * 2 * 4 * 2), [2, 2, 4, 2]);
+  throwsWith(
+    () => convTransposeForward(xt, wt, new Float32Array(4), { stride: 2, outputPadding: 2 }),
+    RangeError,
+    "hp.outputPadding",
+    "less than hp.stride",
+  );
+  throwsWith(
+    () => convTransposeForward(xt, wt, new Float32Array(4), { outputPadding: [0, 1] }),
+    RangeError,
+    "hp.outputPadding",
+  );
+  throwsWith(
+    () => convTransposeForward(xt, tensor(new Float32Array(16), [2, 2, 4, 1]), new Float32Array(4)),
+    RangeError,
+    "w.shape[3]",
+    "x.shape[3] = 2",
+  );
+  throwsWith(() => convTransposeForward(xt, wt, new Float32Array(3)), RangeError, "b.length", "4");
+  throwsWith(
+    () => convTransposeForward(xt, wt, new Float32Array(4), { pad: 3 }),
+    RangeError,
+    "the output would be",
+  );
+  throwsWith(
+    () => convTransposeForward(xt, wt, new Float32Array(12), { groups: 3 }),
+    RangeError,
+    "hp.groups",
+    "must divide",
   );
 });

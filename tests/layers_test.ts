@@ -4,11 +4,17 @@ import {
   Adam,
   AvgPool2D,
   Conv2D,
+  Conv2DTranspose,
   Dense,
+  DepthwiseConv2D,
   Flatten,
+  GlobalAvgPool2D,
+  GlobalMaxPool2D,
   type Layer,
+  loadModel,
   MaxPool2D,
   ReLU,
+  saveModel,
   Sequential,
   SGD,
   softmax,
@@ -310,4 +316,89 @@ Deno.test("forwardAll returns every layer's output", () => {
   assert.equal(outs.length, model.layers.length);
   assert.deepEqual(outs[0]!.shape, [1, 8, 8, 3]);
   assert.deepEqual(outs.at(-1)!.shape, [1, 3]);
+});
+
+Deno.test("new layers' gradients: grouped and dilated Conv2D, DepthwiseConv2D, Conv2DTranspose, padded pools, global pools", () => {
+  checkLayer(
+    new Conv2D({
+      filters: 4,
+      kernelSize: [3, 2],
+      stride: [1, 2],
+      dilation: [2, 1],
+      groups: 2,
+      padding: [1, 0, 0, 1],
+    }),
+    [7, 6, 4],
+    21,
+  );
+  checkLayer(
+    new DepthwiseConv2D({ kernelSize: 3, depthMultiplier: 2, padding: "same", stride: 2 }),
+    [6, 5, 3],
+    22,
+  );
+  checkLayer(new Conv2DTranspose({ filters: 3, kernelSize: 2, stride: 2 }), [3, 4, 2], 23);
+  checkLayer(
+    new Conv2DTranspose({
+      filters: 2,
+      kernelSize: 3,
+      stride: 2,
+      padding: "same",
+      outputPadding: 1,
+    }),
+    [3, 3, 2],
+    24,
+  );
+  const ramp = (n: number) => Float32Array.from({ length: n }, (_, i) => ((i * 37) % n) * 0.05);
+  checkLayer(
+    new MaxPool2D({ poolSize: 3, stride: 2, padding: 1, ceilMode: true }),
+    [5, 6, 2],
+    25,
+    ramp(2 * 60),
+  );
+  checkLayer(
+    new AvgPool2D({ poolSize: [2, 3], padding: "same", countIncludePad: true }),
+    [5, 6, 2],
+    26,
+  );
+  checkLayer(new GlobalAvgPool2D(), [4, 3, 5], 27);
+  checkLayer(new GlobalMaxPool2D({ keepDims: true }), [4, 3, 5], 28, ramp(2 * 60));
+});
+
+Deno.test("new layers: shapes, and a model of them saves and loads to the same predictions", () => {
+  const model = new Sequential(
+    [
+      new Conv2D({ filters: 8, kernelSize: 3, padding: "same", activation: "relu" }),
+      new DepthwiseConv2D({ kernelSize: [3, 5], dilation: 2, padding: "same", activation: "relu" }),
+      new Conv2D({ filters: 8, kernelSize: 1, groups: 4 }),
+      new MaxPool2D({ poolSize: 3, stride: 2, padding: 1, ceilMode: true }),
+      new Conv2DTranspose({ filters: 4, kernelSize: 2, stride: 2, activation: "relu" }),
+      new AvgPool2D({ poolSize: 2, padding: [0, 1, 0, 1], countIncludePad: true }),
+      new GlobalMaxPool2D({ keepDims: true }),
+      new GlobalAvgPool2D(),
+      new Dense({ units: 3 }),
+    ],
+    [9, 10, 2],
+    { seed: 4 },
+  );
+  assert.deepEqual(model.layerSummary().map((l) => l.outputShape), [
+    [9, 10, 8],
+    [9, 10, 8],
+    [9, 10, 8],
+    [5, 6, 8], // ceil((10 + 2 − 3) / 2) + 1 = 6 columns, as PyTorch's ceil_mode
+    [10, 12, 4],
+    [5, 6, 4],
+    [1, 1, 4],
+    [4],
+    [3],
+  ]);
+  const copy = loadModel(saveModel(model));
+  assert.deepEqual(copy.config(), model.config());
+  const x = tensor(randArray(rng(9), 3 * 180), [3, 9, 10, 2]);
+  assert.deepEqual(copy.predict(x).data, model.predict(x).data);
+  // The shipped model (saved before these options existed) still loads.
+  assert.equal(
+    loadModel(Deno.readFileSync(new URL("../models/mnist.safetensors", import.meta.url)))
+      .outputShape[0],
+    10,
+  );
 });
