@@ -11,36 +11,24 @@
 
 import type { Backend, ConvGeometry, Kernels, PoolGeometry, PoolMode } from "./types.ts";
 import type { WasmModule } from "../core/types.ts";
-import { jsKernels } from "./js.ts";
 
-/** What the kernels module exports. Pointers are byte offsets into `memory`. */
+/** What the kernels module exports. Pointers are byte offsets into `memory`; `geo` is the geometry block. */
 interface KernelExports {
   memory: WebAssembly.Memory;
   tileRows(): number;
-  setConvGeometry(
-    m: number,
-    inH: number,
-    inW: number,
-    cIn: number,
-    f: number,
-    cOut: number,
-    stride: number,
-    pad: number,
-    outH: number,
-    outW: number,
-  ): void;
-  padInput(x: number, xp: number): void;
-  convForward(xp: number, w: number, bias: number, z: number, relu: number): void;
+  convForward(geo: number, xp: number, w: number, bias: number, z: number, relu: number): void;
   convBackwardFilter(
+    geo: number,
     x: number,
     dz: number,
-    dwt: number,
+    dw: number,
     db: number,
+    dwt: number,
     col: number,
     rows: number,
   ): void;
-  transposeOut(src: number, out: number, k: number, n: number, kp: number): void;
   convBackwardData(
+    geo: number,
     dz: number,
     w: number,
     dx: number,
@@ -48,32 +36,28 @@ interface KernelExports {
     panel: number,
     dcol: number,
   ): void;
-  setPoolGeometry(
-    m: number,
-    inH: number,
-    inW: number,
-    c: number,
-    f: number,
-    stride: number,
-    outH: number,
-    outW: number,
+  columnSums(dz: number, db: number, m: number, n: number): void;
+  dwForward(
+    geo: number,
+    xp: number,
+    wp: number,
+    bp: number,
+    zt: number,
+    relu: number,
+    mult: number,
   ): void;
-  poolForward(x: number, y: number, mode: number): void;
-  poolBackward(x: number, dy: number, dx: number, mode: number): void;
+  dwBackwardData(geo: number, dzt: number, wp: number, dxp: number, mult: number): void;
+  dwBackwardFilter(geo: number, xp: number, dzt: number, dwp: number, mult: number): void;
+  poolForward(geo: number, x: number, y: number, mode: number): void;
+  poolBackward(geo: number, x: number, dy: number, dx: number, mode: number): void;
 }
 
-/** Whether the square-filter, one-stride, symmetric-padding kernels handle `g`. */
-function simpleConv(g: ConvGeometry): boolean {
-  return g.fH === g.fW && g.strideH === g.strideW && g.dilationH === 1 && g.dilationW === 1 &&
-    g.groups === 1 && g.padTop === g.padBottom && g.padTop === g.padLeft &&
-    g.padTop === g.padRight;
-}
+/** Where the host writes each call's geometry (below BASE; the tile staging area ends at 192). */
+const GEO = 256;
 
-/** Whether the square-window, unpadded pooling kernels handle `g`. */
-function simplePool(g: PoolGeometry): boolean {
-  return g.fH === g.fW && g.strideH === g.strideW && g.dilationH === 1 && g.dilationW === 1 &&
-    g.padTop + g.padBottom + g.padLeft + g.padRight === 0 &&
-    (g.outH - 1) * g.strideH + g.fH <= g.inH && (g.outW - 1) * g.strideW + g.fW <= g.inW;
+/** Whether `g` is a depthwise convolution (one input channel per group, several groups). */
+function isDepthwise(g: ConvGeometry): boolean {
+  return g.groups > 1 && g.groups === g.cIn;
 }
 
 /** Bytes below this offset belong to the kernels (tile staging). */
@@ -169,12 +153,113 @@ export function createWasmKernels(
     return heap;
   }
 
-  function setConv(g: ConvGeometry): void {
-    ex.setConvGeometry(g.m, g.inH, g.inW, g.cIn, g.fH, g.cOut, g.strideH, g.padTop, g.outH, g.outW);
+  /** Writes a convolution's geometry block (see conv.ts `Geo`). */
+  function writeConv(g: ConvGeometry): void {
+    const v = geoView();
+    const cInG = g.cIn / g.groups, cOutG = g.cOut / g.groups;
+    v.set([
+      g.m,
+      g.inH,
+      g.inW,
+      g.cIn,
+      g.fH,
+      g.fW,
+      g.cOut,
+      g.strideH,
+      g.strideW,
+      g.padTop,
+      g.padBottom,
+      g.padLeft,
+      g.padRight,
+      g.dilationH,
+      g.dilationW,
+      g.groups,
+      g.outH,
+      g.outW,
+      cInG,
+      cOutG,
+      g.fH * g.fW * cInG,
+      g.m * g.outH * g.outW,
+    ]);
+  }
+  /** Writes a pooling's geometry block (see pool.ts `PoolGeo`). */
+  function writePool(g: PoolGeometry): void {
+    geoView().set([
+      g.m,
+      g.inH,
+      g.inW,
+      g.c,
+      g.fH,
+      g.fW,
+      g.strideH,
+      g.strideW,
+      g.padTop,
+      g.padBottom,
+      g.padLeft,
+      g.padRight,
+      g.dilationH,
+      g.dilationW,
+      g.countIncludePad ? 1 : 0,
+      g.outH,
+      g.outW,
+    ]);
+  }
+  let geoBuf: Int32Array | null = null;
+  /** The geometry block (after `reserve`, so the memory holds it). */
+  function geoView(): Int32Array {
+    if (!geoBuf || geoBuf.buffer !== ex.memory.buffer) {
+      geoBuf = new Int32Array(ex.memory.buffer, GEO, 22);
+    }
+    return geoBuf;
   }
 
-  function setPool(g: PoolGeometry): void {
-    ex.setPoolGeometry(g.m, g.inH, g.inW, g.c, g.fH, g.strideH, g.outH, g.outW);
+  /** Writes x into memory at `at` (a float index) with the geometry's zero padding around it. */
+  function writePadded(h: Float32Array, at: number, x: Float32Array, g: ConvGeometry): void {
+    const Hp = g.inH + g.padTop + g.padBottom, Wp = g.inW + g.padLeft + g.padRight;
+    const c = g.cIn, row = g.inW * c;
+    if (Hp === g.inH && Wp === g.inW) {
+      h.set(x, at);
+      return;
+    }
+    h.fill(0, at, at + g.m * Hp * Wp * c);
+    for (let i = 0; i < g.m; i++) {
+      for (let y = 0; y < g.inH; y++) {
+        const src = (i * g.inH + y) * row;
+        h.set(x.subarray(src, src + row), at + ((i * Hp + y + g.padTop) * Wp + g.padLeft) * c);
+      }
+    }
+  }
+
+  /** The interior of a padded buffer at `at`: the unpadded [m, inH, inW, c]. */
+  function readUnpadded(h: Float32Array, at: number, g: ConvGeometry): Float32Array {
+    const Hp = g.inH + g.padTop + g.padBottom, Wp = g.inW + g.padLeft + g.padRight;
+    const c = g.cIn, row = g.inW * c;
+    const out = new Float32Array(g.m * g.inH * row);
+    for (let i = 0; i < g.m; i++) {
+      for (let y = 0; y < g.inH; y++) {
+        const src = at + ((i * Hp + y + g.padTop) * Wp + g.padLeft) * c;
+        out.set(h.subarray(src, src + row), (i * g.inH + y) * row);
+      }
+    }
+    return out;
+  }
+
+  /** Depthwise weights [fH, fW, 1, c·mult] packed as [fH, fW, mult, c]. */
+  function packDw(
+    w: Float32Array,
+    taps: number,
+    c: number,
+    mult: number,
+    h: Float32Array,
+    at: number,
+  ) {
+    for (let t = 0; t < taps; t++) {
+      for (let j = 0; j < mult; j++) {
+        for (let ch = 0; ch < c; ch++) {
+          h[at + (t * mult + j) * c + ch] = w[t * c * mult + ch * mult + j]!;
+        }
+      }
+    }
   }
 
   /** Rows of im2col per block in the filter gradient: about 256 KiB of scratch. */
@@ -185,37 +270,78 @@ export function createWasmKernels(
     memoryBytes: () => ex.memory.buffer.byteLength,
 
     convForward(g, x, w, b, relu = false) {
-      if (!simpleConv(g)) return jsKernels.convForward(g, x, w, b, relu);
       const M = g.m * g.outH * g.outW, N = g.cOut;
-      const pad = g.padTop;
-      const padded = pad > 0;
-      const nxp = g.m * (g.inH + 2 * pad) * (g.inW + 2 * pad) * g.cIn;
+      const nxp = g.m * (g.inH + g.padTop + g.padBottom) * (g.inW + g.padLeft + g.padRight) * g.cIn;
       const L = new Layout();
-      const px = L.take(x.length), pxp = padded ? L.take(nxp) : px;
-      const pw = L.take(w.length), pb = L.take(N + 8), pz = L.take(M * N);
+      const pxp = L.take(nxp), pw = L.take(w.length), pb = L.take(N + 8), pz = L.take(M * N);
       const h = reserve("convForward", L.end);
-      h.set(x, px >> 2);
+      writePadded(h, pxp >> 2, x, g);
+      writeConv(g);
+      if (isDepthwise(g)) {
+        const c = g.cIn, mult = N / c;
+        if (mult === 1) {
+          h.set(w, pw >> 2);
+          h.set(b, pb >> 2);
+        } else {
+          packDw(w, g.fH * g.fW, c, mult, h, pw >> 2);
+          for (let j = 0; j < mult; j++) {
+            for (let ch = 0; ch < c; ch++) h[(pb >> 2) + j * c + ch] = b[ch * mult + j]!;
+          }
+        }
+        ex.dwForward(GEO, pxp, pw, pb, pz, relu ? 1 : 0, mult);
+        if (mult === 1) return h.slice(pz >> 2, (pz >> 2) + M * N);
+        const z = new Float32Array(M * N), at = pz >> 2;
+        for (let q = 0; q < M; q++) {
+          for (let j = 0; j < mult; j++) {
+            for (let ch = 0; ch < c; ch++) {
+              z[q * N + ch * mult + j] = h[at + (q * mult + j) * c + ch]!;
+            }
+          }
+        }
+        return z;
+      }
       h.set(w, pw >> 2);
       h.set(b, pb >> 2);
-      setConv(g);
-      if (padded) ex.padInput(px, pxp);
-      ex.convForward(pxp, pw, pb, pz, relu ? 1 : 0);
+      ex.convForward(GEO, pxp, pw, pb, pz, relu ? 1 : 0);
       return h.slice(pz >> 2, (pz >> 2) + M * N);
     },
 
     convBackwardFilter(g, x, dz) {
-      if (!simpleConv(g)) return jsKernels.convBackwardFilter(g, x, dz);
-      const K = g.fH * g.fW * g.cIn, N = g.cOut;
-      const Np = Math.ceil(N / mr) * mr, Kp = Math.ceil(K / 8) * 8, rows = blockRows(K);
+      const N = g.cOut;
+      if (isDepthwise(g)) {
+        const c = g.cIn, mult = N / c, M = g.m * g.outH * g.outW, taps = g.fH * g.fW;
+        const nxp = g.m * (g.inH + g.padTop + g.padBottom) * (g.inW + g.padLeft + g.padRight) * c;
+        const L = new Layout();
+        const pxp = L.take(nxp), pdz = L.take(dz.length), pdw = L.take(taps * N), pdb = L.take(N);
+        const h = reserve("convBackward", L.end);
+        writePadded(h, pxp >> 2, x, g);
+        writeDzt(h, pdz >> 2, dz, M, c, mult);
+        writeConv(g);
+        ex.dwBackwardFilter(GEO, pxp, pdz, pdw, mult);
+        ex.columnSums(pdz, pdb, M, N);
+        const dW = new Float32Array(taps * N), db = new Float32Array(N);
+        for (let t = 0; t < taps; t++) {
+          for (let j = 0; j < mult; j++) {
+            for (let ch = 0; ch < c; ch++) {
+              dW[t * N + ch * mult + j] = h[(pdw >> 2) + (t * mult + j) * c + ch]!;
+            }
+          }
+        }
+        for (let j = 0; j < mult; j++) {
+          for (let ch = 0; ch < c; ch++) db[ch * mult + j] = h[(pdb >> 2) + j * c + ch]!;
+        }
+        return { dW, db };
+      }
+      const cOutG = N / g.groups, K = g.fH * g.fW * (g.cIn / g.groups);
+      const Np = Math.ceil(cOutG / mr) * mr, Kp = Math.ceil(K / 8) * 8, rows = blockRows(K);
       const L = new Layout();
-      const px = L.take(x.length), pdz = L.take(dz.length), pdwt = L.take(Np * Kp);
-      const pdb = L.take(N), col = L.take(rows * K), pdw = L.take(K * N);
+      const px = L.take(x.length), pdz = L.take(dz.length), pdw = L.take(K * N);
+      const pdb = L.take(N), pdwt = L.take(Np * Kp), col = L.take(rows * K);
       const h = reserve("convBackward", L.end);
       h.set(x, px >> 2);
       h.set(dz, pdz >> 2);
-      setConv(g);
-      ex.convBackwardFilter(px, pdz, pdwt, pdb, col, rows);
-      ex.transposeOut(pdwt, pdw, K, N, Kp);
+      writeConv(g);
+      ex.convBackwardFilter(GEO, px, pdz, pdw, pdb, pdwt, col, rows);
       return {
         dW: h.slice(pdw >> 2, (pdw >> 2) + K * N),
         db: h.slice(pdb >> 2, (pdb >> 2) + N),
@@ -223,43 +349,75 @@ export function createWasmKernels(
     },
 
     convBackwardData(g, dz, w) {
-      if (!simpleConv(g)) return jsKernels.convBackwardData(g, dz, w);
-      const K = g.fH * g.fW * g.cIn, N = g.cOut, Kp = Math.ceil(K / 8) * 8;
-      const nx = g.m * g.inH * g.inW * g.cIn;
+      const N = g.cOut, nx = g.m * g.inH * g.inW * g.cIn;
+      if (isDepthwise(g)) {
+        const c = g.cIn, mult = N / c, M = g.m * g.outH * g.outW;
+        const nxp = g.m * (g.inH + g.padTop + g.padBottom) * (g.inW + g.padLeft + g.padRight) * c;
+        const L = new Layout();
+        const pdz = L.take(dz.length), pw = L.take(w.length), pdx = L.take(nxp);
+        const h = reserve("convBackward", L.end);
+        writeDzt(h, pdz >> 2, dz, M, c, mult);
+        if (mult === 1) h.set(w, pw >> 2);
+        else packDw(w, g.fH * g.fW, c, mult, h, pw >> 2);
+        writeConv(g);
+        ex.dwBackwardData(GEO, pdz, pw, pdx, mult);
+        return readUnpadded(h, pdx >> 2, g);
+      }
+      const cOutG = N / g.groups, K = g.fH * g.fW * (g.cIn / g.groups), Kp = Math.ceil(K / 8) * 8;
       const L = new Layout();
       const pdz = L.take(dz.length), pw = L.take(w.length), pdx = L.take(nx);
-      const pwt = L.take(N * K), panel = L.take(mr * N), dcol = L.take(mr * Kp);
+      const pwt = L.take(cOutG * K), panel = L.take(mr * cOutG), dcol = L.take(mr * Kp);
       const h = reserve("convBackward", L.end);
       h.set(dz, pdz >> 2);
       h.set(w, pw >> 2);
-      setConv(g);
-      ex.convBackwardData(pdz, pw, pdx, pwt, panel, dcol);
+      writeConv(g);
+      ex.convBackwardData(GEO, pdz, pw, pdx, pwt, panel, dcol);
       return h.slice(pdx >> 2, (pdx >> 2) + nx);
     },
 
     poolForward(g, x, mode: PoolMode) {
-      if (!simplePool(g)) return jsKernels.poolForward(g, x, mode);
       const ny = g.m * g.outH * g.outW * g.c;
       const L = new Layout();
       const px = L.take(x.length), py = L.take(ny);
       const h = reserve("poolForward", L.end);
       h.set(x, px >> 2);
-      setPool(g);
-      ex.poolForward(px, py, mode === "max" ? 0 : 1);
+      writePool(g);
+      ex.poolForward(GEO, px, py, mode === "max" ? 0 : 1);
       return h.slice(py >> 2, (py >> 2) + ny);
     },
 
     poolBackward(g, x, dy, mode: PoolMode) {
-      if (!simplePool(g)) return jsKernels.poolBackward(g, x, dy, mode);
       const L = new Layout();
       const max = mode === "max";
-      const px = max ? L.take(x.length) : 0, pdy = L.take(dy.length), pdx = L.take(x.length);
+      const nx = g.m * g.inH * g.inW * g.c;
+      const px = max ? L.take(x.length) : 0, pdy = L.take(dy.length), pdx = L.take(nx);
       const h = reserve("poolBackward", L.end);
       if (max) h.set(x, px >> 2);
       h.set(dy, pdy >> 2);
-      setPool(g);
-      ex.poolBackward(px, pdy, pdx, max ? 0 : 1);
-      return h.slice(pdx >> 2, (pdx >> 2) + x.length);
+      writePool(g);
+      ex.poolBackward(GEO, px, pdy, pdx, max ? 0 : 1);
+      return h.slice(pdx >> 2, (pdx >> 2) + nx);
     },
   };
+
+  /** dz [M, c·mult] written as [M, mult, c] at float index `at` (a copy when mult is 1). */
+  function writeDzt(
+    h: Float32Array,
+    at: number,
+    dz: Float32Array,
+    M: number,
+    c: number,
+    mult: number,
+  ): void {
+    if (mult === 1) {
+      h.set(dz, at);
+      return;
+    }
+    const N = c * mult;
+    for (let q = 0; q < M; q++) {
+      for (let ch = 0; ch < c; ch++) {
+        for (let j = 0; j < mult; j++) h[at + (q * mult + j) * c + ch] = dz[q * N + ch * mult + j]!;
+      }
+    }
+  }
 }

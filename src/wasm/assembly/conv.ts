@@ -1,23 +1,31 @@
-// Convolution forward and backward as GEMMs over an implicit im2col.
+// Convolution forward and backward as GEMMs over an implicit im2col, for
+// every geometry: per-axis strides, asymmetric padding, dilation and groups.
 //
 // Shapes (all NHWC, f32, byte pointers supplied by the host):
-//   x  [m, inH, inW, cIn]      w  [f, f, cIn, cOut] = [K, N] row-major
-//   z  [m, outH, outW, cOut] = [M, N] with M = m·outH·outW, K = f·f·cIn, N = cOut
-// Every buffer the host hands in has at least 32 bytes of slack after it.
+//   x  [m, inH, inW, cIn]      w  [fH, fW, cIn/groups, cOut] = [K, cOut] row-major
+//   z  [m, outH, outW, cOut] = [M, cOut], M = m·outH·outW, K = fH·fW·cIn/groups
+// Group g maps input channels [g·cInG, (g+1)·cInG) to output channels
+// [g·cOutG, (g+1)·cOutG). Every call gets the geometry as a pointer to a
+// block of i32s the host writes (see `Geo`), so calls are stateless. Every buffer the host hands in has
+// at least 64 bytes of slack after it.
 
 import { convTile, gemmTile, INIT_LOAD, INIT_ZERO, MR } from "./gemm";
 
-/** The geometry, set once per call by `setConvGeometry`. */
-let gM: i32 = 0, gInH: i32 = 0, gInW: i32 = 0, gCIn: i32 = 0, gF: i32 = 0, gCOut: i32 = 0;
-let gStride: i32 = 0, gPad: i32 = 0, gOutH: i32 = 0, gOutW: i32 = 0;
+/**
+ * A convolution geometry: a view (no allocation) of the 22 i32s the host
+ * writes per call: m, inH, inW, cIn, fH, fW, cOut, sH, sW, pT, pB, pL, pR,
+ * dH, dW, groups, outH, outW, then cIn/groups, cOut/groups, K and M.
+ */
+@unmanaged export class Geo {
+  m: i32; inH: i32; inW: i32; cIn: i32; fH: i32; fW: i32; cOut: i32;
+  sH: i32; sW: i32; pT: i32; pB: i32; pL: i32; pR: i32; dH: i32; dW: i32;
+  groups: i32; outH: i32; outW: i32;
+  cInG: i32; cOutG: i32; K: i32; M: i32;
+}
 
-/** Records the geometry of the convolution the next calls work on. */
-export function setConvGeometry(
-  m: i32, inH: i32, inW: i32, cIn: i32, f: i32, cOut: i32,
-  stride: i32, pad: i32, outH: i32, outW: i32,
-): void {
-  gM = m; gInH = inH; gInW = inW; gCIn = cIn; gF = f; gCOut = cOut;
-  gStride = stride; gPad = pad; gOutH = outH; gOutW = outW;
+// @ts-ignore: decorator
+@inline function readGeo(p: usize): Geo {
+  return changetype<Geo>(p);
 }
 
 /** The rows of the register tile in this build (6 relaxed, 4 plain). */
@@ -26,159 +34,136 @@ export function tileRows(): i32 {
 }
 
 /**
- * Gathers the im2col row of output pixel `q` (K floats: the f×f×cIn window,
- * zeros where it hangs over the padding) to `dst`, with `dstStep` bytes
- * between consecutive k.
+ * Gathers the im2col row of output pixel `q` for group `gr` (K floats: the
+ * fH×fW×cInG window, zeros where it hangs over the padding) to `dst`.
  */
 // @ts-ignore: decorator
-@inline function gatherRow(x: usize, q: i32, dst: usize, dstStep: usize): void {
-  const hw = gOutH * gOutW;
+@inline function gatherRow(g: Geo, x: usize, q: i32, gr: i32, dst: usize): void {
+  const outH = g.outH, outW = g.outW, fH = g.fH, fW = g.fW, sH = g.sH, sW = g.sW;
+  const pT = g.pT, pL = g.pL, dH = g.dH, dW = g.dW, inH = g.inH, inW = g.inW, cIn = g.cIn;
+  const hw = outH * outW;
   const i = q / hw;
   const rem = q - i * hw;
-  const oh = rem / gOutW;
-  const ow = rem - oh * gOutW;
-  const cIn = gCIn;
-  const runBytes = <usize>cIn << 2;
-  for (let kh = 0; kh < gF; kh++) {
-    const ih = oh * gStride + kh - gPad;
-    const rowOk = ih >= 0 && ih < gInH;
-    for (let kw = 0; kw < gF; kw++) {
-      const iw = ow * gStride + kw - gPad;
-      if (rowOk && iw >= 0 && iw < gInW) {
-        const src = x + ((<usize>((i * gInH + ih) * gInW + iw) * <usize>cIn) << 2);
-        if (dstStep == 4) {
-          memory.copy(dst, src, runBytes);
-          dst += runBytes;
-        } else {
-          for (let c = 0; c < cIn; c++) {
-            store<f32>(dst, load<f32>(src + (<usize>c << 2)));
-            dst += dstStep;
-          }
-        }
+  const oh = rem / outW;
+  const ow = rem - oh * outW;
+  const runBytes = <usize>g.cInG << 2;
+  const src0 = x + (<usize>(gr * g.cInG) << 2);
+  for (let kh = 0; kh < fH; kh++) {
+    const ih = oh * sH - pT + kh * dH;
+    const rowOk = ih >= 0 && ih < inH;
+    for (let kw = 0; kw < fW; kw++) {
+      const iw = ow * sW - pL + kw * dW;
+      if (rowOk && iw >= 0 && iw < inW) {
+        memory.copy(dst, src0 + ((<usize>((i * inH + ih) * inW + iw) * <usize>cIn) << 2), runBytes);
       } else {
-        if (dstStep == 4) {
-          memory.fill(dst, 0, runBytes);
-          dst += runBytes;
-        } else {
-          for (let c = 0; c < cIn; c++) {
-            store<f32>(dst, 0);
-            dst += dstStep;
+        memory.fill(dst, 0, runBytes);
+      }
+      dst += runBytes;
+    }
+  }
+}
+
+/**
+ * z = conv(xp, w) + bias as a direct convolution over the padded input `xp`
+ * ([m, inH + pT + pB, inW + pL + pR, cIn], written by the host; when there is
+ * no padding, x itself). No im2col buffer: each register tile reads its MR
+ * windows straight from `xp`. `bias` holds cOut floats (plus slack). `relu` =
+ * 1 applies max(0, ·) before storing.
+ */
+export function convForward(geo: usize, xp: usize, w: usize, bias: usize, z: usize, relu: i32): void {
+  const g = readGeo(geo);
+  const Hp = g.inH + g.pT + g.pB, Wp = g.inW + g.pL + g.pR;
+  const cIn = g.cIn, cInG = g.cInG, cOutG = g.cOutG;
+  // One contiguous run per filter row when the row's taps are adjacent and span all channels.
+  const merged = g.dW == 1 && g.groups == 1;
+  const nCols = merged ? 1 : g.fW;
+  const run = merged ? g.fW * cIn : cInG;
+  const colJump: usize = merged ? 0 : (<usize>(g.dW * cIn - cInG)) << 2;
+  const rowJump: usize = ((<usize>(g.dH * Wp * cIn)) << 2) - <usize>nCols * ((<usize>run << 2) + colJump);
+  const ldz = <usize>g.cOut << 2;
+  for (let gr = 0; gr < g.groups; gr++) {
+    const chan = <usize>(gr * cInG) << 2;
+    const wg = w + (<usize>(gr * cOutG) << 2);
+    let qi = 0, qh = 0, qw = 0;
+    for (let row0 = 0; row0 < g.M; row0 += MR) {
+      const mr = min(MR, g.M - row0);
+      let p0: usize = 0, p1: usize = 0, p2: usize = 0, p3: usize = 0, p4: usize = 0, p5: usize = 0;
+      for (let r = 0; r < MR; r++) {
+        let p: usize = p0;
+        if (r < mr) {
+          p = xp + (<usize>((qi * Hp + qh * g.sH) * Wp + qw * g.sW) * <usize>cIn << 2) + chan;
+          if (++qw == g.outW) {
+            qw = 0;
+            if (++qh == g.outH) {
+              qh = 0;
+              qi++;
+            }
           }
         }
+        if (r == 0) p0 = p;
+        else if (r == 1) p1 = p;
+        else if (r == 2) p2 = p;
+        else if (r == 3) p3 = p;
+        else if (r == 4) p4 = p;
+        else p5 = p;
       }
-    }
-  }
-}
-
-/**
- * Copies x into `xp` with `pad` zeros around height and width:
- * [m, inH + 2·pad, inW + 2·pad, cIn].
- */
-export function padInput(x: usize, xp: usize): void {
-  const Hp = gInH + 2 * gPad, Wp = gInW + 2 * gPad;
-  const rowBytes = (<usize>(gInW * gCIn)) << 2;
-  const padBytes = (<usize>(gPad * gCIn)) << 2;
-  memory.fill(xp, 0, (<usize>(gM * Hp * Wp * gCIn)) << 2);
-  for (let i = 0; i < gM; i++) {
-    for (let h = 0; h < gInH; h++) {
-      const dst = xp + ((<usize>((i * Hp + h + gPad) * Wp * gCIn)) << 2) + padBytes;
-      memory.copy(dst, x + <usize>(i * gInH + h) * rowBytes, rowBytes);
-    }
-  }
-}
-
-/**
- * z = conv(xp, w) + bias, as a direct convolution over the padded input
- * `xp` (see `padInput`; when pad is 0, x itself). No im2col buffer: each
- * register tile reads its MR windows straight from `xp`. `bias` holds cOut
- * floats (plus slack). `relu` = 1 applies max(0, ·) before storing.
- */
-export function convForward(xp: usize, w: usize, bias: usize, z: usize, relu: i32): void {
-  const M = gM * gOutH * gOutW;
-  const N = gCOut;
-  const Hp = gInH + 2 * gPad, Wp = gInW + 2 * gPad;
-  const cIn = gCIn;
-  const run = gF * cIn;
-  const rowBytes = (<usize>(Wp * cIn)) << 2;
-  const rowJump = rowBytes - (<usize>run << 2);
-  const ldz = <usize>N << 2;
-  // The window start of output pixel q, in bytes from xp.
-  let qi = 0, qh = 0, qw = 0;
-  for (let row0 = 0; row0 < M; row0 += MR) {
-    const mr = min(MR, M - row0);
-    let p0: usize = 0, p1: usize = 0, p2: usize = 0, p3: usize = 0, p4: usize = 0, p5: usize = 0;
-    for (let r = 0; r < MR; r++) {
-      let p: usize = p0;
-      if (r < mr) {
-        p = xp + (<usize>((qi * Hp + qh * gStride) * Wp + qw * gStride) * <usize>cIn << 2);
-        if (++qw == gOutW) {
-          qw = 0;
-          if (++qh == gOutH) {
-            qh = 0;
-            qi++;
-          }
-        }
-      }
-      if (r == 0) p0 = p;
-      else if (r == 1) p1 = p;
-      else if (r == 2) p2 = p;
-      else if (r == 3) p3 = p;
-      else if (r == 4) p4 = p;
-      else p5 = p;
-    }
-    for (let n0 = 0; n0 < N; n0 += 8) {
-      convTile(
-        p0, p1, p2, p3, p4, p5, gF, run, rowJump, w + (<usize>n0 << 2), ldz,
-        z + <usize>row0 * ldz + (<usize>n0 << 2), ldz, mr, min(8, N - n0), bias + (<usize>n0 << 2), relu,
-      );
-    }
-  }
-}
-
-/**
- * dW (as its transpose dWT [Np][Kp], Np = MR·ceil(N/MR), Kp = 8·ceil(K/8))
- * and db from x and dz. `col` is scratch for mb·K floats, mb ≤ `blockRows`.
- * dWT is zeroed here; the host transposes it with `transposeOut`.
- */
-export function convBackwardFilter(
-  x: usize, dz: usize, dwt: usize, db: usize, col: usize, blockRows: i32,
-): void {
-  const M = gM * gOutH * gOutW;
-  const K = gF * gF * gCIn;
-  const N = gCOut;
-  const Np = ((N + MR - 1) / MR) * MR;
-  const Kp = ((K + 7) >> 3) << 3;
-  const ldk = <usize>K << 2;
-  const ldn = <usize>N << 2;
-  const ldw = <usize>Kp << 2;
-  memory.fill(dwt, 0, <usize>Np * ldw);
-  for (let m0 = 0; m0 < M; m0 += blockRows) {
-    const mb = min(blockRows, M - m0);
-    for (let r = 0; r < mb; r++) gatherRow(x, m0 + r, col + <usize>r * ldk, 4);
-    const dzBlock = dz + <usize>m0 * ldn;
-    for (let k0 = 0; k0 < K; k0 += 8) {
-      for (let n0 = 0; n0 < N; n0 += MR) {
-        gemmTile(
-          mb, dzBlock + (<usize>n0 << 2), ldn, col + (<usize>k0 << 2), ldk,
-          dwt + <usize>n0 * ldw + (<usize>k0 << 2), ldw, MR, 8, INIT_LOAD,
+      const zRow = z + <usize>row0 * ldz + (<usize>(gr * cOutG) << 2);
+      for (let n0 = 0; n0 < cOutG; n0 += 8) {
+        const nb = <usize>n0 << 2;
+        convTile(
+          p0, p1, p2, p3, p4, p5, g.fH, nCols, run, colJump, rowJump, wg + nb, ldz,
+          zRow + nb, ldz, mr, min(8, cOutG - n0), bias + (<usize>(gr * cOutG) << 2) + nb, relu,
         );
       }
     }
   }
-  columnSums(dz, db, M, N);
 }
 
-/** out[k·N + n] = src[n·Kp + k]: dWT back to the filter layout. */
-export function transposeOut(src: usize, out: usize, K: i32, N: i32, Kp: i32): void {
-  for (let k = 0; k < K; k++) {
-    for (let n = 0; n < N; n++) {
-      store<f32>(out + ((<usize>(k * N + n)) << 2), load<f32>(src + ((<usize>(n * Kp + k)) << 2)));
+/**
+ * dW and db from x and dz. For each group, dW's block is built transposed in
+ * `dwt` ([Np][Kp], Np = MR·ceil(cOutG/MR), Kp = 8·ceil(K/8)) from im2col
+ * blocks in `col` (scratch for `blockRows`·K floats), then written to `dw`
+ * ([K, cOut]) at the group's columns.
+ */
+export function convBackwardFilter(
+  geo: usize, x: usize, dz: usize, dw: usize, db: usize, dwt: usize, col: usize, blockRows: i32,
+): void {
+  const g = readGeo(geo);
+  const K = g.K, N = g.cOutG;
+  const Np = ((N + MR - 1) / MR) * MR;
+  const Kp = ((K + 7) >> 3) << 3;
+  const ldk = <usize>K << 2;
+  const ldn = <usize>g.cOut << 2;
+  const ldw = <usize>Kp << 2;
+  for (let gr = 0; gr < g.groups; gr++) {
+    memory.fill(dwt, 0, <usize>Np * ldw);
+    const dzg = dz + (<usize>(gr * N) << 2);
+    for (let m0 = 0; m0 < g.M; m0 += blockRows) {
+      const mb = min(blockRows, g.M - m0);
+      for (let r = 0; r < mb; r++) gatherRow(g, x, m0 + r, gr, col + <usize>r * ldk);
+      const dzBlock = dzg + <usize>m0 * ldn;
+      for (let k0 = 0; k0 < K; k0 += 8) {
+        for (let n0 = 0; n0 < N; n0 += MR) {
+          gemmTile(
+            mb, dzBlock + (<usize>n0 << 2), ldn, col + (<usize>k0 << 2), ldk,
+            dwt + <usize>n0 * ldw + (<usize>k0 << 2), ldw, MR, 8, INIT_LOAD,
+          );
+        }
+      }
+    }
+    // dw[k, gr·N + n] = dwt[n, k]
+    for (let k = 0; k < K; k++) {
+      const out = dw + <usize>k * ldn + (<usize>(gr * N) << 2);
+      for (let n = 0; n < N; n++) {
+        store<f32>(out + (<usize>n << 2), load<f32>(dwt + ((<usize>(n * Kp + k)) << 2)));
+      }
     }
   }
+  columnSums(dz, db, g.M, g.cOut);
 }
 
 /** db[n] = Σ_m dz[m, n], four columns at a time. */
-function columnSums(dz: usize, db: usize, M: i32, N: i32): void {
+export function columnSums(dz: usize, db: usize, M: i32, N: i32): void {
   const n4 = N & ~3;
   const ld = <usize>N << 2;
   for (let n = 0; n < n4; n += 4) {
@@ -202,82 +187,86 @@ function columnSums(dz: usize, db: usize, M: i32, N: i32): void {
 }
 
 /**
- * dx from dz and w. `wt` is scratch for W transposed ([N][K], plus slack),
- * `panel` for MR·N floats and `dcol` for MR·Kp floats.
+ * dx from dz and w. `wt` is scratch for one group's W transposed ([cOutG][K],
+ * plus slack), `panel` for MR·cOutG floats and `dcol` for MR·Kp floats.
  */
 export function convBackwardData(
-  dz: usize, w: usize, dx: usize, wt: usize, panel: usize, dcol: usize,
+  geo: usize, dz: usize, w: usize, dx: usize, wt: usize, panel: usize, dcol: usize,
 ): void {
-  const M = gM * gOutH * gOutW;
-  const K = gF * gF * gCIn;
-  const N = gCOut;
+  const g = readGeo(geo);
+  const K = g.K, N = g.cOutG, cOut = g.cOut;
   const Kp = ((K + 7) >> 3) << 3;
   const ldk = <usize>K << 2;
   const ldc = <usize>Kp << 2;
   const aStep = <usize>MR << 2;
-  // W^T so that B rows (fixed n) hold consecutive k.
-  for (let k = 0; k < K; k++) {
-    for (let n = 0; n < N; n++) {
-      store<f32>(wt + ((<usize>(n * K + k)) << 2), load<f32>(w + ((<usize>(k * N + n)) << 2)));
-    }
-  }
-  memory.fill(dx, 0, (<usize>(gM * gInH * gInW * gCIn)) << 2);
-  for (let row0 = 0; row0 < M; row0 += MR) {
-    const mr = min(MR, M - row0);
-    // Pack dz rows row0..row0+MR as [N][MR].
-    for (let r = 0; r < MR; r++) {
-      let dst = panel + (<usize>r << 2);
-      if (r < mr) {
-        const src = dz + (<usize>((row0 + r) * N) << 2);
-        for (let n = 0; n < N; n++) {
-          store<f32>(dst, load<f32>(src + (<usize>n << 2)));
-          dst += aStep;
-        }
-      } else {
-        for (let n = 0; n < N; n++) {
-          store<f32>(dst, 0);
-          dst += aStep;
-        }
+  memory.fill(dx, 0, (<usize>(g.m * g.inH * g.inW * g.cIn)) << 2);
+  for (let gr = 0; gr < g.groups; gr++) {
+    // W^T for this group, so that B rows (fixed n) hold consecutive k.
+    for (let k = 0; k < K; k++) {
+      for (let n = 0; n < N; n++) {
+        store<f32>(wt + ((<usize>(n * K + k)) << 2), load<f32>(w + ((<usize>(k * cOut + gr * N + n)) << 2)));
       }
     }
-    for (let k0 = 0; k0 < K; k0 += 8) {
-      gemmTile(N, panel, aStep, wt + (<usize>k0 << 2), ldk, dcol + (<usize>k0 << 2), ldc, MR, 8, INIT_ZERO);
+    for (let row0 = 0; row0 < g.M; row0 += MR) {
+      const mr = min(MR, g.M - row0);
+      // Pack this group's dz columns of rows row0..row0+MR as [N][MR].
+      for (let r = 0; r < MR; r++) {
+        let dst = panel + (<usize>r << 2);
+        if (r < mr) {
+          const src = dz + (<usize>((row0 + r) * cOut + gr * N) << 2);
+          for (let n = 0; n < N; n++) {
+            store<f32>(dst, load<f32>(src + (<usize>n << 2)));
+            dst += aStep;
+          }
+        } else {
+          for (let n = 0; n < N; n++) {
+            store<f32>(dst, 0);
+            dst += aStep;
+          }
+        }
+      }
+      for (let k0 = 0; k0 < K; k0 += 8) {
+        gemmTile(N, panel, aStep, wt + (<usize>k0 << 2), ldk, dcol + (<usize>k0 << 2), ldc, MR, 8, INIT_ZERO);
+      }
+      for (let r = 0; r < mr; r++) scatterRow(g, dx, row0 + r, gr, dcol + <usize>r * ldc);
     }
-    for (let r = 0; r < mr; r++) scatterRow(dx, row0 + r, dcol + <usize>r * ldc);
   }
 }
 
-/** col2im for one output pixel: adds its K gradient values into dx. */
+/** col2im for one output pixel and group: adds its K gradient values into dx. */
 // @ts-ignore: decorator
-@inline function scatterRow(dx: usize, q: i32, src: usize): void {
-  const hw = gOutH * gOutW;
+@inline function scatterRow(g: Geo, dx: usize, q: i32, gr: i32, src: usize): void {
+  const outH = g.outH, outW = g.outW, fH = g.fH, fW = g.fW, sH = g.sH, sW = g.sW;
+  const pT = g.pT, pL = g.pL, dH = g.dH, dW = g.dW, inH = g.inH, inW = g.inW;
+  const hw = outH * outW;
   const i = q / hw;
   const rem = q - i * hw;
-  const oh = rem / gOutW;
-  const ow = rem - oh * gOutW;
-  const cIn = gCIn;
-  const c4 = cIn & ~3;
-  for (let kh = 0; kh < gF; kh++) {
-    const ih = oh * gStride + kh - gPad;
-    if (ih < 0 || ih >= gInH) {
-      src += (<usize>(gF * cIn)) << 2;
+  const oh = rem / outW;
+  const ow = rem - oh * outW;
+  const cIn = g.cIn, cInG = g.cInG;
+  const c4 = cInG & ~3;
+  const dx0 = dx + (<usize>(gr * cInG) << 2);
+  for (let kh = 0; kh < fH; kh++) {
+    const ih = oh * sH - pT + kh * dH;
+    if (ih < 0 || ih >= inH) {
+      src += (<usize>(fW * cInG)) << 2;
       continue;
     }
-    for (let kw = 0; kw < gF; kw++) {
-      const iw = ow * gStride + kw - gPad;
-      if (iw >= 0 && iw < gInW) {
-        const dst = dx + ((<usize>((i * gInH + ih) * gInW + iw) * <usize>cIn) << 2);
+    for (let kw = 0; kw < fW; kw++) {
+      const iw = ow * sW - pL + kw * dW;
+      if (iw >= 0 && iw < inW) {
+        const dst = dx0 + ((<usize>((i * inH + ih) * inW + iw) * <usize>cIn) << 2);
         let c = 0;
         for (; c < c4; c += 4) {
           const o = <usize>c << 2;
           v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
         }
-        for (; c < cIn; c++) {
+        for (; c < cInG; c++) {
           const o = <usize>c << 2;
           store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
         }
       }
-      src += <usize>cIn << 2;
+      src += <usize>cInG << 2;
     }
   }
 }

@@ -1,3 +1,4 @@
 // The kernels module's exports. Build with `deno task build:wasm`.
-export { convBackwardData, convBackwardFilter, convForward, padInput, setConvGeometry, tileRows, transposeOut } from "./conv";
-export { poolBackward, poolForward, setPoolGeometry } from "./pool";
+export { columnSums, convBackwardData, convBackwardFilter, convForward, tileRows } from "./conv";
+export { dwBackwardData, dwBackwardFilter, dwForward } from "./dw";
+export { poolBackward, poolForward } from "./pool";

@@ -1,33 +1,63 @@
 // Max and average pooling, forward and backward, SIMD over channels (NHWC
-// keeps a pixel's channels contiguous). No padding; square windows.
+// keeps a pixel's channels contiguous), for every geometry: rectangular
+// windows, per-axis strides, asymmetric padding, dilation, ceil mode.
 //
-// Channels go in chunks of 16 (four vectors held in registers across the
-// whole window), then single vectors, then a scalar tail.
+// Each window visits only its in-bounds taps (padding never wins a maximum);
+// an average divides by the in-bounds count, or with countIncludePad by the
+// taps inside the padded input. Channels go in chunks of 16 (four vectors held
+// in registers across the whole window), then single vectors, then a scalar
+// tail. Every call gets the geometry as a pointer to a block of i32s the host
+// writes (see `PoolGeo`), so calls are stateless.
 
-let pM: i32 = 0, pInH: i32 = 0, pInW: i32 = 0, pC: i32 = 0, pF: i32 = 0;
-let pStride: i32 = 0, pOutH: i32 = 0, pOutW: i32 = 0;
+/**
+ * A pooling geometry: a view (no allocation) of the 17 i32s the host writes
+ * per call: m, inH, inW, c, fH, fW, sH, sW, pT, pB, pL, pR, dH, dW,
+ * countIncludePad, outH, outW.
+ */
+@unmanaged class PoolGeo {
+  m: i32; inH: i32; inW: i32; c: i32; fH: i32; fW: i32; sH: i32; sW: i32;
+  pT: i32; pB: i32; pL: i32; pR: i32; dH: i32; dW: i32;
+  countIncludePad: i32; outH: i32; outW: i32;
+}
 
-/** Records the geometry of the pooling the next calls work on. */
-export function setPoolGeometry(
-  m: i32, inH: i32, inW: i32, c: i32, f: i32, stride: i32, outH: i32, outW: i32,
-): void {
-  pM = m; pInH = inH; pInW = inW; pC = c; pF = f; pStride = stride; pOutH = outH; pOutW = outW;
+/** The first tap index k in [0, f) whose position o·s − p + k·d is ≥ lo. */
+// @ts-ignore: decorator
+@inline function firstTap(start: i32, d: i32, f: i32, lo: i32): i32 {
+  if (start >= lo) return 0;
+  return min(f, (lo - start + d - 1) / d);
+}
+
+/** One past the last tap index k in [0, f) whose position is < hi. */
+// @ts-ignore: decorator
+@inline function endTap(start: i32, d: i32, f: i32, hi: i32): i32 {
+  if (start >= hi) return 0;
+  return min(f, (hi - 1 - start) / d + 1);
 }
 
 /** y = max (mode 0) or mean (mode 1) of each window. */
-export function poolForward(x: usize, y: usize, mode: i32): void {
-  const c = pC;
-  const rowStep = (<usize>(pInW * c)) << 2;
-  const colStep = <usize>c << 2;
-  const f = pF;
+export function poolForward(geo: usize, x: usize, y: usize, mode: i32): void {
+  const g = changetype<PoolGeo>(geo);
+  const c = g.c, inH = g.inH, inW = g.inW;
+  const rowStep = (<usize>(g.dH * inW * c)) << 2;
+  const colStep = (<usize>(g.dW * c)) << 2;
   const isMax = mode == 0;
-  const scale: f32 = 1 / <f32>(f * f);
-  const vscale = f32x4.splat(scale);
-  for (let i = 0; i < pM; i++) {
-    for (let oh = 0; oh < pOutH; oh++) {
-      const rowBase = x + (<usize>((i * pInH + oh * pStride) * pInW) * colStep);
-      for (let ow = 0; ow < pOutW; ow++) {
-        const base = rowBase + <usize>(ow * pStride) * colStep;
+  const incl = g.countIncludePad != 0;
+  for (let i = 0; i < g.m; i++) {
+    for (let oh = 0; oh < g.outH; oh++) {
+      // The window's in-bounds rows, and those inside the padded input (for countIncludePad).
+      const sh = oh * g.sH - g.pT;
+      const kh0 = firstTap(sh, g.dH, g.fH, 0), nh = max(0, endTap(sh, g.dH, g.fH, inH) - kh0);
+      const ph = incl ? endTap(sh, g.dH, g.fH, inH + g.pB) - firstTap(sh, g.dH, g.fH, -g.pT) : nh;
+      const ih = sh + kh0 * g.dH;
+      for (let ow = 0; ow < g.outW; ow++) {
+        const sw = ow * g.sW - g.pL;
+        const kw0 = firstTap(sw, g.dW, g.fW, 0), nw = max(0, endTap(sw, g.dW, g.fW, inW) - kw0);
+        const pw = incl ? endTap(sw, g.dW, g.fW, inW + g.pR) - firstTap(sw, g.dW, g.fW, -g.pL) : nw;
+        const count = ph * pw;
+        const iw = sw + kw0 * g.dW;
+        const base = x + ((<usize>((i * inH + ih) * inW + iw) * <usize>c) << 2);
+        const scale: f32 = 1 / <f32>count;
+        const vscale = f32x4.splat(scale);
         let ch = 0;
         for (; ch + 16 <= c; ch += 16) {
           const p0 = base + (<usize>ch << 2);
@@ -37,9 +67,9 @@ export function poolForward(x: usize, y: usize, mode: i32): void {
           if (!isMax) {
             a0 = f32x4.splat(0); a1 = a0; a2 = a0; a3 = a0;
           }
-          for (let kh = 0; kh < f; kh++) {
+          for (let kh = 0; kh < nh; kh++) {
             let p = p0 + <usize>kh * rowStep;
-            for (let kw = 0; kw < f; kw++) {
+            for (let kw = 0; kw < nw; kw++) {
               if (isMax) {
                 let v = v128.load(p);
                 a0 = f32x4.pmax(a0, v); n0 = v128.or(n0, f32x4.ne(v, v));
@@ -69,9 +99,9 @@ export function poolForward(x: usize, y: usize, mode: i32): void {
         for (; ch + 4 <= c; ch += 4) {
           const p0 = base + (<usize>ch << 2);
           let a = isMax ? v128.load(p0) : f32x4.splat(0);
-          for (let kh = 0; kh < f; kh++) {
+          for (let kh = 0; kh < nh; kh++) {
             let p = p0 + <usize>kh * rowStep;
-            for (let kw = 0; kw < f; kw++) {
+            for (let kw = 0; kw < nw; kw++) {
               a = isMax ? f32x4.max(a, v128.load(p)) : f32x4.add(a, v128.load(p));
               p += colStep;
             }
@@ -82,9 +112,9 @@ export function poolForward(x: usize, y: usize, mode: i32): void {
         for (; ch < c; ch++) {
           const p0 = base + (<usize>ch << 2);
           let a: f32 = isMax ? load<f32>(p0) : 0;
-          for (let kh = 0; kh < f; kh++) {
+          for (let kh = 0; kh < nh; kh++) {
             let p = p0 + <usize>kh * rowStep;
-            for (let kw = 0; kw < f; kw++) {
+            for (let kw = 0; kw < nw; kw++) {
               a = isMax ? max(a, load<f32>(p)) : a + load<f32>(p);
               p += colStep;
             }
@@ -100,45 +130,56 @@ export function poolForward(x: usize, y: usize, mode: i32): void {
 /**
  * dx from dy. Max (mode 0) gives each window's gradient to the first
  * position (row-major) equal to the window's maximum; a NaN maximum matches
- * nothing. Average (mode 1) spreads it evenly. Overlapping windows add.
+ * nothing. Average (mode 1) spreads it evenly over the in-bounds taps (each
+ * getting 1/count). Overlapping windows add.
  */
-export function poolBackward(x: usize, dy: usize, dx: usize, mode: i32): void {
-  const c = pC;
-  const rowStep = (<usize>(pInW * c)) << 2;
-  const colStep = <usize>c << 2;
-  const f = pF;
-  const scale: f32 = 1 / <f32>(f * f);
-  const vscale = f32x4.splat(scale);
-  memory.fill(dx, 0, (<usize>(pM * pInH * pInW * c)) << 2);
-  for (let i = 0; i < pM; i++) {
-    for (let oh = 0; oh < pOutH; oh++) {
-      const rowOff = <usize>((i * pInH + oh * pStride) * pInW) * colStep;
-      for (let ow = 0; ow < pOutW; ow++) {
-        const off = rowOff + <usize>(ow * pStride) * colStep;
+export function poolBackward(geo: usize, x: usize, dy: usize, dx: usize, mode: i32): void {
+  const g = changetype<PoolGeo>(geo);
+  const c = g.c, inH = g.inH, inW = g.inW;
+  const rowStep = (<usize>(g.dH * inW * c)) << 2;
+  const colStep = (<usize>(g.dW * c)) << 2;
+  memory.fill(dx, 0, (<usize>(g.m * inH * inW * c)) << 2);
+  const incl = g.countIncludePad != 0;
+  for (let i = 0; i < g.m; i++) {
+    for (let oh = 0; oh < g.outH; oh++) {
+      // The window's in-bounds rows, and those inside the padded input (for countIncludePad).
+      const sh = oh * g.sH - g.pT;
+      const kh0 = firstTap(sh, g.dH, g.fH, 0), nh = max(0, endTap(sh, g.dH, g.fH, inH) - kh0);
+      const ph = incl ? endTap(sh, g.dH, g.fH, inH + g.pB) - firstTap(sh, g.dH, g.fH, -g.pT) : nh;
+      const ih = sh + kh0 * g.dH;
+      for (let ow = 0; ow < g.outW; ow++) {
+        const sw = ow * g.sW - g.pL;
+        const kw0 = firstTap(sw, g.dW, g.fW, 0), nw = max(0, endTap(sw, g.dW, g.fW, inW) - kw0);
+        const pw = incl ? endTap(sw, g.dW, g.fW, inW + g.pR) - firstTap(sw, g.dW, g.fW, -g.pL) : nw;
+        const count = ph * pw;
+        const iw = sw + kw0 * g.dW;
+        const off = (<usize>((i * inH + ih) * inW + iw) * <usize>c) << 2;
+        const scale: f32 = 1 / <f32>count;
+        const vscale = f32x4.splat(scale);
         let ch = 0;
         if (mode == 0) {
           for (; ch + 16 <= c; ch += 16) {
             const o0 = off + (<usize>ch << 2);
-            maxBack16(x + o0, dx + o0, dy, rowStep, colStep, f);
+            maxBack16(x + o0, dx + o0, dy, rowStep, colStep, nh, nw);
             dy += 64;
           }
           for (; ch + 4 <= c; ch += 4) {
             const o0 = off + (<usize>ch << 2);
-            maxBack4(x + o0, dx + o0, dy, rowStep, colStep, f);
+            maxBack4(x + o0, dx + o0, dy, rowStep, colStep, nh, nw);
             dy += 16;
           }
           for (; ch < c; ch++) {
             const o0 = off + (<usize>ch << 2);
-            maxBack1(x + o0, dx + o0, load<f32>(dy), rowStep, colStep, f);
+            maxBack1(x + o0, dx + o0, load<f32>(dy), rowStep, colStep, nh, nw);
             dy += 4;
           }
         } else {
           for (; ch + 4 <= c; ch += 4) {
             const share = f32x4.mul(v128.load(dy), vscale);
             dy += 16;
-            for (let kh = 0; kh < f; kh++) {
+            for (let kh = 0; kh < nh; kh++) {
               let o = dx + off + (<usize>ch << 2) + <usize>kh * rowStep;
-              for (let kw = 0; kw < f; kw++) {
+              for (let kw = 0; kw < nw; kw++) {
                 v128.store(o, f32x4.add(v128.load(o), share));
                 o += colStep;
               }
@@ -147,9 +188,9 @@ export function poolBackward(x: usize, dy: usize, dx: usize, mode: i32): void {
           for (; ch < c; ch++) {
             const share = load<f32>(dy) * scale;
             dy += 4;
-            for (let kh = 0; kh < f; kh++) {
+            for (let kh = 0; kh < nh; kh++) {
               let o = dx + off + (<usize>ch << 2) + <usize>kh * rowStep;
-              for (let kw = 0; kw < f; kw++) {
+              for (let kw = 0; kw < nw; kw++) {
                 store<f32>(o, load<f32>(o) + share);
                 o += colStep;
               }
@@ -163,13 +204,15 @@ export function poolBackward(x: usize, dy: usize, dx: usize, mode: i32): void {
 
 /** Max backward for 16 channels of one window: find the maximum, then route to its first position. */
 // @ts-ignore: decorator
-@inline function maxBack16(x: usize, dx: usize, dy: usize, rowStep: usize, colStep: usize, f: i32): void {
+@inline function maxBack16(
+  x: usize, dx: usize, dy: usize, rowStep: usize, colStep: usize, nh: i32, nw: i32,
+): void {
   let m0 = v128.load(x), m1 = v128.load(x, 16), m2 = v128.load(x, 32), m3 = v128.load(x, 48);
   // Lanes whose window holds a NaN start out "taken": they pass no gradient.
   let t0 = f32x4.splat(0), t1 = t0, t2 = t0, t3 = t0;
-  for (let kh = 0; kh < f; kh++) {
+  for (let kh = 0; kh < nh; kh++) {
     let p = x + <usize>kh * rowStep;
-    for (let kw = 0; kw < f; kw++) {
+    for (let kw = 0; kw < nw; kw++) {
       let v = v128.load(p);
       m0 = f32x4.pmax(m0, v); t0 = v128.or(t0, f32x4.ne(v, v));
       v = v128.load(p, 16);
@@ -182,10 +225,10 @@ export function poolBackward(x: usize, dy: usize, dx: usize, mode: i32): void {
     }
   }
   const g0 = v128.load(dy), g1 = v128.load(dy, 16), g2 = v128.load(dy, 32), g3 = v128.load(dy, 48);
-  for (let kh = 0; kh < f; kh++) {
+  for (let kh = 0; kh < nh; kh++) {
     const rowOff = <usize>kh * rowStep;
     let p = x + rowOff, d = dx + rowOff;
-    for (let kw = 0; kw < f; kw++) {
+    for (let kw = 0; kw < nw; kw++) {
       let hit = f32x4.eq(v128.load(p), m0);
       v128.store(d, f32x4.add(v128.load(d), v128.and(g0, v128.andnot(hit, t0))));
       t0 = v128.or(t0, hit);
@@ -206,21 +249,23 @@ export function poolBackward(x: usize, dy: usize, dx: usize, mode: i32): void {
 
 /** Max backward for 4 channels of one window. */
 // @ts-ignore: decorator
-@inline function maxBack4(x: usize, dx: usize, dy: usize, rowStep: usize, colStep: usize, f: i32): void {
+@inline function maxBack4(
+  x: usize, dx: usize, dy: usize, rowStep: usize, colStep: usize, nh: i32, nw: i32,
+): void {
   let m = v128.load(x);
-  for (let kh = 0; kh < f; kh++) {
+  for (let kh = 0; kh < nh; kh++) {
     let p = x + <usize>kh * rowStep;
-    for (let kw = 0; kw < f; kw++) {
+    for (let kw = 0; kw < nw; kw++) {
       m = f32x4.max(m, v128.load(p));
       p += colStep;
     }
   }
   const g = v128.load(dy);
   let taken = f32x4.splat(0);
-  for (let kh = 0; kh < f; kh++) {
+  for (let kh = 0; kh < nh; kh++) {
     const rowOff = <usize>kh * rowStep;
     let p = x + rowOff, d = dx + rowOff;
-    for (let kw = 0; kw < f; kw++) {
+    for (let kw = 0; kw < nw; kw++) {
       const hit = f32x4.eq(v128.load(p), m);
       v128.store(d, f32x4.add(v128.load(d), v128.and(g, v128.andnot(hit, taken))));
       taken = v128.or(taken, hit);
@@ -232,19 +277,21 @@ export function poolBackward(x: usize, dy: usize, dx: usize, mode: i32): void {
 
 /** Max backward for one channel of one window. */
 // @ts-ignore: decorator
-@inline function maxBack1(x: usize, dx: usize, g: f32, rowStep: usize, colStep: usize, f: i32): void {
+@inline function maxBack1(
+  x: usize, dx: usize, g: f32, rowStep: usize, colStep: usize, nh: i32, nw: i32,
+): void {
   let m = load<f32>(x);
-  for (let kh = 0; kh < f; kh++) {
+  for (let kh = 0; kh < nh; kh++) {
     let p = x + <usize>kh * rowStep;
-    for (let kw = 0; kw < f; kw++) {
+    for (let kw = 0; kw < nw; kw++) {
       m = max(m, load<f32>(p));
       p += colStep;
     }
   }
-  for (let kh = 0; kh < f; kh++) {
+  for (let kh = 0; kh < nh; kh++) {
     const rowOff = <usize>kh * rowStep;
     let p = x + rowOff;
-    for (let kw = 0; kw < f; kw++) {
+    for (let kw = 0; kw < nw; kw++) {
       if (load<f32>(p) == m) {
         const d = dx + rowOff + <usize>kw * colStep;
         store<f32>(d, load<f32>(d) + g);
