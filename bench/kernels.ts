@@ -11,7 +11,7 @@
  * @module
  */
 
-import { setBackend } from "../mod.ts";
+import { convForward, convTransposeForward, setBackend, tensor } from "../mod.ts";
 import { activeKernels } from "../src/backend/select.ts";
 import { squareConv, squarePool } from "../src/core/_geometry.ts";
 import type { Backend, ConvGeometry, PoolGeometry } from "../src/backend/types.ts";
@@ -150,6 +150,7 @@ export async function benchKernels(log: (s: string) => void): Promise<Row[]> {
     }
     tf.dispose([tx, tw, tb, tdz]);
   }
+  rows.push(...await benchGeometries(log));
   // Pooling P: 64×28×28×32, 2×2 stride 2.
   const pg: PoolGeometry = squarePool(64, 28, 28, 32, 2, 2);
   const px = random(64 * 28 * 28 * 32), pdy = random(64 * 14 * 14 * 32);
@@ -184,6 +185,72 @@ export async function benchKernels(log: (s: string) => void): Promise<Row[]> {
     rows.push(bwd);
     log(`P ${mode} done`);
   }
+  return rows;
+}
+
+/**
+ * The geometries beyond square, one-stride, symmetric convolutions, through
+ * the public functions (validation and copies included):
+ * - DW1, DW2: depthwise 3×3 on 1×56×56×64, stride 1 and 2 ("same"), against
+ *   TF.js `depthwiseConv2d` (+ bias);
+ * - DIL: case D's shape with a dilated 3×3 (dilation 2, pad 2), against
+ *   TF.js `conv2d` with dilation (+ bias), to compare with undilated D;
+ * - T: transposed 2×2 stride 2, 1×28×28×32 → 1×56×56×64, against TF.js
+ *   `conv2dTranspose` (+ bias).
+ */
+async function benchGeometries(log: (s: string) => void): Promise<Row[]> {
+  const rows: Row[] = [];
+  const x56 = random(56 * 56 * 64), b64 = random(64);
+  const tx56 = tf.tensor4d(x56, [1, 56, 56, 64]), tb64 = tf.tensor1d(b64);
+  const wdw = random(3 * 3 * 64);
+  const x = tensor(x56, [1, 56, 56, 64]);
+  const w = tensor(wdw, [3, 3, 1, 64]);
+  const tw = tf.tensor4d(wdw, [3, 3, 64, 1]);
+  for (const stride of [1, 2]) {
+    const out = Math.ceil(56 / stride);
+    const row: Row = {
+      case: `DW${stride}`,
+      op: `depthwise 3×3 stride ${stride} forward (+bias)`,
+      flops: 2 * out * out * 64 * 9,
+      ms: {},
+    };
+    await measure(row, [
+      ...ours(() => convForward(x, w, b64, { stride, pad: "same", groups: 64 })),
+      ...tfjs(() => tf.add(tf.depthwiseConv2d(tx56, tw, stride, "same"), tb64)),
+    ]);
+    rows.push(row);
+    log(`DW${stride} done`);
+  }
+  const wd = random(3 * 3 * 64 * 64);
+  const twd = tf.tensor4d(wd, [3, 3, 64, 64]);
+  const dil: Row = {
+    case: "DIL",
+    op: "dilated 3×3 (dilation 2) forward (+bias)",
+    flops: 2 * 56 * 56 * 64 * 9 * 64,
+    ms: {},
+  };
+  await measure(dil, [
+    ...ours(() => convForward(x, tensor(wd, [3, 3, 64, 64]), b64, { pad: 2, dilation: 2 })),
+    ...tfjs(() => tf.add(tf.conv2d(tx56, twd, 1, 2, "NHWC", 2), tb64)),
+  ]);
+  rows.push(dil);
+  log("DIL done");
+  const xt = random(28 * 28 * 32), wt = random(2 * 2 * 64 * 32);
+  const txt = tf.tensor4d(xt, [1, 28, 28, 32]), twt = tf.tensor4d(wt, [2, 2, 64, 32]);
+  const t: Row = {
+    case: "T",
+    op: "transposed 2×2 stride 2, 32 → 64 (+bias)",
+    flops: 2 * 28 * 28 * 32 * 64 * 4,
+    ms: {},
+  };
+  const xT = tensor(xt, [1, 28, 28, 32]), wT = tensor(wt, [2, 2, 64, 32]);
+  await measure(t, [
+    ...ours(() => convTransposeForward(xT, wT, b64, { stride: 2 })),
+    ...tfjs(() => tf.add(tf.conv2dTranspose(txt, twt, [1, 56, 56, 64], 2, "valid"), tb64)),
+  ]);
+  rows.push(t);
+  log("T done");
+  tf.dispose([tx56, tb64, tw, twd, txt, twt]);
   return rows;
 }
 

@@ -37,6 +37,7 @@ interface KernelExports {
     dcol: number,
   ): void;
   columnSums(dz: number, db: number, m: number, n: number): void;
+  padInput(geo: number, x: number, xp: number): void;
   dwForward(
     geo: number,
     xp: number,
@@ -213,19 +214,44 @@ export function createWasmKernels(
     return geoBuf;
   }
 
-  /** Writes x into memory at `at` (a float index) with the geometry's zero padding around it. */
-  function writePadded(h: Float32Array, at: number, x: Float32Array, g: ConvGeometry): void {
+  /**
+   * Reserves room for x with the geometry's zero padding around it (see
+   * `fillPadded`), and scratch if needed. Without padding x is
+   * copied once. Long rows are written straight into place (one copy); short
+   * rows, where a JavaScript call per row would cost more than the data, are
+   * copied in at once and padded by the kernel.
+   */
+  function reservePadded(
+    L: Layout,
+    x: Float32Array,
+    g: ConvGeometry,
+  ): { pxp: number; scratch: number } {
     const Hp = g.inH + g.padTop + g.padBottom, Wp = g.inW + g.padLeft + g.padRight;
     const c = g.cIn, row = g.inW * c;
+    const pxp = L.take(g.m * Hp * Wp * c);
+    if (Hp === g.inH && Wp === g.inW) return { pxp, scratch: -1 };
+    return { pxp, scratch: row < 512 ? L.take(x.length) : -1 };
+  }
+  function fillPadded(
+    h: Float32Array,
+    at: { pxp: number; scratch: number },
+    x: Float32Array,
+    g: ConvGeometry,
+  ): void {
+    const Hp = g.inH + g.padTop + g.padBottom, Wp = g.inW + g.padLeft + g.padRight;
+    const c = g.cIn, row = g.inW * c, base = at.pxp >> 2;
     if (Hp === g.inH && Wp === g.inW) {
-      h.set(x, at);
-      return;
-    }
-    h.fill(0, at, at + g.m * Hp * Wp * c);
-    for (let i = 0; i < g.m; i++) {
-      for (let y = 0; y < g.inH; y++) {
-        const src = (i * g.inH + y) * row;
-        h.set(x.subarray(src, src + row), at + ((i * Hp + y + g.padTop) * Wp + g.padLeft) * c);
+      h.set(x, base);
+    } else if (at.scratch >= 0) {
+      h.set(x, at.scratch >> 2);
+      ex.padInput(GEO, at.scratch, at.pxp);
+    } else {
+      h.fill(0, base, base + g.m * Hp * Wp * c);
+      for (let i = 0; i < g.m; i++) {
+        for (let y = 0; y < g.inH; y++) {
+          const src = (i * g.inH + y) * row;
+          h.set(x.subarray(src, src + row), base + ((i * Hp + y + g.padTop) * Wp + g.padLeft) * c);
+        }
       }
     }
   }
@@ -271,12 +297,12 @@ export function createWasmKernels(
 
     convForward(g, x, w, b, relu = false) {
       const M = g.m * g.outH * g.outW, N = g.cOut;
-      const nxp = g.m * (g.inH + g.padTop + g.padBottom) * (g.inW + g.padLeft + g.padRight) * g.cIn;
       const L = new Layout();
-      const pxp = L.take(nxp), pw = L.take(w.length), pb = L.take(N + 8), pz = L.take(M * N);
+      const xAt = reservePadded(L, x, g), pxp = xAt.pxp;
+      const pw = L.take(w.length), pb = L.take(N + 8), pz = L.take(M * N);
       const h = reserve("convForward", L.end);
-      writePadded(h, pxp >> 2, x, g);
       writeConv(g);
+      fillPadded(h, xAt, x, g);
       if (isDepthwise(g)) {
         const c = g.cIn, mult = N / c;
         if (mult === 1) {
@@ -310,13 +336,13 @@ export function createWasmKernels(
       const N = g.cOut;
       if (isDepthwise(g)) {
         const c = g.cIn, mult = N / c, M = g.m * g.outH * g.outW, taps = g.fH * g.fW;
-        const nxp = g.m * (g.inH + g.padTop + g.padBottom) * (g.inW + g.padLeft + g.padRight) * c;
         const L = new Layout();
-        const pxp = L.take(nxp), pdz = L.take(dz.length), pdw = L.take(taps * N), pdb = L.take(N);
+        const xAt = reservePadded(L, x, g), pxp = xAt.pxp;
+        const pdz = L.take(dz.length), pdw = L.take(taps * N), pdb = L.take(N);
         const h = reserve("convBackward", L.end);
-        writePadded(h, pxp >> 2, x, g);
-        writeDzt(h, pdz >> 2, dz, M, c, mult);
         writeConv(g);
+        fillPadded(h, xAt, x, g);
+        writeDzt(h, pdz >> 2, dz, M, c, mult);
         ex.dwBackwardFilter(GEO, pxp, pdz, pdw, mult);
         ex.columnSums(pdz, pdb, M, N);
         const dW = new Float32Array(taps * N), db = new Float32Array(N);

@@ -64,6 +64,24 @@ export function tileRows(): i32 {
 }
 
 /**
+ * Copies x into `xp` with the geometry's zeros around height and width (any
+ * four paddings): [m, inH + pT + pB, inW + pL + pR, cIn]. The host uses it
+ * when rows are short; long rows it writes straight into place itself.
+ */
+export function padInput(geo: usize, x: usize, xp: usize): void {
+  const g = readGeo(geo);
+  const Hp = g.inH + g.pT + g.pB, Wp = g.inW + g.pL + g.pR;
+  const rowBytes = (<usize>(g.inW * g.cIn)) << 2;
+  memory.fill(xp, 0, (<usize>(g.m * Hp * Wp * g.cIn)) << 2);
+  for (let i = 0; i < g.m; i++) {
+    for (let h = 0; h < g.inH; h++) {
+      const dst = xp + ((<usize>(((i * Hp + h + g.pT) * Wp + g.pL) * g.cIn)) << 2);
+      memory.copy(dst, x + <usize>(i * g.inH + h) * rowBytes, rowBytes);
+    }
+  }
+}
+
+/**
  * z = conv(xp, w) + bias as a direct convolution over the padded input `xp`
  * ([m, inH + pT + pB, inW + pL + pR, cIn], written by the host; when there is
  * no padding, x itself). No im2col buffer: each register tile reads its MR
@@ -81,20 +99,21 @@ export function convForward(geo: usize, xp: usize, w: usize, bias: usize, z: usi
   const colJump: usize = merged ? 0 : (<usize>(g.dW * cIn - cInG)) << 2;
   const rowJump: usize = ((<usize>(g.dH * Wp * cIn)) << 2) - <usize>nCols * ((<usize>run << 2) + colJump);
   const ldz = <usize>g.cOut << 2;
-  for (let gr = 0; gr < g.groups; gr++) {
+  const M = g.M, outH = g.outH, outW = g.outW, sH = g.sH, sW = g.sW, fH = g.fH, groups = g.groups;
+  for (let gr = 0; gr < groups; gr++) {
     const chan = <usize>(gr * cInG) << 2;
     const wg = w + (<usize>(gr * cOutG) << 2);
     let qi = 0, qh = 0, qw = 0;
-    for (let row0 = 0; row0 < g.M; row0 += MR) {
-      const mr = min(MR, g.M - row0);
+    for (let row0 = 0; row0 < M; row0 += MR) {
+      const mr = min(MR, M - row0);
       let p0: usize = 0, p1: usize = 0, p2: usize = 0, p3: usize = 0, p4: usize = 0, p5: usize = 0;
       for (let r = 0; r < MR; r++) {
         let p: usize = p0;
         if (r < mr) {
-          p = xp + (<usize>((qi * Hp + qh * g.sH) * Wp + qw * g.sW) * <usize>cIn << 2) + chan;
-          if (++qw == g.outW) {
+          p = xp + (<usize>((qi * Hp + qh * sH) * Wp + qw * sW) * <usize>cIn << 2) + chan;
+          if (++qw == outW) {
             qw = 0;
-            if (++qh == g.outH) {
+            if (++qh == outH) {
               qh = 0;
               qi++;
             }
@@ -111,7 +130,7 @@ export function convForward(geo: usize, xp: usize, w: usize, bias: usize, z: usi
       for (let n0 = 0; n0 < cOutG; n0 += 8) {
         const nb = <usize>n0 << 2;
         convTile(
-          p0, p1, p2, p3, p4, p5, g.fH, nCols, run, colJump, rowJump, wg + nb, ldz,
+          p0, p1, p2, p3, p4, p5, fH, nCols, run, colJump, rowJump, wg + nb, ldz,
           zRow + nb, ldz, mr, min(8, cOutG - n0), bias + (<usize>(gr * cOutG) << 2) + nb, relu,
         );
       }
@@ -129,17 +148,18 @@ export function convBackwardFilter(
   geo: usize, x: usize, dz: usize, dw: usize, db: usize, dwt: usize, col: usize, blockRows: i32,
 ): void {
   const g = readGeo(geo);
+  const M = g.M, groups = g.groups;
   const K = g.K, N = g.cOutG;
   const Np = ((N + MR - 1) / MR) * MR;
   const Kp = ((K + 7) >> 3) << 3;
   const ldk = <usize>K << 2;
   const ldn = <usize>g.cOut << 2;
   const ldw = <usize>Kp << 2;
-  for (let gr = 0; gr < g.groups; gr++) {
+  for (let gr = 0; gr < groups; gr++) {
     memory.fill(dwt, 0, <usize>Np * ldw);
     const dzg = dz + (<usize>(gr * N) << 2);
-    for (let m0 = 0; m0 < g.M; m0 += blockRows) {
-      const mb = min(blockRows, g.M - m0);
+    for (let m0 = 0; m0 < M; m0 += blockRows) {
+      const mb = min(blockRows, M - m0);
       for (let r = 0; r < mb; r++) gatherRow(g, x, m0 + r, gr, col + <usize>r * ldk);
       const dzBlock = dzg + <usize>m0 * ldn;
       for (let k0 = 0; k0 < K; k0 += 8) {
@@ -159,7 +179,7 @@ export function convBackwardFilter(
       }
     }
   }
-  columnSums(dz, db, g.M, g.cOut);
+  columnSums(dz, db, M, g.cOut);
 }
 
 /** db[n] = Σ_m dz[m, n], four columns at a time. */
@@ -194,21 +214,22 @@ export function convBackwardData(
   geo: usize, dz: usize, w: usize, dx: usize, wt: usize, panel: usize, dcol: usize,
 ): void {
   const g = readGeo(geo);
+  const M = g.M, groups = g.groups;
   const K = g.K, N = g.cOutG, cOut = g.cOut;
   const Kp = ((K + 7) >> 3) << 3;
   const ldk = <usize>K << 2;
   const ldc = <usize>Kp << 2;
   const aStep = <usize>MR << 2;
   memory.fill(dx, 0, (<usize>(g.m * g.inH * g.inW * g.cIn)) << 2);
-  for (let gr = 0; gr < g.groups; gr++) {
+  for (let gr = 0; gr < groups; gr++) {
     // W^T for this group, so that B rows (fixed n) hold consecutive k.
     for (let k = 0; k < K; k++) {
       for (let n = 0; n < N; n++) {
         store<f32>(wt + ((<usize>(n * K + k)) << 2), load<f32>(w + ((<usize>(k * cOut + gr * N + n)) << 2)));
       }
     }
-    for (let row0 = 0; row0 < g.M; row0 += MR) {
-      const mr = min(MR, g.M - row0);
+    for (let row0 = 0; row0 < M; row0 += MR) {
+      const mr = min(MR, M - row0);
       // Pack this group's dz columns of rows row0..row0+MR as [N][MR].
       for (let r = 0; r < MR; r++) {
         let dst = panel + (<usize>r << 2);

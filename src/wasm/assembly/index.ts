@@ -1,4 +1,4 @@
 // The kernels module's exports. Build with `deno task build:wasm`.
-export { columnSums, convBackwardData, convBackwardFilter, convForward, tileRows } from "./conv";
+export { columnSums, convBackwardData, convBackwardFilter, convForward, padInput, tileRows } from "./conv";
 export { dwBackwardData, dwBackwardFilter, dwForward } from "./dw";
 export { poolBackward, poolForward } from "./pool";

@@ -37,26 +37,38 @@
 /** y = max (mode 0) or mean (mode 1) of each window. */
 export function poolForward(geo: usize, x: usize, y: usize, mode: i32): void {
   const g = changetype<PoolGeo>(geo);
-  const c = g.c, inH = g.inH, inW = g.inW;
+  const c = g.c, inH = g.inH, inW = g.inW, m = g.m, outH = g.outH, outW = g.outW;
+  const sH = g.sH, sW = g.sW, pT = g.pT, pL = g.pL, pB = g.pB, pR = g.pR;
   const rowStep = (<usize>(g.dH * inW * c)) << 2;
   const colStep = (<usize>(g.dW * c)) << 2;
   const isMax = mode == 0;
   const incl = g.countIncludePad != 0;
-  for (let i = 0; i < g.m; i++) {
-    for (let oh = 0; oh < g.outH; oh++) {
+  const fH = g.fH, fW = g.fW, dH = g.dH, dW = g.dW;
+  const spanH = (fH - 1) * dH + 1, spanW = (fW - 1) * dW + 1;
+  const fullScale: f32 = 1 / <f32>(fH * fW);
+  for (let i = 0; i < m; i++) {
+    for (let oh = 0; oh < outH; oh++) {
       // The window's in-bounds rows, and those inside the padded input (for countIncludePad).
-      const sh = oh * g.sH - g.pT;
-      const kh0 = firstTap(sh, g.dH, g.fH, 0), nh = max(0, endTap(sh, g.dH, g.fH, inH) - kh0);
-      const ph = incl ? endTap(sh, g.dH, g.fH, inH + g.pB) - firstTap(sh, g.dH, g.fH, -g.pT) : nh;
-      const ih = sh + kh0 * g.dH;
-      for (let ow = 0; ow < g.outW; ow++) {
-        const sw = ow * g.sW - g.pL;
-        const kw0 = firstTap(sw, g.dW, g.fW, 0), nw = max(0, endTap(sw, g.dW, g.fW, inW) - kw0);
-        const pw = incl ? endTap(sw, g.dW, g.fW, inW + g.pR) - firstTap(sw, g.dW, g.fW, -g.pL) : nw;
-        const count = ph * pw;
-        const iw = sw + kw0 * g.dW;
+      const sh = oh * sH - pT;
+      let kh0 = 0, nh = fH, ph = fH;
+      if (sh < 0 || sh + spanH > inH) {
+        kh0 = firstTap(sh, dH, fH, 0);
+        nh = max(0, endTap(sh, dH, fH, inH) - kh0);
+        ph = incl ? endTap(sh, dH, fH, inH + pB) - firstTap(sh, dH, fH, -pT) : nh;
+      }
+      const ih = sh + kh0 * dH;
+      for (let ow = 0; ow < outW; ow++) {
+        const sw = ow * sW - pL;
+        let kw0 = 0, nw = fW, pw = fW;
+        if (sw < 0 || sw + spanW > inW) {
+          kw0 = firstTap(sw, dW, fW, 0);
+          nw = max(0, endTap(sw, dW, fW, inW) - kw0);
+          pw = incl ? endTap(sw, dW, fW, inW + pR) - firstTap(sw, dW, fW, -pL) : nw;
+        }
+        const iw = sw + kw0 * dW;
+        // The average's divisor: 1 / (ph·pw), divided only when the window is cut.
+        const scale: f32 = ph == fH && pw == fW ? fullScale : 1 / <f32>(ph * pw);
         const base = x + ((<usize>((i * inH + ih) * inW + iw) * <usize>c) << 2);
-        const scale: f32 = 1 / <f32>count;
         const vscale = f32x4.splat(scale);
         let ch = 0;
         for (; ch + 16 <= c; ch += 16) {
@@ -135,26 +147,38 @@ export function poolForward(geo: usize, x: usize, y: usize, mode: i32): void {
  */
 export function poolBackward(geo: usize, x: usize, dy: usize, dx: usize, mode: i32): void {
   const g = changetype<PoolGeo>(geo);
-  const c = g.c, inH = g.inH, inW = g.inW;
+  const c = g.c, inH = g.inH, inW = g.inW, m = g.m, outH = g.outH, outW = g.outW;
+  const sH = g.sH, sW = g.sW, pT = g.pT, pL = g.pL, pB = g.pB, pR = g.pR;
   const rowStep = (<usize>(g.dH * inW * c)) << 2;
   const colStep = (<usize>(g.dW * c)) << 2;
-  memory.fill(dx, 0, (<usize>(g.m * inH * inW * c)) << 2);
+  memory.fill(dx, 0, (<usize>(m * inH * inW * c)) << 2);
   const incl = g.countIncludePad != 0;
-  for (let i = 0; i < g.m; i++) {
-    for (let oh = 0; oh < g.outH; oh++) {
+  const fH = g.fH, fW = g.fW, dH = g.dH, dW = g.dW;
+  const spanH = (fH - 1) * dH + 1, spanW = (fW - 1) * dW + 1;
+  const fullScale: f32 = 1 / <f32>(fH * fW);
+  for (let i = 0; i < m; i++) {
+    for (let oh = 0; oh < outH; oh++) {
       // The window's in-bounds rows, and those inside the padded input (for countIncludePad).
-      const sh = oh * g.sH - g.pT;
-      const kh0 = firstTap(sh, g.dH, g.fH, 0), nh = max(0, endTap(sh, g.dH, g.fH, inH) - kh0);
-      const ph = incl ? endTap(sh, g.dH, g.fH, inH + g.pB) - firstTap(sh, g.dH, g.fH, -g.pT) : nh;
-      const ih = sh + kh0 * g.dH;
-      for (let ow = 0; ow < g.outW; ow++) {
-        const sw = ow * g.sW - g.pL;
-        const kw0 = firstTap(sw, g.dW, g.fW, 0), nw = max(0, endTap(sw, g.dW, g.fW, inW) - kw0);
-        const pw = incl ? endTap(sw, g.dW, g.fW, inW + g.pR) - firstTap(sw, g.dW, g.fW, -g.pL) : nw;
-        const count = ph * pw;
-        const iw = sw + kw0 * g.dW;
+      const sh = oh * sH - pT;
+      let kh0 = 0, nh = fH, ph = fH;
+      if (sh < 0 || sh + spanH > inH) {
+        kh0 = firstTap(sh, dH, fH, 0);
+        nh = max(0, endTap(sh, dH, fH, inH) - kh0);
+        ph = incl ? endTap(sh, dH, fH, inH + pB) - firstTap(sh, dH, fH, -pT) : nh;
+      }
+      const ih = sh + kh0 * dH;
+      for (let ow = 0; ow < outW; ow++) {
+        const sw = ow * sW - pL;
+        let kw0 = 0, nw = fW, pw = fW;
+        if (sw < 0 || sw + spanW > inW) {
+          kw0 = firstTap(sw, dW, fW, 0);
+          nw = max(0, endTap(sw, dW, fW, inW) - kw0);
+          pw = incl ? endTap(sw, dW, fW, inW + pR) - firstTap(sw, dW, fW, -pL) : nw;
+        }
+        const iw = sw + kw0 * dW;
+        // The average's divisor: 1 / (ph·pw), divided only when the window is cut.
+        const scale: f32 = ph == fH && pw == fW ? fullScale : 1 / <f32>(ph * pw);
         const off = (<usize>((i * inH + ih) * inW + iw) * <usize>c) << 2;
-        const scale: f32 = 1 / <f32>count;
         const vscale = f32x4.splat(scale);
         let ch = 0;
         if (mode == 0) {
