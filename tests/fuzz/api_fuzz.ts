@@ -14,6 +14,8 @@ import {
   convBackward,
   convForward,
   convSingleStep,
+  convTransposeBackward,
+  convTransposeForward,
   createMaskFromWindow,
   distributeValue,
   KernelMemoryError,
@@ -149,22 +151,44 @@ function makeCall(r: () => number): { what: string; run: () => unknown } {
     const bad = r() < 0.35; // about a third of the calls break one rule
     const m = int(1, 3), H = int(1, 10), W = int(1, 10), c = int(1, 9), cOut = int(1, 9);
     const f = int(1, 5), stride = int(1, 3), pad = int(0, 2);
-    const which = int(0, 7);
+    const which = int(0, 9);
+    // Half the calls use the general geometry: per-axis pairs, padding forms, dilation, groups.
+    const general = r() < 0.5;
+    const groups = general ? pick([1, 1, 2, 3]) : 1;
+    const cg = general ? groups * int(1, 3) : c, cOutG = general ? groups * int(1, 3) : cOut;
+    const pair = (lo: number, hi: number) => (r() < 0.5 ? int(lo, hi) : [int(lo, hi), int(lo, hi)]);
+    const padding = () =>
+      pick([
+        () => int(0, 2),
+        () => [int(0, 2), int(0, 2)],
+        () => [int(0, 3), int(0, 3), int(0, 3), int(0, 3)],
+        () => "same",
+        () => "valid",
+      ])();
     const hpBad = bad && r() < 0.5;
     const bent = <T>(v: T): T => (hpBad && r() < 0.5 ? pick(WEIRD) as T : v);
     switch (which) {
       case 0:
       case 1: {
-        const x = maybeBad([m, H, W, c], bad && !hpBad && r() < 0.5);
-        const w = maybeBad([f, f, bad && r() < 0.2 ? c + 1 : c, cOut], false);
-        const b = bad && r() < 0.2 ? arr(cOut + 1) : arr(cOut);
-        const hp = { stride: bent(stride), pad: bent(pad) };
+        const x = maybeBad([m, H, W, cg], bad && !hpBad && r() < 0.5);
+        const fW = general ? int(1, 4) : f;
+        const cIn = cg / groups;
+        const w = maybeBad([f, fW, bad && r() < 0.2 ? cIn + 1 : cIn, cOutG], false);
+        const b = bad && r() < 0.2 ? arr(cOutG + 1) : arr(cOutG);
+        const hp: Record<string, unknown> = general
+          ? {
+            stride: bent(pair(1, 3)),
+            pad: bent(padding()),
+            dilation: bent(pair(1, 3)),
+            groups: bent(groups),
+          }
+          : { stride: bent(stride), pad: bent(pad) };
         const what = `convForward x[${x?.shape}] w[${w.shape}] b${b.length} ${JSON.stringify(hp)}`;
-        if (which === 0) return { what, run: () => convForward(x, w, b, hp) };
+        if (which === 0) return { what, run: () => convForward(x, w, b, hp as never) };
         return {
           what: `convBackward after ${what}`,
           run: () => {
-            const { z, cache } = convForward(x, w, b, hp);
+            const { z, cache } = convForward(x, w, b, hp as never);
             const dZ = bad && r() < 0.3
               ? tensor(arr(z.data.length + 1), [z.data.length + 1])
               : tensor(arr(z.data.length), z.shape);
@@ -175,7 +199,16 @@ function makeCall(r: () => number): { what: string; run: () => unknown } {
       case 2:
       case 3: {
         const x = maybeBad([m, H, W, c], bad && !hpBad && r() < 0.5);
-        const hp = { f: bent(Math.min(f, H, W)), stride: bent(stride) };
+        const hp: Record<string, unknown> = general
+          ? {
+            f: bent(pair(1, 3)),
+            stride: bent(pair(1, 3)),
+            pad: bent(pick([0, 1, [1, 0], [0, 1, 1, 0], "same"])),
+            dilation: bent(pair(1, 2)),
+            ceilMode: bent(r() < 0.5),
+            countIncludePad: bent(r() < 0.5),
+          }
+          : { f: bent(Math.min(f, H, W)), stride: bent(stride) };
         const mode = bad && r() < 0.2 ? pick(["min", "mean", 3, null]) : pick(["max", "average"]);
         const what = `poolForward x[${x?.shape}] ${JSON.stringify(hp)} ${String(mode)}`;
         if (which === 2) {
@@ -211,6 +244,30 @@ function makeCall(r: () => number): { what: string; run: () => unknown } {
       case 6: {
         const n = int(bad ? 0 : 1, 30);
         return { what: `createMaskFromWindow n${n}`, run: () => createMaskFromWindow(arr(n)) };
+      }
+      case 8:
+      case 9: {
+        const x = maybeBad([m, int(1, 6), int(1, 6), cg], bad && !hpBad && r() < 0.5);
+        const st = pair(1, 3);
+        const sv = typeof st === "number" ? [st, st] : st;
+        const hp: Record<string, unknown> = {
+          stride: bent(st),
+          pad: bent(pick([0, 1, [1, 0], [0, 1, 1, 0], "same"])),
+          outputPadding: bent(r() < 0.5 ? 0 : [int(0, sv[0]! - 1), int(0, sv[1]! - 1)]),
+          dilation: bent(pair(1, 2)),
+          groups: bent(groups),
+        };
+        const w = maybeBad([f, general ? int(1, 4) : f, cOutG / groups, cg], bad && r() < 0.2);
+        const b = arr(cOutG);
+        const what = `convTransposeForward x[${x?.shape}] w[${w?.shape}] ${JSON.stringify(hp)}`;
+        if (which === 8) return { what, run: () => convTransposeForward(x, w, b, hp) };
+        return {
+          what: `convTransposeBackward after ${what}`,
+          run: () => {
+            const { z, cache } = convTransposeForward(x, w, b, hp);
+            return convTransposeBackward(tensor(arr(z.data.length), z.shape), cache);
+          },
+        };
       }
       default: {
         const shape = [bent(int(1, 5)), bent(int(1, 5))] as [number, number];
