@@ -252,3 +252,22 @@ Deno.test('output sizes: "same" is ceil(in / stride) for any filter; ceil mode a
   // f 2, stride 2, pad 1 on 8 columns, ceil: (8 + 2 − 2) / 2 + 1 = 5 windows; floor gives the same.
   assert.deepEqual([...poolForward(x, { f: 2, pad: 1, ceilMode: true }).a.shape], [1, 4, 5, 1]);
 });
+
+Deno.test("a window far larger than the input visits only its in-bounds taps (no hang), on every backend", () => {
+  const x = tensor(randArray(rng(3), 2 * 7 * 5), [1, 2, 7, 5]);
+  const hp = { f: 1e9, stride: 1, pad: 1e9, dilation: 2, ceilMode: true };
+  const results = availableBackends().map((b) =>
+    withBackend(b, () => {
+      const { a, cache } = poolForward(x, hp, "average");
+      return {
+        a,
+        dx: poolBackward(tensor(new Float32Array(a.data.length).fill(1), a.shape), cache),
+      };
+    })
+  );
+  for (const r of results) {
+    assertClose(r.a.data, results[0]!.a.data, 1e-6, "forward");
+    assertClose(r.dx.data, results[0]!.dx.data, 1e-6, "backward");
+  }
+  assert.ok(results[0]!.a.data.length > 0);
+});

@@ -127,16 +127,27 @@ function convBackwardFilter(
   return { dW: Float32Array.from(dW), db: Float32Array.from(db) };
 }
 
+/**
+ * The tap indices `[k0, k1)` along one axis whose positions `start + k·d`
+ * fall in `[lo, hi)`, found arithmetically (a window may be far larger than
+ * the input: only its in-bounds taps are ever visited).
+ */
+function tapRange(start: number, d: number, f: number, lo: number, hi: number): [number, number] {
+  const k0 = start >= lo ? 0 : Math.min(f, Math.ceil((lo - start) / d));
+  const k1 = start >= hi ? 0 : Math.min(f, Math.floor((hi - 1 - start) / d) + 1);
+  return [k0, Math.max(k0, k1)];
+}
+
 /** The in-bounds taps of one pooling window, as offsets of pixel (·, ·, channel 0), row-major. */
 function windowTaps(g: PoolGeometry, i: number, oh: number, ow: number): number[] {
   const taps: number[] = [];
-  for (let kh = 0; kh < g.fH; kh++) {
-    const ih = oh * g.strideH - g.padTop + kh * g.dilationH;
-    if (ih < 0 || ih >= g.inH) continue;
-    for (let kw = 0; kw < g.fW; kw++) {
-      const iw = ow * g.strideW - g.padLeft + kw * g.dilationW;
-      if (iw < 0 || iw >= g.inW) continue;
-      taps.push(((i * g.inH + ih) * g.inW + iw) * g.c);
+  const sh = oh * g.strideH - g.padTop, sw = ow * g.strideW - g.padLeft;
+  const [h0, h1] = tapRange(sh, g.dilationH, g.fH, 0, g.inH);
+  const [w0, w1] = tapRange(sw, g.dilationW, g.fW, 0, g.inW);
+  for (let kh = h0; kh < h1; kh++) {
+    const ih = sh + kh * g.dilationH;
+    for (let kw = w0; kw < w1; kw++) {
+      taps.push(((i * g.inH + ih) * g.inW + sw + kw * g.dilationW) * g.c);
     }
   }
   return taps;
@@ -145,16 +156,10 @@ function windowTaps(g: PoolGeometry, i: number, oh: number, ow: number): number[
 /** The divisor of an average window: its in-bounds taps, or with `countIncludePad` those inside the padded input. */
 function windowCount(g: PoolGeometry, oh: number, ow: number, inBounds: number): number {
   if (!g.countIncludePad) return inBounds;
-  let rows = 0, cols = 0;
-  for (let kh = 0; kh < g.fH; kh++) {
-    const ih = oh * g.strideH - g.padTop + kh * g.dilationH;
-    if (ih >= -g.padTop && ih < g.inH + g.padBottom) rows++;
-  }
-  for (let kw = 0; kw < g.fW; kw++) {
-    const iw = ow * g.strideW - g.padLeft + kw * g.dilationW;
-    if (iw >= -g.padLeft && iw < g.inW + g.padRight) cols++;
-  }
-  return rows * cols;
+  const sh = oh * g.strideH - g.padTop, sw = ow * g.strideW - g.padLeft;
+  const [h0, h1] = tapRange(sh, g.dilationH, g.fH, -g.padTop, g.inH + g.padBottom);
+  const [w0, w1] = tapRange(sw, g.dilationW, g.fW, -g.padLeft, g.inW + g.padRight);
+  return (h1 - h0) * (w1 - w0);
 }
 
 /** The index of the first maximum among `taps` (channel `ch`), or -1 if one is NaN. */

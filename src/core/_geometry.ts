@@ -467,15 +467,22 @@ export function planPool(
   }
   const outH = convOutputSize(inH, fH, t, b, stride[0], dh, ceilMode);
   const outW = convOutputSize(inW, fW, l, r, stride[1], dw, ceilMode);
+  // Before any loop over windows: a huge padding means a huge output.
+  checkOutputSize(who, "the output", [Math.max(m, 1), outH, outW, c]);
+  /** The first output index whose window holds no input pixel along one axis, or -1. */
   const empty = (n: number, f: number, pb: number, s: number, d: number, out: number) => {
-    for (let o = 0; o < out; o++) {
-      let any = false;
-      for (let k = 0; k < f && !any; k++) {
-        const i = o * s - pb + k * d;
-        any = i >= 0 && i < n;
-      }
-      if (!any) return o;
-    }
+    const e = d * (f - 1) + 1;
+    if (pb >= e) return 0; // the first window lies wholly in the begin padding
+    const hasTap = (o: number) => {
+      const st = o * s - pb;
+      if (st >= 0) return st < n;
+      const k = Math.ceil(-st / d); // the first tap at or after 0
+      return k < f && st + k * d < n;
+    };
+    // Only windows starting outside the input can be empty: fewer than e at the start, and
+    // at the end at most `out` (bounded by the output-size check above).
+    for (let o = 0; o < out && o * s - pb < 0; o++) if (!hasTap(o)) return o;
+    for (let o = out - 1; o >= 0 && o * s - pb >= n; o--) if (!hasTap(o)) return o;
     return -1;
   };
   const eH = empty(inH, fH, t, stride[0], dh, outH), eW = empty(inW, fW, l, stride[1], dw, outW);
@@ -560,7 +567,6 @@ export function poolGeometry(
     p.ceilMode,
     p.countIncludePad,
   );
-  checkOutputSize(fn, "the output", [m, g.outH, g.outW, c]);
   return { x, g };
 }
 
