@@ -242,7 +242,7 @@ Deno.test("predict with a wrong shape and backward before forward are clear erro
   const fresh = smallModel(2);
   assert.throws(
     () => fresh.backward(tensor(new Float32Array(3), [1, 3])),
-    /Dense "dense_1": backward was called before forward/,
+    /Sequential: backward was called before forward/,
   );
   const conv = new Conv2D({ filters: 1, kernelSize: 1 });
   assert.throws(() => conv.forward(tensor(new Float32Array(1), [1, 1, 1, 1])), /used before build/);

@@ -82,7 +82,7 @@ Deno.test("2. saveModel refuses metadata that is not strings, and reserved keys;
       e instanceof RangeError && /metadata\["architecture"\] is reserved/.test(e.message),
   );
   assert.throws(() => saveModel(model, null as never), TypeError);
-  assert.throws(() => saveModel({} as never), /saveModel: model must be a Sequential/);
+  assert.throws(() => saveModel({} as never), /saveModel: model must be a Model or Sequential/);
   const copy = loadModel(saveModel(model, { note: "n" }));
   assert.deepEqual(copy.metadata, { acc: "0.98", note: "n" });
   // A loaded model saves again (format and architecture are not carried in metadata).

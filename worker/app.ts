@@ -31,7 +31,7 @@ import {
   getBackend,
   kernelMemoryBytes,
   loadModel,
-  type Sequential,
+  type Model,
   softmax,
   type Tensor,
   tensor,
@@ -73,7 +73,7 @@ export interface Bindings {
 }
 
 interface Loaded {
-  model: Sequential;
+  model: Model;
   /** One input, `[h, w, c]`. */
   shape: InputShape;
   /** `h·w·c`. */

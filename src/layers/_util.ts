@@ -8,7 +8,7 @@
 
 import type { Tensor } from "../core/tensor.ts";
 import { checkOneOf, checkOptions, checkString } from "../core/_validate.ts";
-import type { Layer, Param, SampleShape } from "./layer.ts";
+import type { Layer, MergeLayer, Param, SampleShape } from "./layer.ts";
 
 /** Makes a parameter with a zero gradient. */
 export function makeParam(name: string, shape: readonly number[], value: Float32Array): Param {
@@ -131,14 +131,14 @@ export function layerOptions(
 }
 
 /** The layers that belong to a model. A layer holds one model's weights and cache, so it may join only one. */
-const owned = new WeakSet<Layer>();
+const owned = new WeakSet<Layer | MergeLayer>();
 
 /**
  * Throws if any of `layers` already belongs to a model (or appears twice),
  * before anything is built, so the first model keeps working.
  */
-export function checkUnowned(fn: string, layers: readonly Layer[]): void {
-  const seen = new Set<Layer>();
+export function checkUnowned(fn: string, layers: readonly (Layer | MergeLayer)[]): void {
+  const seen = new Set<Layer | MergeLayer>();
   layers.forEach((l, i) => {
     if (owned.has(l) || seen.has(l)) {
       throw new RangeError(
@@ -152,6 +152,28 @@ export function checkUnowned(fn: string, layers: readonly Layer[]): void {
 }
 
 /** Marks `layers` as belonging to a model. */
-export function claimLayers(layers: readonly Layer[]): void {
+export function claimLayers(layers: readonly (Layer | MergeLayer)[]): void {
   for (const l of layers) owned.add(l);
+}
+
+/** Whether `layer` already belongs to a model. */
+export function isOwned(layer: unknown): boolean {
+  return owned.has(layer as Layer);
+}
+
+/** Gives unnamed layers `kind_N` names and checks that names are unique. */
+export function nameLayers(fn: string, layers: readonly (Layer | MergeLayer)[]): void {
+  const counts = new Map<string, number>();
+  const names = new Set<string>();
+  for (const l of layers) {
+    if (!l.name) {
+      const base = l.kind.toLowerCase();
+      let n = counts.get(base) ?? 0;
+      do n++; while (names.has(`${base}_${n}`) || layers.some((o) => o.name === `${base}_${n}`));
+      counts.set(base, n);
+      l.name = `${base}_${n}`;
+    }
+    if (names.has(l.name)) throw new RangeError(`${fn}: two layers are named "${l.name}"`);
+    names.add(l.name);
+  }
 }

@@ -1,6 +1,7 @@
 // This module is browser compatible.
 
 import type { Tensor } from "../core/tensor.ts";
+import type { ConvGeometry } from "../core/types.ts";
 import { checkPair, planConv, planConvTranspose, resolvePadding } from "../core/_geometry.ts";
 import { ConvCore } from "./_conv_core.ts";
 import {
@@ -14,6 +15,7 @@ import {
 } from "./_conv_options.ts";
 import { checkPositiveInt } from "../core/_validate.ts";
 import { checkBatch, layerOptions, noForward } from "./_util.ts";
+import { LayerBase } from "./layer_base.ts";
 import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
 
 /** Options of {@linkcode Conv2D}. */
@@ -44,128 +46,94 @@ export interface Conv2DOptions {
   name?: string;
 }
 
-/**
- * The shared implementation of the convolution layers: options, build,
- * forward and backward around a {@linkcode ConvCore}.
- */
-abstract class ConvLayer implements Layer {
-  abstract readonly kind: "Conv2D" | "DepthwiseConv2D" | "Conv2DTranspose";
-  /** The layer's name. */
-  name: string;
-  /** Filter size `[h, w]`. */
-  readonly kernelSize: readonly [number, number];
-  /** Step between windows `[h, w]`. */
-  readonly stride: readonly [number, number];
-  /** Padding as given. */
-  readonly padding: Padding;
-  /** Step between filter taps `[h, w]`. */
-  readonly dilation: readonly [number, number];
-  /** `"relu"` or `"linear"`. */
-  readonly activation: "relu" | "linear";
-  /** The initialisation. */
-  protected readonly init: "he" | "glorot";
-  /** The checked options. */
-  protected readonly opts: ConvOptions;
+/** What a convolution layer plans for an input shape: the geometry, the kernel and the output. */
+interface ConvPlanned {
+  readonly g: ConvGeometry;
+  readonly kernelShape: readonly number[];
+  readonly fanIn: number;
+  readonly fanOut: number;
+  readonly transposed: boolean;
+  readonly out: readonly [number, number, number];
+}
+
+/** The options, build, forward and backward the convolution layers share (private; composed, not inherited). */
+class ConvImpl {
+  readonly opts: ConvOptions;
   #core: ConvCore | null = null;
-  #inShape: readonly [number, number, number] = [0, 0, 0];
+  #in: readonly [number, number, number] = [0, 0, 0];
+  #out: readonly [number, number, number] = [0, 0, 0];
 
-  /**
-   * Reads the shared options.
-   *
-   * @param kind The subclass's name, for messages.
-   * @param options The options.
-   */
-  constructor(kind: string, options: unknown) {
-    const { o, name } = layerOptions(kind, options);
+  constructor(
+    readonly layer: Layer,
+    kind: string,
+    o: Record<string, unknown>,
+    readonly plan: (s: readonly [number, number, number]) => ConvPlanned,
+  ) {
     this.opts = convOptions(kind, o);
-    this.kernelSize = this.opts.kernelSize;
-    this.stride = this.opts.stride;
-    this.padding = this.opts.padding;
-    this.dilation = this.opts.dilation;
-    this.activation = this.opts.activation;
-    this.init = this.opts.init;
-    this.name = name;
   }
 
-  /** The options bag the constructor read (for subclasses). */
-  protected static bag(kind: string, options: unknown): Record<string, unknown> {
-    return layerOptions(kind, options).o;
-  }
-
-  /** Makes the core for input `[h, w, c]`; returns it with the output shape. */
-  protected abstract makeCore(
-    inputShape: readonly [number, number, number],
-    rand: () => number,
-  ): { core: ConvCore; out: readonly [number, number, number] };
-
-  /** Checks the input shape, creates the parameters (from `rand`) and returns the output shape (called by the model). */
-  build(inputShape: SampleShape, rand: () => number): SampleShape {
+  build(inputShape: SampleShape, rand?: () => number): SampleShape {
+    const l = this.layer;
     if (inputShape.length !== 3) {
       throw new RangeError(
-        `${this.kind} "${this.name}": input must be [height, width, channels], got [${
+        `${l.kind} "${l.name}": input must be [height, width, channels], got [${
           inputShape.join(", ")
         }]`,
       );
     }
     const s = inputShape as readonly [number, number, number];
-    const { core, out } = this.makeCore(s, rand);
-    this.#core = core;
-    this.#inShape = s;
-    return out;
-  }
-
-  /** The core, or an error if the layer is not built. */
-  protected built(): ConvCore {
-    if (!this.#core) {
-      throw new Error(`${this.kind} "${this.name}": used before build (add it to a model)`);
+    const p = this.plan(s);
+    if (rand) {
+      this.#core = new ConvCore({
+        layer: l,
+        g: p.g,
+        kernelShape: p.kernelShape,
+        init: this.opts.init,
+        fanIn: p.fanIn,
+        fanOut: p.fanOut,
+        relu: this.opts.activation === "relu",
+        transposed: p.transposed,
+        rand,
+      });
+      this.#in = s;
+      this.#out = p.out;
     }
-    return this.#core;
+    return p.out;
   }
 
-  /** The output shape for one sample. */
-  protected abstract outShape(): readonly [number, number, number];
-
-  /** Computes the output for a batch, keeping what `backward` needs. */
   forward(x: Tensor): Tensor {
-    const core = this.built();
-    const m = checkBatch(this, "the input", x, this.#inShape);
-    return { shape: [m, ...this.outShape()], data: core.forward(x.data, m) };
-  }
-
-  /**
-   * Back-propagates `dOut`, adding the parameter gradients into `Param.grad`.
-   *
-   * @param dOut The gradient of the loss with respect to the last forward output.
-   * @param needInputGrad Whether to compute the input gradient (default true).
-   * @returns The input gradient, or `null` when `needInputGrad` is false.
-   */
-  backward(dOut: Tensor, needInputGrad = true): Tensor | null {
     const core = this.#core;
-    if (!core) noForward(this);
-    const m = checkBatch(this, "dOut", dOut, this.outShape());
-    const dx = core.backward(dOut, needInputGrad);
-    return dx && { shape: [m, ...this.#inShape], data: dx };
+    if (!core) {
+      throw new Error(
+        `${this.layer.kind} "${this.layer.name}": used before build (add it to a model)`,
+      );
+    }
+    const m = checkBatch(this.layer, "the input", x, this.#in);
+    return { shape: [m, ...this.#out], data: core.forward(x.data, m) };
   }
 
-  /** The trainable parameters (none before `build`). */
+  backward(dOut: Tensor, needInputGrad: boolean): Tensor | null {
+    const core = this.#core;
+    if (!core) noForward(this.layer);
+    const m = checkBatch(this.layer, "dOut", dOut, this.#out);
+    const dx = core.backward(dOut, needInputGrad);
+    return dx && { shape: [m, ...this.#in], data: dx };
+  }
+
   params(): Param[] {
     return this.#core ? [this.#core.kernel, this.#core.bias] : [];
   }
 
-  /** The hyper-parameters every convolution layer stores. */
-  protected baseConfig(): Record<string, string | number | boolean | readonly number[]> {
+  config(): Record<string, string | number | boolean | readonly number[]> {
     return {
-      kernelSize: pairConfig(this.kernelSize),
-      stride: pairConfig(this.stride),
-      padding: paddingConfig(this.padding),
-      dilation: pairConfig(this.dilation),
-      activation: this.activation,
-      init: this.init,
+      kernelSize: pairConfig(this.opts.kernelSize),
+      stride: pairConfig(this.opts.stride),
+      padding: paddingConfig(this.opts.padding),
+      dilation: pairConfig(this.opts.dilation),
+      activation: this.opts.activation,
+      init: this.opts.init,
     };
   }
-
-  /** The description stored in model files. */
-  abstract config(): LayerConfig;
 }
 
 /**
@@ -182,14 +150,26 @@ abstract class ConvLayer implements Layer {
  * model.outputShape; // [13, 28, 8]
  * ```
  */
-export class Conv2D extends ConvLayer {
+export class Conv2D extends LayerBase implements Layer {
   /** `"Conv2D"`. */
   readonly kind = "Conv2D" as const;
+  /** The layer's name. */
+  name: string;
+  /** Filter size `[h, w]`. */
+  readonly kernelSize: readonly [number, number];
+  /** Step between windows `[h, w]`. */
+  readonly stride: readonly [number, number];
+  /** Padding as given. */
+  readonly padding: Padding;
+  /** Step between filter taps `[h, w]`. */
+  readonly dilation: readonly [number, number];
+  /** `"relu"` or `"linear"`. */
+  readonly activation: "relu" | "linear";
+  readonly #impl: ConvImpl;
   /** Output channels. */
   readonly filters: number;
   /** Channel groups. */
   readonly groups: number;
-  #out: readonly [number, number, number] = [0, 0, 0];
 
   /**
    * Creates a Conv2D.
@@ -199,17 +179,21 @@ export class Conv2D extends ConvLayer {
    * @throws {RangeError} On a non-positive or fractional size, or an unknown padding, init or activation.
    */
   constructor(options: Conv2DOptions) {
-    super("Conv2D", options);
-    const o = ConvLayer.bag("Conv2D", options);
+    super();
+    const { o, name } = layerOptions("Conv2D", options);
+    this.#impl = new ConvImpl(this, "Conv2D", o, (s) => this.#plan(s));
+    const c = this.#impl.opts;
+    this.kernelSize = c.kernelSize;
+    this.stride = c.stride;
+    this.padding = c.padding;
+    this.dilation = c.dilation;
+    this.activation = c.activation;
+    this.name = name;
     this.filters = checkPositiveInt("Conv2D", "options.filters", o["filters"]);
     this.groups = checkGroupsOption("Conv2D", o["groups"]);
   }
 
-  /** Makes the kernel for input `[h, w, c]`. */
-  protected makeCore(
-    s: readonly [number, number, number],
-    rand: () => number,
-  ): { core: ConvCore; out: readonly [number, number, number] } {
+  #plan(s: readonly [number, number, number]): ConvPlanned {
     const [inH, inW, cIn] = s, [fH, fW] = this.kernelSize, gr = this.groups;
     const who = `Conv2D "${this.name}"`;
     if (cIn % gr !== 0 || this.filters % gr !== 0) {
@@ -217,30 +201,47 @@ export class Conv2D extends ConvLayer {
         `${who}: options.groups = ${gr} must divide the ${cIn} input channels and the ${this.filters} filters`,
       );
     }
-    const pads = resolvePadding(this.opts.spec, inH, inW, fH, fW, this.stride, this.dilation);
+    const pads = resolvePadding(this.#impl.opts.spec, inH, inW, fH, fW, this.stride, this.dilation);
     const g = planConv(who, "options.kernelSize", 0, inH, inW, cIn, fH, fW, this.filters, {
       stride: this.stride,
       pads,
       dilation: this.dilation,
       groups: gr,
     });
-    const core = new ConvCore({
-      layer: this,
+    return {
       g,
       kernelShape: [fH, fW, cIn / gr, this.filters],
-      init: this.init,
       fanIn: fH * fW * (cIn / gr),
       fanOut: fH * fW * (this.filters / gr),
-      relu: this.activation === "relu",
-      rand,
-    });
-    this.#out = [g.outH, g.outW, this.filters];
-    return { core, out: this.#out };
+      transposed: false,
+      out: [g.outH, g.outW, this.filters],
+    };
   }
 
-  /** The output shape for one sample. */
-  protected outShape(): readonly [number, number, number] {
-    return this.#out;
+  /** Checks the input shape, creates the parameters (from `rand`) and returns the output shape (called by the model). */
+  build(inputShape: SampleShape, rand?: () => number): SampleShape {
+    return this.#impl.build(inputShape, rand);
+  }
+
+  /** Computes the output for a batch, keeping what `backward` needs. */
+  forward(x: Tensor): Tensor {
+    return this.#impl.forward(x);
+  }
+
+  /**
+   * Back-propagates `dOut`, adding the parameter gradients into `Param.grad`.
+   *
+   * @param dOut The gradient of the loss with respect to the last forward output.
+   * @param needInputGrad Whether to compute the input gradient (default true).
+   * @returns The input gradient, or `null` when `needInputGrad` is false.
+   */
+  backward(dOut: Tensor, needInputGrad = true): Tensor | null {
+    return this.#impl.backward(dOut, needInputGrad);
+  }
+
+  /** The trainable parameters: `kernel` and `bias` (none before `build`). */
+  params(): Param[] {
+    return this.#impl.params();
   }
 
   /** The description stored in model files. */
@@ -250,7 +251,7 @@ export class Conv2D extends ConvLayer {
       name: this.name,
       filters: this.filters,
       groups: this.groups,
-      ...this.baseConfig(),
+      ...this.#impl.config(),
     };
   }
 }
@@ -276,12 +277,24 @@ export interface DepthwiseConv2DOptions extends Omit<Conv2DOptions, "filters" | 
  * model.outputShape; // [28, 28, 64]
  * ```
  */
-export class DepthwiseConv2D extends ConvLayer {
+export class DepthwiseConv2D extends LayerBase implements Layer {
   /** `"DepthwiseConv2D"`. */
   readonly kind = "DepthwiseConv2D" as const;
+  /** The layer's name. */
+  name: string;
+  /** Filter size `[h, w]`. */
+  readonly kernelSize: readonly [number, number];
+  /** Step between windows `[h, w]`. */
+  readonly stride: readonly [number, number];
+  /** Padding as given. */
+  readonly padding: Padding;
+  /** Step between filter taps `[h, w]`. */
+  readonly dilation: readonly [number, number];
+  /** `"relu"` or `"linear"`. */
+  readonly activation: "relu" | "linear";
+  readonly #impl: ConvImpl;
   /** Filters per input channel. */
   readonly depthMultiplier: number;
-  #out: readonly [number, number, number] = [0, 0, 0];
 
   /**
    * Creates a DepthwiseConv2D.
@@ -291,8 +304,16 @@ export class DepthwiseConv2D extends ConvLayer {
    * @throws {RangeError} On a non-positive or fractional size, or an unknown padding, init or activation.
    */
   constructor(options: DepthwiseConv2DOptions) {
-    super("DepthwiseConv2D", options);
-    const o = ConvLayer.bag("DepthwiseConv2D", options);
+    super();
+    const { o, name } = layerOptions("DepthwiseConv2D", options);
+    this.#impl = new ConvImpl(this, "DepthwiseConv2D", o, (s) => this.#plan(s));
+    const c = this.#impl.opts;
+    this.kernelSize = c.kernelSize;
+    this.stride = c.stride;
+    this.padding = c.padding;
+    this.dilation = c.dilation;
+    this.activation = c.activation;
+    this.name = name;
     this.depthMultiplier = checkPositiveInt(
       "DepthwiseConv2D",
       "options.depthMultiplier",
@@ -300,37 +321,50 @@ export class DepthwiseConv2D extends ConvLayer {
     );
   }
 
-  /** Makes the kernel for input `[h, w, c]`. */
-  protected makeCore(
-    s: readonly [number, number, number],
-    rand: () => number,
-  ): { core: ConvCore; out: readonly [number, number, number] } {
+  #plan(s: readonly [number, number, number]): ConvPlanned {
     const [inH, inW, cIn] = s, [fH, fW] = this.kernelSize, cOut = cIn * this.depthMultiplier;
     const who = `DepthwiseConv2D "${this.name}"`;
-    const pads = resolvePadding(this.opts.spec, inH, inW, fH, fW, this.stride, this.dilation);
+    const pads = resolvePadding(this.#impl.opts.spec, inH, inW, fH, fW, this.stride, this.dilation);
     const g = planConv(who, "options.kernelSize", 0, inH, inW, cIn, fH, fW, cOut, {
       stride: this.stride,
       pads,
       dilation: this.dilation,
       groups: cIn,
     });
-    const core = new ConvCore({
-      layer: this,
+    return {
       g,
       kernelShape: [fH, fW, 1, cOut],
-      init: this.init,
       fanIn: fH * fW,
       fanOut: fH * fW * this.depthMultiplier,
-      relu: this.activation === "relu",
-      rand,
-    });
-    this.#out = [g.outH, g.outW, cOut];
-    return { core, out: this.#out };
+      transposed: false,
+      out: [g.outH, g.outW, cOut],
+    };
   }
 
-  /** The output shape for one sample. */
-  protected outShape(): readonly [number, number, number] {
-    return this.#out;
+  /** Checks the input shape, creates the parameters (from `rand`) and returns the output shape (called by the model). */
+  build(inputShape: SampleShape, rand?: () => number): SampleShape {
+    return this.#impl.build(inputShape, rand);
+  }
+
+  /** Computes the output for a batch, keeping what `backward` needs. */
+  forward(x: Tensor): Tensor {
+    return this.#impl.forward(x);
+  }
+
+  /**
+   * Back-propagates `dOut`, adding the parameter gradients into `Param.grad`.
+   *
+   * @param dOut The gradient of the loss with respect to the last forward output.
+   * @param needInputGrad Whether to compute the input gradient (default true).
+   * @returns The input gradient, or `null` when `needInputGrad` is false.
+   */
+  backward(dOut: Tensor, needInputGrad = true): Tensor | null {
+    return this.#impl.backward(dOut, needInputGrad);
+  }
+
+  /** The trainable parameters: `kernel` and `bias` (none before `build`). */
+  params(): Param[] {
+    return this.#impl.params();
   }
 
   /** The description stored in model files. */
@@ -339,7 +373,7 @@ export class DepthwiseConv2D extends ConvLayer {
       kind: this.kind,
       name: this.name,
       depthMultiplier: this.depthMultiplier,
-      ...this.baseConfig(),
+      ...this.#impl.config(),
     };
   }
 }
@@ -364,16 +398,28 @@ export interface Conv2DTransposeOptions extends Conv2DOptions {
  * up.outputShape; // [56, 56, 64]
  * ```
  */
-export class Conv2DTranspose extends ConvLayer {
+export class Conv2DTranspose extends LayerBase implements Layer {
   /** `"Conv2DTranspose"`. */
   readonly kind = "Conv2DTranspose" as const;
+  /** The layer's name. */
+  name: string;
+  /** Filter size `[h, w]`. */
+  readonly kernelSize: readonly [number, number];
+  /** Step between windows `[h, w]`. */
+  readonly stride: readonly [number, number];
+  /** Padding as given. */
+  readonly padding: Padding;
+  /** Step between filter taps `[h, w]`. */
+  readonly dilation: readonly [number, number];
+  /** `"relu"` or `"linear"`. */
+  readonly activation: "relu" | "linear";
+  readonly #impl: ConvImpl;
   /** Output channels. */
   readonly filters: number;
   /** Channel groups. */
   readonly groups: number;
   /** Extra output rows and columns `[h, w]`. */
   readonly outputPadding: readonly [number, number];
-  #out: readonly [number, number, number] = [0, 0, 0];
 
   /**
    * Creates a Conv2DTranspose.
@@ -383,8 +429,16 @@ export class Conv2DTranspose extends ConvLayer {
    * @throws {RangeError} On a non-positive or fractional size, or an unknown padding, init or activation.
    */
   constructor(options: Conv2DTransposeOptions) {
-    super("Conv2DTranspose", options);
-    const o = ConvLayer.bag("Conv2DTranspose", options);
+    super();
+    const { o, name } = layerOptions("Conv2DTranspose", options);
+    this.#impl = new ConvImpl(this, "Conv2DTranspose", o, (s) => this.#plan(s));
+    const c = this.#impl.opts;
+    this.kernelSize = c.kernelSize;
+    this.stride = c.stride;
+    this.padding = c.padding;
+    this.dilation = c.dilation;
+    this.activation = c.activation;
+    this.name = name;
     this.filters = checkPositiveInt("Conv2DTranspose", "options.filters", o["filters"]);
     this.groups = checkGroupsOption("Conv2DTranspose", o["groups"]);
     this.outputPadding = checkPair(
@@ -395,38 +449,50 @@ export class Conv2DTranspose extends ConvLayer {
     );
   }
 
-  /** Makes the kernel for input `[h, w, c]`. */
-  protected makeCore(
-    s: readonly [number, number, number],
-    rand: () => number,
-  ): { core: ConvCore; out: readonly [number, number, number] } {
+  #plan(s: readonly [number, number, number]): ConvPlanned {
     const [inH, inW, cIn] = s, [fH, fW] = this.kernelSize, gr = this.groups;
     const who = `Conv2DTranspose "${this.name}"`;
     const g = planConvTranspose(who, "options", 0, inH, inW, cIn, fH, fW, this.filters, {
       stride: this.stride,
-      spec: this.opts.spec,
+      spec: this.#impl.opts.spec,
       dilation: this.dilation,
       groups: gr,
       outputPadding: this.outputPadding,
     });
-    const core = new ConvCore({
-      layer: this,
+    return {
       g,
       kernelShape: [fH, fW, this.filters / gr, cIn],
-      init: this.init,
       fanIn: fH * fW * (cIn / gr),
       fanOut: fH * fW * (this.filters / gr),
-      relu: this.activation === "relu",
       transposed: true,
-      rand,
-    });
-    this.#out = [g.inH, g.inW, this.filters];
-    return { core, out: this.#out };
+      out: [g.inH, g.inW, this.filters],
+    };
   }
 
-  /** The output shape for one sample. */
-  protected outShape(): readonly [number, number, number] {
-    return this.#out;
+  /** Checks the input shape, creates the parameters (from `rand`) and returns the output shape (called by the model). */
+  build(inputShape: SampleShape, rand?: () => number): SampleShape {
+    return this.#impl.build(inputShape, rand);
+  }
+
+  /** Computes the output for a batch, keeping what `backward` needs. */
+  forward(x: Tensor): Tensor {
+    return this.#impl.forward(x);
+  }
+
+  /**
+   * Back-propagates `dOut`, adding the parameter gradients into `Param.grad`.
+   *
+   * @param dOut The gradient of the loss with respect to the last forward output.
+   * @param needInputGrad Whether to compute the input gradient (default true).
+   * @returns The input gradient, or `null` when `needInputGrad` is false.
+   */
+  backward(dOut: Tensor, needInputGrad = true): Tensor | null {
+    return this.#impl.backward(dOut, needInputGrad);
+  }
+
+  /** The trainable parameters: `kernel` and `bias` (none before `build`). */
+  params(): Param[] {
+    return this.#impl.params();
   }
 
   /** The description stored in model files. */
@@ -437,7 +503,7 @@ export class Conv2DTranspose extends ConvLayer {
       filters: this.filters,
       groups: this.groups,
       outputPadding: pairConfig(this.outputPadding),
-      ...this.baseConfig(),
+      ...this.#impl.config(),
     };
   }
 }

@@ -5,6 +5,7 @@ import { ConvCore } from "./_conv_core.ts";
 import { checkPositiveInt } from "../core/_validate.ts";
 import { planConv } from "../core/_geometry.ts";
 import { checkActivation, checkBatch, checkInit, layerOptions, noForward } from "./_util.ts";
+import { LayerBase } from "./layer_base.ts";
 import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
 
 /** Options of {@linkcode Dense}. */
@@ -31,7 +32,7 @@ export interface DenseOptions {
  * model.outputShape; // [10]
  * ```
  */
-export class Dense implements Layer {
+export class Dense extends LayerBase implements Layer {
   /** `"Dense"`. */
   readonly kind = "Dense" as const;
   /** The layer's name. */
@@ -51,6 +52,7 @@ export class Dense implements Layer {
    * @throws {RangeError} If `units` is not a positive integer, or `init` or `activation` is unknown.
    */
   constructor(options: DenseOptions) {
+    super();
     const fn = "Dense";
     const { o, name } = layerOptions(fn, options);
     this.units = checkPositiveInt(fn, "options.units", o["units"]);
@@ -60,7 +62,7 @@ export class Dense implements Layer {
   }
 
   /** Checks the input shape, creates the parameters (from `rand`) and returns the output shape (called by the model). */
-  build(inputShape: SampleShape, rand: () => number): SampleShape {
+  build(inputShape: SampleShape, rand?: () => number): SampleShape {
     if (inputShape.length !== 1) {
       throw new RangeError(
         `Dense "${this.name}": input must be flat [features], got [${
@@ -75,6 +77,7 @@ export class Dense implements Layer {
       dilation: [1, 1],
       groups: 1,
     });
+    if (!rand) return [this.units];
     this.#core = new ConvCore({
       layer: this,
       g,

@@ -2,6 +2,7 @@
 
 import type { Tensor } from "../core/tensor.ts";
 import { checkBatch, layerOptions } from "./_util.ts";
+import { LayerBase } from "./layer_base.ts";
 import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
 
 /**
@@ -15,7 +16,7 @@ import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
  * new Sequential([new Flatten()], [7, 7, 32]).outputShape; // [1568]
  * ```
  */
-export class Flatten implements Layer {
+export class Flatten extends LayerBase implements Layer {
   /** `"Flatten"`. */
   readonly kind = "Flatten" as const;
   /** The layer's name. */
@@ -29,6 +30,7 @@ export class Flatten implements Layer {
    * @param options The layer's name; the model assigns `flatten_N` if absent.
    */
   constructor(options: { name?: string } = {}) {
+    super();
     this.name = layerOptions(this.kind, options).name;
   }
 

@@ -26,6 +26,9 @@ export interface Param {
 
 /** The kinds of layer a model file may name. */
 export type LayerKind =
+  | "Add"
+  | "Concatenate"
+  | "Multiply"
   | "Conv2D"
   | "DepthwiseConv2D"
   | "Conv2DTranspose"
@@ -34,6 +37,14 @@ export type LayerKind =
   | "GlobalAvgPool2D"
   | "GlobalMaxPool2D"
   | "ReLU"
+  | "LeakyReLU"
+  | "ReLU6"
+  | "Sigmoid"
+  | "Tanh"
+  | "HardSwish"
+  | "Softmax"
+  | "Dropout"
+  | "BatchNorm"
   | "Flatten"
   | "Dense";
 
@@ -51,21 +62,23 @@ export interface LayerConfig {
 }
 
 /**
- * A layer of a {@linkcode Sequential} model. `forward` keeps what `backward`
- * needs; `backward` returns the gradient with respect to the input and adds
- * the parameter gradients into each `Param.grad`.
+ * A layer of a model. `forward` keeps what `backward` needs; `backward`
+ * returns the gradient with respect to the input and adds the parameter
+ * gradients into each `Param.grad`. A custom layer implements this
+ * interface (extending {@linkcode LayerBase} gives it `apply` for graphs).
  */
 export interface Layer {
-  /** Which layer this is. */
-  readonly kind: LayerKind;
+  /** Which layer this is (a custom layer may use its own name). */
+  readonly kind: LayerKind | string;
   /** Its name, unique within a model (assigned by the model if not given). */
   name: string;
   /**
-   * Checks the input shape, creates the parameters (initialised from `rand`,
-   * uniform in [0, 1)) and returns the output shape.
+   * Checks the input shape and returns the output shape. With `rand`
+   * (uniform in [0, 1)), it also creates the parameters, initialised from it;
+   * without, it only checks (a graph being built calls it so).
    * @throws {RangeError} If the input shape does not suit the layer.
    */
-  build(inputShape: SampleShape, rand: () => number): SampleShape;
+  build(inputShape: SampleShape, rand?: () => number): SampleShape;
   /** Computes the output for a batch `[m, ...inputShape]`. */
   forward(x: Tensor): Tensor;
   /**
@@ -77,6 +90,33 @@ export interface Layer {
    */
   backward(dOut: Tensor, needInputGrad?: boolean): Tensor | null;
   /** The trainable parameters (empty for layers without any). */
+  params(): Param[];
+  /** Values the layer keeps but does not train (BatchNorm's running statistics); saved in model files. */
+  state?(): Param[];
+  /** Switches between training and inference behaviour (BatchNorm, Dropout); the model calls it. */
+  setTraining?(training: boolean): void;
+  /** The description stored in model files. */
+  config(): LayerConfig;
+}
+
+/**
+ * A layer that merges several inputs of one batch into one output (`Add`,
+ * `Concatenate`, `Multiply`).
+ */
+export interface MergeLayer {
+  /** Marks the merge layers. */
+  readonly merge: true;
+  /** Which layer this is. */
+  readonly kind: LayerKind | string;
+  /** Its name, unique within a model. */
+  name: string;
+  /** Checks the input shapes and returns the output shape. */
+  build(inputShapes: readonly SampleShape[]): SampleShape;
+  /** Computes the output for batches `[m, ...inputShapes[i]]`. */
+  forward(xs: readonly Tensor[]): Tensor;
+  /** The gradient with respect to each input. */
+  backward(dOut: Tensor): Tensor[];
+  /** None. */
   params(): Param[];
   /** The description stored in model files. */
   config(): LayerConfig;

@@ -23,9 +23,13 @@
  */
 
 export * from "./layer.ts";
+export * from "./layer_base.ts";
+export * from "./graph_node.ts";
+export * from "./merge.ts";
 export * from "./conv2d.ts";
 export * from "./dense.ts";
 export * from "./pool2d.ts";
 export * from "./relu.ts";
+export * from "./activations.ts";
 export * from "./flatten.ts";
 export * from "./softmax.ts";

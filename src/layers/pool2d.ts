@@ -15,6 +15,7 @@ import {
 } from "../core/_geometry.ts";
 import { paddingConfig, pairConfig } from "./_conv_options.ts";
 import { checkBatch, layerOptions, noForward } from "./_util.ts";
+import { LayerBase } from "./layer_base.ts";
 import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
 
 /** Options of {@linkcode MaxPool2D} and {@linkcode AvgPool2D}. */
@@ -44,101 +45,75 @@ export interface AvgPool2DOptions extends Pool2DOptions {
   countIncludePad?: boolean;
 }
 
-/** The geometry and cache every pooling layer keeps. */
-abstract class PoolLayer implements Layer {
-  abstract readonly kind: "MaxPool2D" | "AvgPool2D" | "GlobalAvgPool2D" | "GlobalMaxPool2D";
-  /** The pooling the subclass does. */
-  protected abstract readonly mode: PoolMode;
-  /** The layer's name. */
-  name: string;
+/** The geometry, cache, forward and backward every pooling layer shares (private; composed, not inherited). */
+class PoolImpl {
   #g: PoolGeometry | null = null;
   #x: Float32Array | null = null;
   #m = 0;
   #in: readonly [number, number, number] = [0, 0, 0];
 
-  /**
-   * Sets the name.
-   *
-   * @param name The name (the model assigns one if empty).
-   */
-  constructor(name: string) {
-    this.name = name;
-  }
+  constructor(
+    readonly layer: Layer,
+    readonly mode: () => PoolMode,
+    readonly plan: (s: readonly [number, number, number]) => PoolGeometry,
+    readonly outShape: (g: PoolGeometry) => SampleShape,
+  ) {}
 
-  /** The geometry for input `[h, w, c]` (batch 0). */
-  protected abstract plan(s: readonly [number, number, number]): PoolGeometry;
-
-  /** The output shape for one sample, given the geometry. */
-  protected outShape(g: PoolGeometry): SampleShape {
-    return [g.outH, g.outW, g.c];
-  }
-
-  /** Checks the input shape and returns the output shape (called by the model). This layer has no parameters. */
-  build(inputShape: SampleShape): SampleShape {
+  build(inputShape: SampleShape, rand?: () => number): SampleShape {
+    const l = this.layer;
     if (inputShape.length !== 3) {
       throw new RangeError(
-        `${this.kind} "${this.name}": input must be [height, width, channels], got [${
+        `${l.kind} "${l.name}": input must be [height, width, channels], got [${
           inputShape.join(", ")
         }]`,
       );
     }
-    this.#in = inputShape as readonly [number, number, number];
-    this.#g = this.plan(this.#in);
-    return this.outShape(this.#g);
+    const s = inputShape as readonly [number, number, number];
+    const g = this.plan(s);
+    if (rand) {
+      this.#in = s;
+      this.#g = g;
+    }
+    return this.outShape(g);
   }
 
   #geometry(): PoolGeometry {
     if (!this.#g) {
-      throw new Error(`${this.kind} "${this.name}": used before build (add it to a model)`);
+      throw new Error(
+        `${this.layer.kind} "${this.layer.name}": used before build (add it to a model)`,
+      );
     }
     return this.#g;
   }
 
-  /** Computes the output for a batch, keeping what `backward` needs. */
   forward(x: Tensor): Tensor {
     const g0 = this.#geometry();
-    const m = checkBatch(this, "the input", x, this.#in);
+    const m = checkBatch(this.layer, "the input", x, this.#in);
     const g = { ...g0, m };
     this.#x = x.data;
     this.#m = m;
     return {
       shape: [m, ...this.outShape(g)],
-      data: activeKernels().poolForward(g, x.data, this.mode),
+      data: activeKernels().poolForward(g, x.data, this.mode()),
     };
   }
 
-  /**
-   * Back-propagates `dOut`, adding the parameter gradients into `Param.grad`.
-   *
-   * @param dOut The gradient of the loss with respect to the last forward output.
-   * @param needInputGrad Whether to compute the input gradient (default true).
-   * @returns The input gradient, or `null` when `needInputGrad` is false.
-   */
-  backward(dOut: Tensor, needInputGrad = true): Tensor | null {
-    if (!this.#x) noForward(this);
+  backward(dOut: Tensor, needInputGrad: boolean): Tensor | null {
+    const l = this.layer;
+    if (!this.#x) noForward(l);
     const g = { ...this.#geometry(), m: this.#m };
-    checkBatch(this, "dOut", dOut, this.outShape(g));
+    checkBatch(l, "dOut", dOut, this.outShape(g));
     if (dOut.shape[0] !== this.#m) {
       throw new RangeError(
-        `${this.kind} "${this.name}": dOut has batch ${
-          dOut.shape[0]
-        }, the forward pass had ${this.#m}`,
+        `${l.kind} "${l.name}": dOut has batch ${dOut.shape[0]}, the forward pass had ${this.#m}`,
       );
     }
     if (!needInputGrad) return null;
     return {
       shape: [g.m, ...this.#in],
-      data: activeKernels().poolBackward(g, this.#x, dOut.data, this.mode),
+      data: activeKernels().poolBackward(g, this.#x, dOut.data, this.mode()),
     };
   }
-
-  /** The trainable parameters: none, for this layer. */
-  params(): Param[] {
-    return [];
-  }
-
-  /** The description stored in model files. */
-  abstract config(): LayerConfig;
 }
 
 /**
@@ -150,9 +125,14 @@ abstract class PoolLayer implements Layer {
  * new MaxPool2D() instanceof Pool2D; // true
  * ```
  */
-export abstract class Pool2D extends PoolLayer {
+export abstract class Pool2D extends LayerBase implements Layer {
   /** `"MaxPool2D"` or `"AvgPool2D"`. */
-  abstract override readonly kind: "MaxPool2D" | "AvgPool2D";
+  abstract readonly kind: "MaxPool2D" | "AvgPool2D";
+  /** The pooling the subclass does. */
+  protected abstract readonly mode: PoolMode;
+  /** The layer's name. */
+  name: string;
+  readonly #impl: PoolImpl;
   /** Window size `[h, w]`. */
   readonly poolSize: readonly [number, number];
   /** Step between windows `[h, w]`. */
@@ -174,8 +154,15 @@ export abstract class Pool2D extends PoolLayer {
    * @param options Window size (default 2), stride (default the window size), padding, dilation, ceil mode, name.
    */
   constructor(kind: string, options: AvgPool2DOptions = {}) {
+    super();
     const { o, name } = layerOptions(kind, options);
-    super(name);
+    this.name = name;
+    this.#impl = new PoolImpl(
+      this,
+      () => this.mode,
+      (sh) => this.#plan(sh),
+      (g) => [g.outH, g.outW, g.c],
+    );
     this.poolSize = checkPair(kind, "options.poolSize", o["poolSize"] ?? 2);
     if (o["stride"] !== undefined && o["strides"] !== undefined) {
       throw new TypeError(`${kind}: options.strides must be absent when options.stride is given`);
@@ -197,8 +184,7 @@ export abstract class Pool2D extends PoolLayer {
     );
   }
 
-  /** The geometry for input `[h, w, c]`. */
-  protected plan(s: readonly [number, number, number]): PoolGeometry {
+  #plan(s: readonly [number, number, number]): PoolGeometry {
     const [inH, inW, c] = s, [fH, fW] = this.poolSize;
     const pads = resolvePadding(this.#spec, inH, inW, fH, fW, this.stride, this.dilation);
     return planPool(
@@ -216,6 +202,32 @@ export abstract class Pool2D extends PoolLayer {
       this.ceilMode,
       this.countIncludePad,
     );
+  }
+
+  /** Checks the input shape and returns the output shape (called by the model). This layer has no parameters. */
+  build(inputShape: SampleShape, rand?: () => number): SampleShape {
+    return this.#impl.build(inputShape, rand);
+  }
+
+  /** Computes the output for a batch, keeping what `backward` needs. */
+  forward(x: Tensor): Tensor {
+    return this.#impl.forward(x);
+  }
+
+  /**
+   * Back-propagates `dOut`.
+   *
+   * @param dOut The gradient of the loss with respect to the last forward output.
+   * @param needInputGrad Whether to compute the input gradient (default true).
+   * @returns The input gradient, or `null` when `needInputGrad` is false.
+   */
+  backward(dOut: Tensor, needInputGrad = true): Tensor | null {
+    return this.#impl.backward(dOut, needInputGrad);
+  }
+
+  /** The trainable parameters: none, for this layer. */
+  params(): Param[] {
+    return [];
   }
 
   /** The description stored in model files. */
@@ -294,43 +306,15 @@ export interface GlobalPool2DOptions {
   name?: string;
 }
 
-/** The shared implementation of the global pools: one window over the whole map. */
-abstract class GlobalPool2D extends PoolLayer {
-  /** Whether the output is `[1, 1, c]` (else `[c]`). */
-  readonly keepDims: boolean;
-
-  /**
-   * Reads the options.
-   *
-   * @param kind The subclass's name.
-   * @param options `keepDims`, name.
-   */
-  constructor(kind: string, options: GlobalPool2DOptions) {
-    const { o, name } = layerOptions(kind, options);
-    super(name);
-    this.keepDims = checkBoolean(kind, "options.keepDims", o["keepDims"] ?? false);
-  }
-
-  /** The geometry for input `[h, w, c]`: one window. */
-  protected plan(s: readonly [number, number, number]): PoolGeometry {
-    const [h, w, c] = s;
-    return planPool(`${this.kind} "${this.name}"`, "the map", 0, h, w, c, h, w, [h, w], [
-      0,
-      0,
-      0,
-      0,
-    ]);
-  }
-
-  /** `[c]`, or `[1, 1, c]` with `keepDims`. */
-  protected override outShape(g: PoolGeometry): SampleShape {
-    return this.keepDims ? [1, 1, g.c] : [g.c];
-  }
-
-  /** The description stored in model files. */
-  config(): LayerConfig {
-    return { kind: this.kind, name: this.name, keepDims: this.keepDims };
-  }
+/** The geometry of a global pool: one window over the whole map. */
+function globalPlan(layer: Layer, s: readonly [number, number, number]): PoolGeometry {
+  const [h, w, c] = s;
+  return planPool(`${layer.kind} "${layer.name}"`, "the map", 0, h, w, c, h, w, [h, w], [
+    0,
+    0,
+    0,
+    0,
+  ]);
 }
 
 /**
@@ -343,18 +327,62 @@ abstract class GlobalPool2D extends PoolLayer {
  * new Sequential([new GlobalAvgPool2D()], [7, 7, 512]).outputShape; // [512]
  * ```
  */
-export class GlobalAvgPool2D extends GlobalPool2D {
+export class GlobalAvgPool2D extends LayerBase implements Layer {
   /** `"GlobalAvgPool2D"`. */
   readonly kind = "GlobalAvgPool2D" as const;
-  /** Average pooling. */
-  protected readonly mode = "average" as const;
+  /** The layer's name. */
+  name: string;
+  /** Whether the output is `[1, 1, c]` (else `[c]`). */
+  readonly keepDims: boolean;
+  readonly #impl: PoolImpl;
+
   /**
    * Creates a GlobalAvgPool2D.
    *
    * @param options `keepDims`, name.
    */
   constructor(options: GlobalPool2DOptions = {}) {
-    super("GlobalAvgPool2D", options);
+    super();
+    const { o, name } = layerOptions("GlobalAvgPool2D", options);
+    this.name = name;
+    this.keepDims = checkBoolean("GlobalAvgPool2D", "options.keepDims", o["keepDims"] ?? false);
+    this.#impl = new PoolImpl(
+      this,
+      () => "average",
+      (s) => globalPlan(this, s),
+      (g) => (this.keepDims ? [1, 1, g.c] : [g.c]),
+    );
+  }
+
+  /** Checks the input shape and returns the output shape (called by the model). This layer has no parameters. */
+  build(inputShape: SampleShape, rand?: () => number): SampleShape {
+    return this.#impl.build(inputShape, rand);
+  }
+
+  /** Computes the output for a batch, keeping what `backward` needs. */
+  forward(x: Tensor): Tensor {
+    return this.#impl.forward(x);
+  }
+
+  /**
+   * Back-propagates `dOut`.
+   *
+   * @param dOut The gradient of the loss with respect to the last forward output.
+   * @param needInputGrad Whether to compute the input gradient (default true).
+   * @returns The input gradient, or `null` when `needInputGrad` is false.
+   */
+  backward(dOut: Tensor, needInputGrad = true): Tensor | null {
+    return this.#impl.backward(dOut, needInputGrad);
+  }
+
+  /** The trainable parameters: none, for this layer. */
+  params(): Param[] {
+    return [];
+  }
+
+  /** The description stored in model files. */
+  config(): LayerConfig {
+    return { kind: this.kind, name: this.name, keepDims: this.keepDims };
   }
 }
 
@@ -368,17 +396,61 @@ export class GlobalAvgPool2D extends GlobalPool2D {
  * new Sequential([new GlobalMaxPool2D({ keepDims: true })], [7, 7, 512]).outputShape; // [1, 1, 512]
  * ```
  */
-export class GlobalMaxPool2D extends GlobalPool2D {
+export class GlobalMaxPool2D extends LayerBase implements Layer {
   /** `"GlobalMaxPool2D"`. */
   readonly kind = "GlobalMaxPool2D" as const;
-  /** Max pooling. */
-  protected readonly mode = "max" as const;
+  /** The layer's name. */
+  name: string;
+  /** Whether the output is `[1, 1, c]` (else `[c]`). */
+  readonly keepDims: boolean;
+  readonly #impl: PoolImpl;
+
   /**
    * Creates a GlobalMaxPool2D.
    *
    * @param options `keepDims`, name.
    */
   constructor(options: GlobalPool2DOptions = {}) {
-    super("GlobalMaxPool2D", options);
+    super();
+    const { o, name } = layerOptions("GlobalMaxPool2D", options);
+    this.name = name;
+    this.keepDims = checkBoolean("GlobalMaxPool2D", "options.keepDims", o["keepDims"] ?? false);
+    this.#impl = new PoolImpl(
+      this,
+      () => "max",
+      (s) => globalPlan(this, s),
+      (g) => (this.keepDims ? [1, 1, g.c] : [g.c]),
+    );
+  }
+
+  /** Checks the input shape and returns the output shape (called by the model). This layer has no parameters. */
+  build(inputShape: SampleShape, rand?: () => number): SampleShape {
+    return this.#impl.build(inputShape, rand);
+  }
+
+  /** Computes the output for a batch, keeping what `backward` needs. */
+  forward(x: Tensor): Tensor {
+    return this.#impl.forward(x);
+  }
+
+  /**
+   * Back-propagates `dOut`.
+   *
+   * @param dOut The gradient of the loss with respect to the last forward output.
+   * @param needInputGrad Whether to compute the input gradient (default true).
+   * @returns The input gradient, or `null` when `needInputGrad` is false.
+   */
+  backward(dOut: Tensor, needInputGrad = true): Tensor | null {
+    return this.#impl.backward(dOut, needInputGrad);
+  }
+
+  /** The trainable parameters: none, for this layer. */
+  params(): Param[] {
+    return [];
+  }
+
+  /** The description stored in model files. */
+  config(): LayerConfig {
+    return { kind: this.kind, name: this.name, keepDims: this.keepDims };
   }
 }

@@ -2,6 +2,7 @@
 
 import type { Tensor } from "../core/tensor.ts";
 import { checkBatch, layerOptions, noForward } from "./_util.ts";
+import { LayerBase } from "./layer_base.ts";
 import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
 
 /**
@@ -15,7 +16,7 @@ import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
  * model.predict(tensor([-1, 0, 2], [1, 3])).data; // Float32Array [0, 0, 2]
  * ```
  */
-export class ReLU implements Layer {
+export class ReLU extends LayerBase implements Layer {
   /** `"ReLU"`. */
   readonly kind = "ReLU" as const;
   /** The layer's name. */
@@ -29,6 +30,7 @@ export class ReLU implements Layer {
    * @param options The layer's name; the model assigns `relu_N` if absent.
    */
   constructor(options: { name?: string } = {}) {
+    super();
     this.name = layerOptions(this.kind, options).name;
   }
 

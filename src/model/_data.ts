@@ -8,7 +8,7 @@
 
 import { checkObject, checkTensor, fail } from "../core/_validate.ts";
 import type { Tensor } from "../core/types.ts";
-import type { Sequential } from "./sequential.ts";
+import type { Model } from "./model.ts";
 
 /** Labelled samples: `x` is `[m, ...inputShape]`, `labels` one class index per sample. */
 export interface Dataset {
@@ -32,7 +32,7 @@ export interface CheckedData {
  * one integer label in `[0, classes)` per sample, and that the model outputs
  * `[classes]` scores.
  */
-export function checkData(fn: string, arg: string, data: unknown, model: Sequential): CheckedData {
+export function checkData(fn: string, arg: string, data: unknown, model: Model): CheckedData {
   const d = checkObject(fn, arg, data);
   const x = checkTensor(fn, `${arg}.x`, d["x"]);
   const want = model.inputShape;

@@ -2,8 +2,8 @@
 
 import { checkOptions, checkPositiveInt } from "../core/_validate.ts";
 import { softmaxCrossEntropy } from "../layers/softmax.ts";
-import { checkData, type Dataset } from "./_data.ts";
-import type { Sequential } from "./sequential.ts";
+import { checkData, type CheckedData, type Dataset } from "./_data.ts";
+import type { Model } from "./model.ts";
 
 /** What {@linkcode evaluate} returns. */
 export interface Evaluation {
@@ -21,8 +21,8 @@ export interface Evaluation {
 
 /**
  * Measures a classifier on labelled data: mean loss, accuracy and the
- * confusion matrix, running the model in batches of `batchSize`. Ties go to
- * the lower class index.
+ * confusion matrix, running the model in batches of `batchSize`, in
+ * inference mode. Ties go to the lower class index.
  *
  * @example Usage
  * ```ts
@@ -42,13 +42,23 @@ export interface Evaluation {
  * @throws {RangeError} If the model's output holds NaN (its weights are broken).
  */
 export function evaluate(
-  model: Sequential,
+  model: Model,
   data: Dataset,
   options: { batchSize?: number } = {},
 ): Evaluation {
   const o = checkOptions("evaluate", "options", options);
   const batchSize = checkPositiveInt("evaluate", "options.batchSize", o["batchSize"] ?? 256);
   const d = checkData("evaluate", "data", data, model);
+  const wasTraining = model.training;
+  if (wasTraining) model.setTraining(false);
+  try {
+    return evaluateIn(model, d, batchSize);
+  } finally {
+    if (wasTraining) model.setTraining(true);
+  }
+}
+
+function evaluateIn(model: Model, d: CheckedData, batchSize: number): Evaluation {
   const k = d.classes;
   const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   let lossSum = 0, correct = 0;

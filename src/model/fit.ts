@@ -8,7 +8,7 @@ import { softmaxCrossEntropy } from "../layers/softmax.ts";
 import { checkData, type Dataset, gather } from "./_data.ts";
 import { evaluate } from "./evaluate.ts";
 import { Adam, type Optimizer } from "./optimizers.ts";
-import type { Sequential } from "./sequential.ts";
+import type { Model } from "./model.ts";
 
 export type { Dataset } from "./_data.ts";
 
@@ -125,7 +125,9 @@ function checkCallback(
  * for each epoch, shuffles the data with a seeded PRNG, and for each batch
  * runs forward, loss, backward and the optimiser's step (gradients are
  * zeroed before each batch). Every argument is checked before the first
- * step, labels included.
+ * step, labels included. The model trains in training mode (BatchNorm on
+ * batch statistics, Dropout on) and is evaluated on `validation` in
+ * inference mode.
  *
  * @example Usage
  * ```ts
@@ -148,7 +150,7 @@ function checkCallback(
  * @throws {TypeError | RangeError} On an invalid argument, naming it.
  * @throws {TrainingDivergedError} If the loss becomes NaN or infinite.
  */
-export function fit(model: Sequential, data: Dataset, options: FitOptions = {}): History {
+export function fit(model: Model, data: Dataset, options: FitOptions = {}): History {
   const o = checkOptions("fit", "options", options);
   const d = checkData("fit", "data", data, model);
   const epochs = checkPositiveInt("fit", "options.epochs", o["epochs"] ?? 1);
@@ -166,64 +168,74 @@ export function fit(model: Sequential, data: Dataset, options: FitOptions = {}):
   const onBatch = checkCallback("options.onBatch", o["onBatch"]) as FitOptions["onBatch"];
   const onEpoch = checkCallback("options.onEpoch", o["onEpoch"]) as FitOptions["onEpoch"];
 
-  const rand = mulberry32(seed);
-  const order = Array.from({ length: d.m }, (_, i) => i);
-  const batches = Math.ceil(d.m / batchSize);
-  const params = model.params();
-  const history: EpochLog[] = [];
-  const started = performance.now();
-  let seen = 0;
-  for (let epoch = 1; epoch <= epochs; epoch++) {
-    const epochStart = performance.now();
-    if (shuffle !== false) {
-      for (let i = order.length - 1; i > 0; i--) {
-        const j = Math.floor(rand() * (i + 1));
-        [order[i], order[j]] = [order[j]!, order[i]!];
-      }
-    }
-    let lossSum = 0, correct = 0, n = 0;
-    for (let b = 0; b < batches; b++) {
-      const idx = order.slice(b * batchSize, Math.min(d.m, (b + 1) * batchSize));
-      let x = gather(d, idx);
-      if (augment) x = augment(x, rand);
-      const labels = idx.map((k) => d.labels[k]!);
-      const logits = model.forward(x);
-      const r = softmaxCrossEntropy(logits, labels);
-      if (!Number.isFinite(r.loss)) throw new TrainingDivergedError(epoch, b + 1, r.loss);
-      zeroGrad(params);
-      model.backward(r.dLogits);
-      optimizer.step(params);
-      lossSum += r.loss * idx.length;
-      correct += r.correct;
-      n += idx.length;
-      seen += idx.length;
-      if (onBatch) {
-        const secs = Math.max((performance.now() - started) / 1000, 1e-9);
-        onBatch({
-          epoch,
-          epochs,
-          batch: b + 1,
-          batches,
-          batchLoss: r.loss,
-          loss: lossSum / n,
-          accuracy: correct / n,
-          samplesPerSecond: seen / secs,
-          secondsLeft: ((epochs * d.m - seen) * secs) / seen,
-        });
-      }
-    }
-    const log: EpochLog = {
-      epoch,
-      loss: lossSum / n,
-      accuracy: correct / n,
-      lr: optimizer.lr,
-      ...(val ? { validation: pick(evaluate(model, val)) } : {}),
-      seconds: (performance.now() - epochStart) / 1000,
-    };
-    history.push(log);
-    onEpoch?.(log);
+  const wasTraining = model.training;
+  model.setTraining(true);
+  try {
+    return runFit();
+  } finally {
+    model.setTraining(wasTraining);
   }
-  return { epochs: history };
+
+  function runFit(): History {
+    const rand = mulberry32(seed);
+    const order = Array.from({ length: d.m }, (_, i) => i);
+    const batches = Math.ceil(d.m / batchSize);
+    const params = model.params();
+    const history: EpochLog[] = [];
+    const started = performance.now();
+    let seen = 0;
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      const epochStart = performance.now();
+      if (shuffle !== false) {
+        for (let i = order.length - 1; i > 0; i--) {
+          const j = Math.floor(rand() * (i + 1));
+          [order[i], order[j]] = [order[j]!, order[i]!];
+        }
+      }
+      let lossSum = 0, correct = 0, n = 0;
+      for (let b = 0; b < batches; b++) {
+        const idx = order.slice(b * batchSize, Math.min(d.m, (b + 1) * batchSize));
+        let x = gather(d, idx);
+        if (augment) x = augment(x, rand);
+        const labels = idx.map((k) => d.labels[k]!);
+        const logits = model.forward(x);
+        const r = softmaxCrossEntropy(logits, labels);
+        if (!Number.isFinite(r.loss)) throw new TrainingDivergedError(epoch, b + 1, r.loss);
+        zeroGrad(params);
+        model.backward(r.dLogits);
+        optimizer.step(params);
+        lossSum += r.loss * idx.length;
+        correct += r.correct;
+        n += idx.length;
+        seen += idx.length;
+        if (onBatch) {
+          const secs = Math.max((performance.now() - started) / 1000, 1e-9);
+          onBatch({
+            epoch,
+            epochs,
+            batch: b + 1,
+            batches,
+            batchLoss: r.loss,
+            loss: lossSum / n,
+            accuracy: correct / n,
+            samplesPerSecond: seen / secs,
+            secondsLeft: ((epochs * d.m - seen) * secs) / seen,
+          });
+        }
+      }
+      const log: EpochLog = {
+        epoch,
+        loss: lossSum / n,
+        accuracy: correct / n,
+        lr: optimizer.lr,
+        ...(val ? { validation: pick(evaluate(model, val)) } : {}),
+        seconds: (performance.now() - epochStart) / 1000,
+      };
+      history.push(log);
+      onEpoch?.(log);
+    }
+    return { epochs: history };
+  }
 }
 
 function pick(e: { loss: number; accuracy: number }): { loss: number; accuracy: number } {

@@ -20,6 +20,7 @@
  */
 
 export * from "../core/random.ts";
+export * from "./model.ts";
 export * from "./sequential.ts";
 export * from "./optimizers.ts";
 export * from "./train_step.ts";

@@ -3,13 +3,26 @@
 import { Conv2D, Conv2DTranspose, DepthwiseConv2D } from "../layers/conv2d.ts";
 import { Dense } from "../layers/dense.ts";
 import { Flatten } from "../layers/flatten.ts";
-import type { Layer, LayerConfig } from "../layers/layer.ts";
+import type { Layer, LayerConfig, MergeLayer } from "../layers/layer.ts";
+import { Add, Concatenate, Multiply } from "../layers/merge.ts";
+import {
+  Dropout,
+  HardSwish,
+  LeakyReLU,
+  ReLU6,
+  Sigmoid,
+  Softmax,
+  Tanh,
+} from "../layers/activations.ts";
 import { AvgPool2D, GlobalAvgPool2D, GlobalMaxPool2D, MaxPool2D } from "../layers/pool2d.ts";
 import { ReLU } from "../layers/relu.ts";
 import { checkObject, checkOneOf, checkString } from "../core/_validate.ts";
 
 /** How to make each kind of layer from its stored options. */
-const MAKERS: Record<string, (options: never) => Layer> = {
+const MAKERS: Record<string, (options: never) => Layer | MergeLayer> = {
+  Add: (o) => new Add(o),
+  Concatenate: (o) => new Concatenate(o),
+  Multiply: (o) => new Multiply(o),
   Conv2D: (o) => new Conv2D(o),
   DepthwiseConv2D: (o) => new DepthwiseConv2D(o),
   Conv2DTranspose: (o) => new Conv2DTranspose(o),
@@ -18,6 +31,13 @@ const MAKERS: Record<string, (options: never) => Layer> = {
   GlobalAvgPool2D: (o) => new GlobalAvgPool2D(o),
   GlobalMaxPool2D: (o) => new GlobalMaxPool2D(o),
   ReLU: (o) => new ReLU(o),
+  LeakyReLU: (o) => new LeakyReLU(o),
+  ReLU6: (o) => new ReLU6(o),
+  Sigmoid: (o) => new Sigmoid(o),
+  Tanh: (o) => new Tanh(o),
+  HardSwish: (o) => new HardSwish(o),
+  Softmax: (o) => new Softmax(o),
+  Dropout: (o) => new Dropout(o),
   Flatten: (o) => new Flatten(o),
   Dense: (o) => new Dense(o),
 };
@@ -49,7 +69,7 @@ export const LAYER_KINDS: readonly string[] = Object.freeze(Object.keys(MAKERS))
  * @throws {TypeError} If `cfg`, its name or a hyper-parameter is of the wrong type.
  * @throws {RangeError} If the kind is unknown or a hyper-parameter is invalid.
  */
-export function layerFromConfig(cfg: LayerConfig): Layer {
+export function layerFromConfig(cfg: LayerConfig): Layer | MergeLayer {
   const fn = "layerFromConfig";
   const c = checkObject(fn, "cfg", cfg);
   checkString(fn, "cfg.name", c["name"]);

@@ -12,6 +12,9 @@
 import type { LayerConfig } from "../layers/layer.ts";
 import { layerFromConfig } from "./registry.ts";
 import { Sequential } from "./sequential.ts";
+import { Model } from "./model.ts";
+import { applyLayer, Input, type SymbolicTensor } from "../layers/graph_node.ts";
+import type { Layer, MergeLayer } from "../layers/layer.ts";
 import { checkOptions, describe, fail } from "../core/_validate.ts";
 
 /**
@@ -72,13 +75,15 @@ export class ModelFormatError extends Error {
  * @throws {TypeError} If a metadata value (in `metadata` or `model.metadata`) is not a string.
  * @throws {RangeError} If a metadata key is reserved.
  */
-export function saveModel(model: Sequential, metadata: Record<string, string> = {}): Uint8Array {
-  if (!(model instanceof Sequential)) fail(TypeError, "saveModel", "model", "a Sequential", model);
+export function saveModel(model: Model, metadata: Record<string, string> = {}): Uint8Array {
+  if (!(model instanceof Model)) {
+    fail(TypeError, "saveModel", "model", "a Model or Sequential", model);
+  }
   const extra = {
     ...checkMetadata("model.metadata", model.metadata),
     ...checkMetadata("metadata", metadata),
   };
-  const params = model.params();
+  const params = [...model.params(), ...model.state()];
   const header: Record<string, unknown> = {
     __metadata__: {
       ...extra,
@@ -157,7 +162,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
  * @throws {TypeError} If `bytes` is not a `Uint8Array`.
  * @throws {ModelFormatError} If anything in the file is wrong, saying what.
  */
-export function loadModel(bytes: Uint8Array): Sequential {
+export function loadModel(bytes: Uint8Array): Model {
   if (!(bytes instanceof Uint8Array)) fail(TypeError, "loadModel", "bytes", "a Uint8Array", bytes);
   if (bytes.length < 8) {
     throw new ModelFormatError(
@@ -260,24 +265,25 @@ export function loadModel(bytes: Uint8Array): Sequential {
   }
 
   // Architecture: build, then match parameters exactly.
-  let model: Sequential;
+  let model: Model;
   try {
-    const layers = (arch["layers"] as LayerConfig[]).map((c, i) => {
-      try {
-        return layerFromConfig(c);
-      } catch (e) {
-        throw new Error(`layers[${i}]: ${e instanceof Error ? e.message : e}`);
-      }
-    });
     // The data holds dataLen / 4 floats: no architecture may need (and so allocate) more.
-    model = new Sequential(layers, arch["inputShape"] as number[], { maxParameters: dataLen / 4 });
+    model = arch["format"] === "graph" ? graphFromConfig(arch, dataLen / 4) : new Sequential(
+      (arch["layers"] as LayerConfig[]).map((c, i) => {
+        const l = layerOf(c, i);
+        if ("merge" in l) throw new Error(`layers[${i}]: a ${l.kind} needs a graph model`);
+        return l;
+      }),
+      arch["inputShape"] as number[],
+      { maxParameters: dataLen / 4 },
+    );
   } catch (e) {
     throw new ModelFormatError(
       `the architecture is invalid: ${e instanceof Error ? e.message : e}`,
     );
   }
   const byName = new Map(entries.map((e) => [e.name, e]));
-  const params = model.params();
+  const params = [...model.params(), ...model.state()];
   for (const p of params) {
     const e = byName.get(p.name);
     if (!e) {
@@ -304,4 +310,48 @@ export function loadModel(bytes: Uint8Array): Sequential {
   const { architecture: _a, format: _f, ...rest } = meta as Record<string, string>;
   model.metadata = rest;
   return model;
+}
+
+/** A layer from its stored description, naming its index when it is wrong. */
+function layerOf(c: LayerConfig, i: number): Layer | MergeLayer {
+  try {
+    return layerFromConfig(c);
+  } catch (e) {
+    throw new Error(`layers[${i}]: ${e instanceof Error ? e.message : e}`);
+  }
+}
+
+/** Rebuilds a graph model from its stored architecture (see `GraphConfig`). */
+function graphFromConfig(arch: Record<string, unknown>, maxParameters: number): Model {
+  if (arch["version"] !== 2) throw new Error(`graph version ${String(arch["version"])} is not 2`);
+  const layers = (arch["layers"] as LayerConfig[]).map(layerOf);
+  const byName = new Map(layers.map((l) => [l.name, l]));
+  const nodes = arch["nodes"];
+  if (!Array.isArray(nodes) || nodes.length === 0) {
+    throw new Error("nodes must be a non-empty array");
+  }
+  const x = Input(arch["inputShape"] as number[]);
+  const outs: SymbolicTensor[] = [];
+  nodes.forEach((n: unknown, k) => {
+    if (!isObject(n) || typeof n["layer"] !== "string" || !Array.isArray(n["inputs"])) {
+      throw new Error(`nodes[${k}] must be { layer, inputs }`);
+    }
+    const layer = byName.get(n["layer"]);
+    if (!layer) throw new Error(`nodes[${k}] names an unknown layer "${n["layer"]}"`);
+    const ins = (n["inputs"] as unknown[]).map((r) => {
+      if (r === -1) return x;
+      if (!Number.isInteger(r) || (r as number) < 0 || (r as number) >= k) {
+        throw new Error(
+          `nodes[${k}].inputs holds ${String(r)}: inputs must be -1 or an earlier node`,
+        );
+      }
+      return outs[r as number]!;
+    });
+    outs.push(applyLayer(layer, "merge" in layer ? ins : ins[0]!));
+  });
+  const out = arch["output"];
+  if (!Number.isInteger(out) || (out as number) < 0 || (out as number) >= outs.length) {
+    throw new Error(`output must be a node index, got ${String(out)}`);
+  }
+  return new Model({ inputs: x, outputs: outs[out as number]! }, { maxParameters });
 }

@@ -4,7 +4,7 @@ import { softmaxCrossEntropy } from "../layers/softmax.ts";
 import { zeroGrad } from "../layers/layer.ts";
 import type { Tensor } from "../core/tensor.ts";
 import type { Optimizer } from "./optimizers.ts";
-import type { Sequential } from "./sequential.ts";
+import type { Model } from "./model.ts";
 
 /**
  * One step of supervised training of a classifier whose output is logits:
@@ -29,16 +29,22 @@ import type { Sequential } from "./sequential.ts";
  * @returns The batch's mean loss and how many samples it classified correctly (before the update).
  */
 export function trainStep(
-  model: Sequential,
+  model: Model,
   x: Tensor,
   labels: ArrayLike<number>,
   optimizer: Optimizer,
 ): { loss: number; correct: number } {
-  const logits = model.forward(x);
-  const { loss, dLogits, correct } = softmaxCrossEntropy(logits, labels);
-  const params = model.params();
-  zeroGrad(params);
-  model.backward(dLogits);
-  optimizer.step(params);
-  return { loss, correct };
+  const was = model.training;
+  if (!was) model.setTraining(true);
+  try {
+    const logits = model.forward(x);
+    const { loss, dLogits, correct } = softmaxCrossEntropy(logits, labels);
+    const params = model.params();
+    zeroGrad(params);
+    model.backward(dLogits);
+    optimizer.step(params);
+    return { loss, correct };
+  } finally {
+    if (!was) model.setTraining(false);
+  }
 }
