@@ -31,5 +31,6 @@ export * from "./dense.ts";
 export * from "./pool2d.ts";
 export * from "./relu.ts";
 export * from "./activations.ts";
+export * from "./batch_norm.ts";
 export * from "./flatten.ts";
 export * from "./softmax.ts";

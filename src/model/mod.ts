@@ -22,6 +22,7 @@
 export * from "../core/random.ts";
 export * from "./model.ts";
 export * from "./sequential.ts";
+export * from "./fuse.ts";
 export * from "./optimizers.ts";
 export * from "./train_step.ts";
 export * from "./fit.ts";

@@ -82,7 +82,7 @@ type AnyLayer = Layer | MergeLayer;
  */
 export class Model {
   /** Every layer once, in the order of its first use. */
-  readonly layers: readonly AnyLayer[];
+  readonly layers: readonly (Layer | MergeLayer)[];
   /** The graph's nodes in execution order. */
   readonly nodes: readonly GraphNode[];
   /** One sample's input shape. */

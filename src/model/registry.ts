@@ -5,6 +5,7 @@ import { Dense } from "../layers/dense.ts";
 import { Flatten } from "../layers/flatten.ts";
 import type { Layer, LayerConfig, MergeLayer } from "../layers/layer.ts";
 import { Add, Concatenate, Multiply } from "../layers/merge.ts";
+import { BatchNorm } from "../layers/batch_norm.ts";
 import {
   Dropout,
   HardSwish,
@@ -38,6 +39,7 @@ const MAKERS: Record<string, (options: never) => Layer | MergeLayer> = {
   HardSwish: (o) => new HardSwish(o),
   Softmax: (o) => new Softmax(o),
   Dropout: (o) => new Dropout(o),
+  BatchNorm: (o) => new BatchNorm(o),
   Flatten: (o) => new Flatten(o),
   Dense: (o) => new Dense(o),
 };

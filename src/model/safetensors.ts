@@ -10,11 +10,9 @@
  */
 
 import type { LayerConfig } from "../layers/layer.ts";
-import { layerFromConfig } from "./registry.ts";
 import { Sequential } from "./sequential.ts";
 import { Model } from "./model.ts";
-import { applyLayer, Input, type SymbolicTensor } from "../layers/graph_node.ts";
-import type { Layer, MergeLayer } from "../layers/layer.ts";
+import { layerOf, modelFromGraphConfig } from "./_graph_config.ts";
 import { checkOptions, describe, fail } from "../core/_validate.ts";
 
 /**
@@ -268,7 +266,7 @@ export function loadModel(bytes: Uint8Array): Model {
   let model: Model;
   try {
     // The data holds dataLen / 4 floats: no architecture may need (and so allocate) more.
-    model = arch["format"] === "graph" ? graphFromConfig(arch, dataLen / 4) : new Sequential(
+    model = arch["format"] === "graph" ? modelFromGraphConfig(arch, dataLen / 4) : new Sequential(
       (arch["layers"] as LayerConfig[]).map((c, i) => {
         const l = layerOf(c, i);
         if ("merge" in l) throw new Error(`layers[${i}]: a ${l.kind} needs a graph model`);
@@ -310,48 +308,4 @@ export function loadModel(bytes: Uint8Array): Model {
   const { architecture: _a, format: _f, ...rest } = meta as Record<string, string>;
   model.metadata = rest;
   return model;
-}
-
-/** A layer from its stored description, naming its index when it is wrong. */
-function layerOf(c: LayerConfig, i: number): Layer | MergeLayer {
-  try {
-    return layerFromConfig(c);
-  } catch (e) {
-    throw new Error(`layers[${i}]: ${e instanceof Error ? e.message : e}`);
-  }
-}
-
-/** Rebuilds a graph model from its stored architecture (see `GraphConfig`). */
-function graphFromConfig(arch: Record<string, unknown>, maxParameters: number): Model {
-  if (arch["version"] !== 2) throw new Error(`graph version ${String(arch["version"])} is not 2`);
-  const layers = (arch["layers"] as LayerConfig[]).map(layerOf);
-  const byName = new Map(layers.map((l) => [l.name, l]));
-  const nodes = arch["nodes"];
-  if (!Array.isArray(nodes) || nodes.length === 0) {
-    throw new Error("nodes must be a non-empty array");
-  }
-  const x = Input(arch["inputShape"] as number[]);
-  const outs: SymbolicTensor[] = [];
-  nodes.forEach((n: unknown, k) => {
-    if (!isObject(n) || typeof n["layer"] !== "string" || !Array.isArray(n["inputs"])) {
-      throw new Error(`nodes[${k}] must be { layer, inputs }`);
-    }
-    const layer = byName.get(n["layer"]);
-    if (!layer) throw new Error(`nodes[${k}] names an unknown layer "${n["layer"]}"`);
-    const ins = (n["inputs"] as unknown[]).map((r) => {
-      if (r === -1) return x;
-      if (!Number.isInteger(r) || (r as number) < 0 || (r as number) >= k) {
-        throw new Error(
-          `nodes[${k}].inputs holds ${String(r)}: inputs must be -1 or an earlier node`,
-        );
-      }
-      return outs[r as number]!;
-    });
-    outs.push(applyLayer(layer, "merge" in layer ? ins : ins[0]!));
-  });
-  const out = arch["output"];
-  if (!Number.isInteger(out) || (out as number) < 0 || (out as number) >= outs.length) {
-    throw new Error(`output must be a node index, got ${String(out)}`);
-  }
-  return new Model({ inputs: x, outputs: outs[out as number]! }, { maxParameters });
 }

@@ -15,3 +15,4 @@
  */
 
 export * from "./assert_close.ts";
+export * from "./check_gradients.ts";

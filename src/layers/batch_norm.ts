@@ -1,0 +1,203 @@
+// This module is browser compatible.
+
+import type { Tensor } from "../core/tensor.ts";
+import { checkNumberIn } from "../core/_validate.ts";
+import { allocParam, checkBatch, layerOptions, makeParam, noForward } from "./_util.ts";
+import { LayerBase } from "./layer_base.ts";
+import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
+
+/** Options of {@linkcode BatchNorm}. */
+export interface BatchNormOptions {
+  /** How fast the running statistics follow the batches (PyTorch's momentum); default 0.1. */
+  momentum?: number;
+  /** Added to the variance; default 1e-5. */
+  epsilon?: number;
+  /** The layer's name; the model assigns one if absent. */
+  name?: string;
+}
+
+/**
+ * Batch normalisation over the last axis (the channels of a `[h, w, c]` map,
+ * or the features of `[c]`), as PyTorch's `BatchNorm2d` / `BatchNorm1d`:
+ * `y = gamma · (x − mean) / sqrt(var + epsilon) + beta`.
+ *
+ * - Training mode (`fit`, `trainStep`): mean and (biased) variance of the
+ *   batch, over every position; the running statistics move towards them,
+ *   `running = (1 − momentum)·running + momentum·batch` (the variance
+ *   unbiased, as PyTorch does).
+ * - Inference mode (`predict`, `evaluate`): the running statistics.
+ *
+ * Parameters `gamma` (1) and `beta` (0); state `runningMean` (0) and
+ * `runningVar` (1), saved in model files. `model.fuse()` folds it into the
+ * convolution or dense layer before it.
+ *
+ * @example Usage
+ * ```ts
+ * import { BatchNorm, Conv2D, Sequential } from "@convnet/wasm";
+ * const model = new Sequential([new Conv2D({ filters: 8, kernelSize: 3 }), new BatchNorm()], [8, 8, 1]);
+ * model.state().map((p) => p.name); // ["batchnorm_1.runningMean", "batchnorm_1.runningVar"]
+ * ```
+ */
+export class BatchNorm extends LayerBase implements Layer {
+  /** `"BatchNorm"`. */
+  readonly kind = "BatchNorm" as const;
+  /** The layer's name. */
+  name: string;
+  /** How fast the running statistics follow the batches. */
+  readonly momentum: number;
+  /** Added to the variance. */
+  readonly epsilon: number;
+  #shape: SampleShape | null = null;
+  #gamma: Param | null = null;
+  #beta: Param | null = null;
+  #mean: Param | null = null;
+  #var: Param | null = null;
+  #training = false;
+  #xhat: Float64Array | null = null;
+  #invStd: Float64Array | null = null;
+  #usedBatch = false;
+
+  /**
+   * Creates a BatchNorm.
+   *
+   * @param options `momentum` in [0, 1] (default 0.1), `epsilon` > 0 (default 1e-5), name.
+   */
+  constructor(options: BatchNormOptions = {}) {
+    super();
+    const { o, name } = layerOptions("BatchNorm", options);
+    this.name = name;
+    this.momentum = checkNumberIn(
+      "BatchNorm",
+      "options.momentum",
+      o["momentum"] ?? 0.1,
+      0,
+      1.0000001,
+      true,
+    );
+    this.epsilon = checkNumberIn(
+      "BatchNorm",
+      "options.epsilon",
+      o["epsilon"] ?? 1e-5,
+      0,
+      Infinity,
+      false,
+    );
+  }
+
+  /** Switches training mode (batch statistics) or inference (running statistics); the model calls it. */
+  setTraining(training: boolean): void {
+    this.#training = training;
+  }
+
+  /** Checks the input shape, creates the parameters and state, and returns the shape (called by the model). */
+  build(inputShape: SampleShape, rand?: () => number): SampleShape {
+    if (inputShape.length !== 1 && inputShape.length !== 3) {
+      throw new RangeError(
+        `BatchNorm "${this.name}": input must be [height, width, channels] or [features], got [${
+          inputShape.join(", ")
+        }]`,
+      );
+    }
+    if (!rand) return inputShape;
+    const c = inputShape[inputShape.length - 1]!, who = `BatchNorm "${this.name}"`;
+    this.#shape = inputShape;
+    this.#gamma = makeParam(`${this.name}.gamma`, [c], allocParam(who, c).fill(1));
+    this.#beta = makeParam(`${this.name}.beta`, [c], allocParam(who, c));
+    this.#mean = makeParam(`${this.name}.runningMean`, [c], allocParam(who, c));
+    this.#var = makeParam(`${this.name}.runningVar`, [c], allocParam(who, c).fill(1));
+    return inputShape;
+  }
+
+  #built(): [Param, Param, Param, Param] {
+    if (!this.#gamma || !this.#beta || !this.#mean || !this.#var) {
+      throw new Error(`BatchNorm "${this.name}": used before build (add it to a model)`);
+    }
+    return [this.#gamma, this.#beta, this.#mean, this.#var];
+  }
+
+  /** Normalises the batch (batch statistics in training mode, running ones otherwise). */
+  forward(x: Tensor): Tensor {
+    const [gamma, beta, rm, rv] = this.#built();
+    checkBatch(this, "the input", x, this.#shape!);
+    const c = gamma.value.length, n = x.data.length / c, src = x.data;
+    const mean = new Float64Array(c), variance = new Float64Array(c);
+    if (this.#training) {
+      for (let i = 0; i < src.length; i++) mean[i % c]! += src[i]!;
+      for (let k = 0; k < c; k++) mean[k]! /= n;
+      for (let i = 0; i < src.length; i++) {
+        const d = src[i]! - mean[i % c]!;
+        variance[i % c]! += d * d;
+      }
+      for (let k = 0; k < c; k++) variance[k]! /= n;
+      const mo = this.momentum, unbias = n > 1 ? n / (n - 1) : 1;
+      for (let k = 0; k < c; k++) {
+        rm.value[k] = (1 - mo) * rm.value[k]! + mo * mean[k]!;
+        rv.value[k] = (1 - mo) * rv.value[k]! + mo * variance[k]! * unbias;
+      }
+    } else {
+      for (let k = 0; k < c; k++) {
+        mean[k] = rm.value[k]!;
+        variance[k] = rv.value[k]!;
+      }
+    }
+    const invStd = new Float64Array(c);
+    for (let k = 0; k < c; k++) invStd[k] = 1 / Math.sqrt(variance[k]! + this.epsilon);
+    const xhat = new Float64Array(src.length), y = new Float32Array(src.length);
+    for (let i = 0; i < src.length; i++) {
+      const k = i % c;
+      xhat[i] = (src[i]! - mean[k]!) * invStd[k]!;
+      y[i] = gamma.value[k]! * xhat[i]! + beta.value[k]!;
+    }
+    this.#xhat = xhat;
+    this.#invStd = invStd;
+    this.#usedBatch = this.#training;
+    return { shape: x.shape, data: y };
+  }
+
+  /**
+   * Back-propagates `dOut`, adding the gradients of `gamma` and `beta`.
+   *
+   * @param dOut The gradient of the loss with respect to the last forward output.
+   * @param needInputGrad Whether to compute the input gradient (default true).
+   * @returns The input gradient, or `null`.
+   */
+  backward(dOut: Tensor, needInputGrad = true): Tensor | null {
+    const xhat = this.#xhat, invStd = this.#invStd;
+    if (!xhat || !invStd) noForward(this);
+    const [gamma, beta] = this.#built();
+    checkBatch(this, "dOut", dOut, this.#shape!);
+    const c = gamma.value.length, g = dOut.data, n = g.length / c;
+    const sumG = new Float64Array(c), sumGX = new Float64Array(c);
+    for (let i = 0; i < g.length; i++) {
+      sumG[i % c]! += g[i]!;
+      sumGX[i % c]! += g[i]! * xhat[i]!;
+    }
+    for (let k = 0; k < c; k++) {
+      gamma.grad[k]! += sumGX[k]!;
+      beta.grad[k]! += sumG[k]!;
+    }
+    if (!needInputGrad) return null;
+    const dx = new Float32Array(g.length);
+    for (let i = 0; i < g.length; i++) {
+      const k = i % c, s = gamma.value[k]! * invStd[k]!;
+      // With batch statistics the mean and variance depend on x too.
+      dx[i] = this.#usedBatch ? (s / n) * (n * g[i]! - sumG[k]! - xhat[i]! * sumGX[k]!) : s * g[i]!;
+    }
+    return { shape: dOut.shape, data: dx };
+  }
+
+  /** The trainable parameters: `gamma` and `beta`. */
+  params(): Param[] {
+    return this.#gamma && this.#beta ? [this.#gamma, this.#beta] : [];
+  }
+
+  /** The running statistics: `runningMean` and `runningVar`. */
+  state(): Param[] {
+    return this.#mean && this.#var ? [this.#mean, this.#var] : [];
+  }
+
+  /** The description stored in model files. */
+  config(): LayerConfig {
+    return { kind: this.kind, name: this.name, momentum: this.momentum, epsilon: this.epsilon };
+  }
+}

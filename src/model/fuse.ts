@@ -1,0 +1,101 @@
+// This module is browser compatible.
+
+import type { LayerConfig } from "../layers/layer.ts";
+import type { Tensor } from "../core/tensor.ts";
+import { checkOptions, fail } from "../core/_validate.ts";
+import { type GraphConfig, Model } from "./model.ts";
+import { modelFromGraphConfig } from "./_graph_config.ts";
+
+/** The layers a following BatchNorm folds into. */
+const FOLDABLE = ["Conv2D", "DepthwiseConv2D", "Dense"];
+
+/**
+ * A copy of `model` for inference with every foldable `BatchNorm` folded
+ * into the convolution or dense layer before it: `w' = w·s`,
+ * `b' = (b − runningMean)·s + beta`, `s = gamma / sqrt(runningVar + epsilon)`
+ * per output channel. A BatchNorm folds when the layer before it is a
+ * `Conv2D`, `DepthwiseConv2D` or `Dense` without a fused activation, used
+ * once, whose output only the BatchNorm reads; the others stay. The copy's
+ * inference output equals the original's (within float32 rounding, 1e-5); the
+ * original is unchanged.
+ *
+ * @example Usage
+ * ```ts
+ * import { BatchNorm, Conv2D, fuse, ReLU, Sequential, tensor } from "@convnet/wasm";
+ * const model = new Sequential([new Conv2D({ filters: 4, kernelSize: 3 }), new BatchNorm(), new ReLU()], [6, 6, 1]);
+ * const fused = fuse(model);
+ * fused.layers.map((l) => l.kind); // ["Conv2D", "ReLU"]
+ * ```
+ *
+ * @param model The model (its running statistics are used).
+ * @returns A new model without the folded BatchNorm layers.
+ * @throws {TypeError} If `model` is not a Model.
+ */
+export function fuse(model: Model): Model {
+  if (!(model instanceof Model)) fail(TypeError, "fuse", "model", "a Model or Sequential", model);
+  const cfg = Model.prototype.config.call(model) as GraphConfig;
+  const byName = new Map(cfg.layers.map((l) => [l.name, l]));
+  const consumers = new Map<number, number>();
+  cfg.nodes.forEach((n) => n.inputs.forEach((r) => consumers.set(r, (consumers.get(r) ?? 0) + 1)));
+  if (cfg.output >= 0) consumers.set(cfg.output, (consumers.get(cfg.output) ?? 0) + 1);
+  const uses = new Map<string, number>();
+  cfg.nodes.forEach((n) => uses.set(n.layer, (uses.get(n.layer) ?? 0) + 1));
+
+  // node index of each folded BatchNorm → the node it folds into
+  const folded = new Map<number, number>();
+  cfg.nodes.forEach((n, k) => {
+    const bn = byName.get(n.layer)!;
+    if (bn.kind !== "BatchNorm" || n.inputs.length !== 1) return;
+    const j = n.inputs[0]!;
+    if (j < 0) return;
+    const prev = byName.get(cfg.nodes[j]!.layer)!;
+    if (
+      FOLDABLE.includes(prev.kind) && prev["activation"] !== "relu" &&
+      uses.get(prev.name) === 1 && consumers.get(j) === 1
+    ) folded.set(k, j);
+  });
+
+  // The new graph: folded nodes removed, references to them redirected and renumbered.
+  const keep = cfg.nodes.map((_, k) => !folded.has(k));
+  const resolve = (r: number): number => (r >= 0 && folded.has(r) ? folded.get(r)! : r);
+  const newIndex: number[] = [];
+  let next = 0;
+  keep.forEach((kp, k) => (newIndex[k] = kp ? next++ : -2));
+  const nodes = cfg.nodes.flatMap((n, k) =>
+    keep[k]
+      ? [{ layer: n.layer, inputs: n.inputs.map((r) => (r < 0 ? r : newIndex[resolve(r)]!)) }]
+      : []
+  );
+  const foldedNames = new Set([...folded.keys()].map((k) => cfg.nodes[k]!.layer));
+  const layers: LayerConfig[] = cfg.layers.filter((l) => !foldedNames.has(l.name));
+  const out = newIndex[resolve(cfg.output)]!;
+  const fusedCfg: GraphConfig = { ...cfg, layers, nodes, output: out };
+  const copy = modelFromGraphConfig(fusedCfg as unknown as Record<string, unknown>, 2 ** 28);
+
+  // Weights: copied, and scaled where a BatchNorm folds in.
+  const w = model.getWeights();
+  for (const [k, j] of folded) {
+    const bn = byName.get(cfg.nodes[k]!.layer)!, prev = cfg.nodes[j]!.layer;
+    const eps = bn["epsilon"] as number;
+    const gamma = w[`${bn.name}.gamma`]!.data, beta = w[`${bn.name}.beta`]!.data;
+    const rm = w[`${bn.name}.runningMean`]!.data, rv = w[`${bn.name}.runningVar`]!.data;
+    const kernel = w[`${prev}.kernel`]!, bias = w[`${prev}.bias`]!;
+    const c = bias.data.length, kd = kernel.data.slice(), bd = bias.data.slice();
+    for (let o = 0; o < c; o++) {
+      const s = gamma[o]! / Math.sqrt(rv[o]! + eps);
+      for (let i = o; i < kd.length; i += c) kd[i] = kd[i]! * s;
+      bd[o] = (bd[o]! - rm[o]!) * s + beta[o]!;
+    }
+    w[`${prev}.kernel`] = { shape: kernel.shape, data: kd };
+    w[`${prev}.bias`] = { shape: bias.shape, data: bd };
+  }
+  const names = new Set([...copy.params(), ...copy.state()].map((p) => p.name));
+  const mine: Record<string, Tensor> = {};
+  for (const [name, t] of Object.entries(w)) if (names.has(name)) mine[name] = t;
+  copy.setWeights(mine);
+  copy.metadata = { ...checkOptions("fuse", "model.metadata", model.metadata) } as Record<
+    string,
+    string
+  >;
+  return copy;
+}
