@@ -53,8 +53,8 @@ export type ConfigValue = string | number | boolean | readonly number[];
 
 /** A layer's description as stored in a model file: its kind, name and hyper-parameters. */
 export interface LayerConfig {
-  /** Which layer. */
-  readonly kind: LayerKind;
+  /** Which layer (a custom layer's own name is allowed, but `loadModel` knows only the built-in kinds). */
+  readonly kind: LayerKind | string;
   /** Its name, unique within a model. */
   readonly name: string;
   /** Hyper-parameters (numbers, strings, booleans and arrays of numbers). */
