@@ -24,7 +24,7 @@
 
 export * from "./layer.ts";
 export * from "./layer_base.ts";
-export * from "./graph_node.ts";
+export { type GraphNode, Input, SymbolicTensor } from "./graph_node.ts";
 export * from "./merge.ts";
 export * from "./conv2d.ts";
 export * from "./dense.ts";

@@ -20,7 +20,17 @@ export interface CheckGradientsOptions {
   training?: boolean;
 }
 
-/** Thrown by {@linkcode checkGradients} when `backward` disagrees with finite differences. */
+/**
+ * Thrown by {@linkcode checkGradients} when `backward` disagrees with finite
+ * differences; it names the parameter (or `"input"`) and the element.
+ *
+ * @example Usage
+ * ```ts
+ * import { GradientCheckError } from "@convnet/wasm/testing";
+ * const e = new GradientCheckError("dense_1.kernel", 3, 0.5, 1, 0.5, 3e-3);
+ * e.message.includes("dense_1.kernel[3]"); // true
+ * ```
+ */
 export class GradientCheckError extends Error {
   /**
    * Creates a GradientCheckError.
