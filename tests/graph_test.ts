@@ -302,3 +302,21 @@ Deno.test("testing module: checkGradients names the parameter and index of a wro
       /scale\.s\[0\]/.test(e.message),
   );
 });
+
+Deno.test("backward checks dOut's shape even when the output layer (Add) would pass it on unchecked", () => {
+  const x = Input([3]);
+  const model = new Model({
+    inputs: x,
+    outputs: new Add().apply([x, new Dense({ units: 3 }).apply(x)]),
+  });
+  model.forward(rand([2, 3]));
+  assert.throws(
+    () => model.backward(rand([2, 4]), { inputGradient: true }),
+    /Model.backward: dOut must have the last forward output's shape \[2, 3\], got \[2, 4\]/,
+  );
+  assert.throws(
+    () => new BatchNorm({ momentum: 1.00000005 }),
+    /options.momentum must be a number in \[0, 1\]/,
+  );
+  assert.equal(new BatchNorm({ momentum: 1 }).momentum, 1);
+});

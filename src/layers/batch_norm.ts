@@ -1,7 +1,7 @@
 // This module is browser compatible.
 
 import type { Tensor } from "../core/tensor.ts";
-import { checkNumberIn } from "../core/_validate.ts";
+import { checkNumberIn, fail } from "../core/_validate.ts";
 import { allocParam, checkBatch, layerOptions, makeParam, noForward } from "./_util.ts";
 import { LayerBase } from "./layer_base.ts";
 import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
@@ -66,14 +66,14 @@ export class BatchNorm extends LayerBase implements Layer {
     super();
     const { o, name } = layerOptions("BatchNorm", options);
     this.name = name;
-    this.momentum = checkNumberIn(
-      "BatchNorm",
-      "options.momentum",
-      o["momentum"] ?? 0.1,
-      0,
-      1.0000001,
-      true,
-    );
+    const mo = o["momentum"] ?? 0.1;
+    if (typeof mo !== "number") {
+      fail(TypeError, "BatchNorm", "options.momentum", "a number in [0, 1]", mo);
+    }
+    if (!(mo >= 0 && mo <= 1)) {
+      fail(RangeError, "BatchNorm", "options.momentum", "a number in [0, 1]", mo);
+    }
+    this.momentum = mo;
     this.epsilon = checkNumberIn(
       "BatchNorm",
       "options.epsilon",

@@ -291,6 +291,19 @@ export class Model {
   backward(dOut: Tensor, options: { inputGradient?: boolean } = {}): Tensor | null {
     const values = this.#values;
     if (!values) throw new Error(`${this.constructor.name}: backward was called before forward`);
+    const last = values.get(this.#output.id)!;
+    const ds = dOut?.shape;
+    if (
+      !Array.isArray(ds) || !(dOut.data instanceof Float32Array) ||
+      ds.length !== last.shape.length || ds.some((d, i) => d !== last.shape[i]) ||
+      dOut.data.length !== last.data.length
+    ) {
+      throw new RangeError(
+        `${this.constructor.name}.backward: dOut must have the last forward output's shape [${
+          last.shape.join(", ")
+        }], got ${Array.isArray(ds) ? `[${ds.join(", ")}]` : String(ds)}`,
+      );
+    }
     const wantInput = options?.inputGradient === true;
     const grads = new Map<number, Tensor>([[this.#output.id, dOut]]);
     const add = (t: SymbolicTensor, g: Tensor) => {
