@@ -260,8 +260,30 @@ for (const [name, make] of [["ResNet-style", resnet], ["MobileNet-style", mobile
     const bns = model.layers.filter((l) => l.kind === "BatchNorm").length;
     assert.ok(bns > 0 && fused.layers.filter((l) => l.kind === "BatchNorm").length === 0);
     assertTensorClose(fused.predict(x8), model.predict(x8), 1e-5, `${name} fused`);
+    // A ReLU read only by itself after a folded layer became that layer's activation.
+    const relus = (m: typeof model) => m.layers.filter((l) => l.kind === "ReLU").length;
+    if (relus(model)) {
+      assert.ok(
+        relus(fused) < relus(model),
+        `${name}: ${relus(fused)} ReLUs of ${relus(model)} left`,
+      );
+    }
   });
 }
+
+Deno.test("fuse: Conv-BatchNorm-ReLU becomes one Conv2D with a fused ReLU; a ReLU read twice stays", () => {
+  const x = Input([6, 6, 2]);
+  const c = new Conv2D({ filters: 3, kernelSize: 3 }).apply(x);
+  const r = new ReLU().apply(new BatchNorm().apply(c));
+  const shared = new Conv2D({ filters: 3, kernelSize: 1 }).apply(r);
+  const r2 = new ReLU().apply(shared);
+  const model = new Model({ inputs: x, outputs: new Add().apply([r2, shared]) });
+  for (const p of model.state()) p.value.set(p.value.map((_, i) => 0.5 + i / 10));
+  const fused = fuse(model);
+  assert.deepEqual(fused.layers.map((l) => l.kind), ["Conv2D", "Conv2D", "ReLU", "Add"]);
+  const input = tensor(Float32Array.from({ length: 144 }, (_, i) => Math.sin(i)), [2, 6, 6, 2]);
+  assertTensorClose(fused.predict(input), model.predict(input), 1e-5);
+});
 
 Deno.test("testing module: checkGradients names the parameter and index of a wrong backward", () => {
   /** y = scale · x, with a deliberately wrong gradient for `scale` (off by a factor of 2). */

@@ -58,6 +58,36 @@ export async function loadMnist(): Promise<MnistSplit> {
   return { train: concat(train), heldOut: concat(held) };
 }
 
+/** The share of each digit's training samples, from the end, carved off for validation. */
+export const VALIDATION_FRACTION = 1 / 8;
+
+/**
+ * Splits the training digits once more: for each digit, the last
+ * `round(n / 8)` of its training samples validate (1,000 in all) and the
+ * rest fit. Architecture and settings are chosen on this split; the held-out
+ * digits never are.
+ */
+export function carveValidation(train: DigitSet): { fit: DigitSet; validation: DigitSet } {
+  const fitIds: number[] = [], valIds: number[] = [];
+  for (let d = 0; d < 10; d++) {
+    const ids: number[] = [];
+    for (let i = 0; i < train.n; i++) if (train.labels[i] === d) ids.push(i);
+    const cut = ids.length - Math.round(ids.length * VALIDATION_FRACTION);
+    fitIds.push(...ids.slice(0, cut));
+    valIds.push(...ids.slice(cut));
+  }
+  return { fit: take(train, fitIds), validation: take(train, valIds) };
+}
+
+function take(set: DigitSet, ids: number[]): DigitSet {
+  const x = new Float32Array(ids.length * 784), labels = new Uint8Array(ids.length);
+  ids.forEach((i, k) => {
+    x.set(set.x.subarray(i * 784, (i + 1) * 784), k * 784);
+    labels[k] = set.labels[i]!;
+  });
+  return { n: ids.length, x, labels };
+}
+
 /** How much {@linkcode augmentBatch} may distort a training digit. */
 export interface Augmentation {
   /** Largest shift in pixels, each axis. */

@@ -1,5 +1,5 @@
 /**
- * Draws the training curves (loss, and train / held-out accuracy per epoch)
+ * Draws the training curves (loss, and train / validation accuracy per epoch)
  * as a self-contained SVG, with no plotting library.
  *
  * @module
@@ -13,8 +13,8 @@ export interface EpochStats {
   loss: number;
   /** Training accuracy (0..1), measured on the augmented batches as they were trained. */
   trainAccuracy: number;
-  /** Accuracy on the held-out digits (0..1). */
-  heldOutAccuracy: number;
+  /** Accuracy on the validation digits (0..1), carved from the training part. */
+  validationAccuracy: number;
 }
 
 const W = 360, H = 220, M = { l: 52, r: 14, t: 30, b: 36 };
@@ -79,7 +79,7 @@ function panel(
 export function trainingSvg(stats: EpochStats[], subtitle = ""): string {
   const epochs = stats.map((s) => s.epoch);
   const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
-  const accs = stats.flatMap((s) => [s.trainAccuracy, s.heldOutAccuracy]);
+  const accs = stats.flatMap((s) => [s.trainAccuracy, s.validationAccuracy]);
   const lo = Math.max(0, Math.floor(Math.min(...accs) * 50) / 50);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * W}" height="${
     H + 20
@@ -101,9 +101,9 @@ ${
       [
         { name: "train (augmented)", color: "#1f77b4", values: stats.map((s) => s.trainAccuracy) },
         {
-          name: "held-out",
+          name: "validation",
           color: "#2ca02c",
-          values: stats.map((s) => s.heldOutAccuracy),
+          values: stats.map((s) => s.validationAccuracy),
         },
       ],
       epochs,

@@ -15,7 +15,9 @@ const FOLDABLE = ["Conv2D", "DepthwiseConv2D", "Dense"];
  * `b' = (b − runningMean)·s + beta`, `s = gamma / sqrt(runningVar + epsilon)`
  * per output channel. A BatchNorm folds when the layer before it is a
  * `Conv2D`, `DepthwiseConv2D` or `Dense` without a fused activation, used
- * once, whose output only the BatchNorm reads; the others stay. The copy's
+ * once, whose output only the BatchNorm reads; the others stay. Then a
+ * `ReLU` right after such a layer (or a `Conv2DTranspose`) becomes its fused
+ * activation, saving a pass over the data. The copy's
  * inference output equals the original's (within float32 rounding, 1e-5); the
  * original is unchanged.
  *
@@ -24,11 +26,11 @@ const FOLDABLE = ["Conv2D", "DepthwiseConv2D", "Dense"];
  * import { BatchNorm, Conv2D, fuse, ReLU, Sequential, tensor } from "@convnet/wasm";
  * const model = new Sequential([new Conv2D({ filters: 4, kernelSize: 3 }), new BatchNorm(), new ReLU()], [6, 6, 1]);
  * const fused = fuse(model);
- * fused.layers.map((l) => l.kind); // ["Conv2D", "ReLU"]
+ * fused.layers.map((l) => l.kind); // ["Conv2D"]
  * ```
  *
  * @param model The model (its running statistics are used).
- * @returns A new model without the folded BatchNorm layers.
+ * @returns A new model without the folded BatchNorm and ReLU layers.
  * @throws {TypeError} If `model` is not a Model.
  */
 export function fuse(model: Model): Model {
@@ -55,21 +57,8 @@ export function fuse(model: Model): Model {
     ) folded.set(k, j);
   });
 
-  // The new graph: folded nodes removed, references to them redirected and renumbered.
-  const keep = cfg.nodes.map((_, k) => !folded.has(k));
-  const resolve = (r: number): number => (r >= 0 && folded.has(r) ? folded.get(r)! : r);
-  const newIndex: number[] = [];
-  let next = 0;
-  keep.forEach((kp, k) => (newIndex[k] = kp ? next++ : -2));
-  const nodes = cfg.nodes.flatMap((n, k) =>
-    keep[k]
-      ? [{ layer: n.layer, inputs: n.inputs.map((r) => (r < 0 ? r : newIndex[resolve(r)]!)) }]
-      : []
-  );
-  const foldedNames = new Set([...folded.keys()].map((k) => cfg.nodes[k]!.layer));
-  const layers: LayerConfig[] = cfg.layers.filter((l) => !foldedNames.has(l.name));
-  const out = newIndex[resolve(cfg.output)]!;
-  const fusedCfg: GraphConfig = { ...cfg, layers, nodes, output: out };
+  const afterBn = removeNodes(cfg, folded);
+  const fusedCfg = absorbRelu(afterBn);
   const copy = modelFromGraphConfig(fusedCfg as unknown as Record<string, unknown>, 2 ** 28);
 
   // Weights: copied, and scaled where a BatchNorm folds in.
@@ -98,4 +87,51 @@ export function fuse(model: Model): Model {
     string
   >;
   return copy;
+}
+
+/** The graph without the nodes of `folded` (each redirected to the node it folds into). */
+function removeNodes(cfg: GraphConfig, folded: Map<number, number>): GraphConfig {
+  const keep = cfg.nodes.map((_, k) => !folded.has(k));
+  const resolve = (r: number): number => (r >= 0 && folded.has(r) ? folded.get(r)! : r);
+  const newIndex: number[] = [];
+  let next = 0;
+  keep.forEach((kp, k) => (newIndex[k] = kp ? next++ : -2));
+  const nodes = cfg.nodes.flatMap((n, k) =>
+    keep[k]
+      ? [{ layer: n.layer, inputs: n.inputs.map((r) => (r < 0 ? r : newIndex[resolve(r)]!)) }]
+      : []
+  );
+  const foldedNames = new Set([...folded.keys()].map((k) => cfg.nodes[k]!.layer));
+  const layers: LayerConfig[] = cfg.layers.filter((l) => !foldedNames.has(l.name));
+  return { ...cfg, layers, nodes, output: newIndex[resolve(cfg.output)]! };
+}
+
+/** A ReLU after a convolution or dense layer (used once, read only by the ReLU) becomes its fused activation. */
+function absorbRelu(cfg: GraphConfig): GraphConfig {
+  const byName = new Map(cfg.layers.map((l) => [l.name, l]));
+  const consumers = new Map<number, number>();
+  cfg.nodes.forEach((n) => n.inputs.forEach((r) => consumers.set(r, (consumers.get(r) ?? 0) + 1)));
+  consumers.set(cfg.output, (consumers.get(cfg.output) ?? 0) + 1);
+  const uses = new Map<string, number>();
+  cfg.nodes.forEach((n) => uses.set(n.layer, (uses.get(n.layer) ?? 0) + 1));
+  const folded = new Map<number, number>(), activated = new Set<string>();
+  cfg.nodes.forEach((n, k) => {
+    const relu = byName.get(n.layer)!;
+    if (relu.kind !== "ReLU" || n.inputs.length !== 1 || uses.get(relu.name) !== 1) return;
+    const j = n.inputs[0]!;
+    if (j < 0) return;
+    const prev = byName.get(cfg.nodes[j]!.layer)!;
+    if (
+      [...FOLDABLE, "Conv2DTranspose"].includes(prev.kind) && prev["activation"] !== "relu" &&
+      uses.get(prev.name) === 1 && consumers.get(j) === 1
+    ) {
+      folded.set(k, j);
+      activated.add(prev.name);
+    }
+  });
+  const out = removeNodes(cfg, folded);
+  return {
+    ...out,
+    layers: out.layers.map((l) => (activated.has(l.name) ? { ...l, activation: "relu" } : l)),
+  };
 }
