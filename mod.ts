@@ -45,3 +45,4 @@ export * from "./src/layers/mod.ts";
 export * from "./src/model/mod.ts";
 export * from "./src/ops/mod.ts";
 export * from "./src/backend/mod.ts";
+export * from "./src/onnx/mod.ts";

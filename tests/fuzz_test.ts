@@ -4,11 +4,17 @@
  * decoder and the HTTP endpoint in real workerd.
  */
 import assert from "node:assert/strict";
-import { availableBackends, loadModel, ModelFormatError } from "../mod.ts";
+import {
+  availableBackends,
+  loadModel,
+  loadOnnx,
+  ModelFormatError,
+  OnnxFormatError,
+} from "../mod.ts";
 import { fuzzApi } from "./fuzz/api_fuzz.ts";
-import { fuzzModelFiles, fuzzPngs } from "./fuzz/file_fuzz.ts";
+import { fuzzModelFiles, fuzzOnnxFiles, fuzzPngs } from "./fuzz/file_fuzz.ts";
 import { fuzzHttp } from "./fuzz/http_fuzz.ts";
-import { modelSeeds, pngSeeds, rightDigits } from "./fuzz/_seeds.ts";
+import { modelSeeds, onnxSeeds, pngSeeds, rightDigits } from "./fuzz/_seeds.ts";
 import { startWorkerd } from "./_workerd.ts";
 
 Deno.test("fuzz: 3,000 random API calls per backend return the reference's result or a documented error", () => {
@@ -30,6 +36,23 @@ Deno.test("fuzz: 2,000 mutated model files load or are refused with ModelFormatE
   const r = fuzzModelFiles(7, 2000, await modelSeeds());
   assert.deepEqual(r.failures, []);
   assert.ok(r.refused > 1000, JSON.stringify(r));
+  assert.ok(
+    r.maxRssGrowth < 64 * 2 ** 20,
+    `resident memory grew by ${r.maxRssGrowth} bytes on one file`,
+  );
+});
+
+Deno.test("fuzz: an ONNX file truncated at every offset is refused with OnnxFormatError", async () => {
+  const small = (await onnxSeeds())[0]!;
+  for (let cut = 0; cut < small.length; cut++) {
+    assert.throws(() => loadOnnx(small.subarray(0, cut)), OnnxFormatError, `cut at ${cut}`);
+  }
+});
+
+Deno.test("fuzz: 1,500 mutated ONNX files (huge lengths and dims spliced in) load or are refused, quickly and within bounded memory", async () => {
+  const r = fuzzOnnxFiles(11, 1500, await onnxSeeds());
+  assert.deepEqual(r.failures, []);
+  assert.ok(r.malformed > 300 && r.accepted > 50, JSON.stringify({ ...r, failures: [] }));
   assert.ok(
     r.maxRssGrowth < 64 * 2 ** 20,
     `resident memory grew by ${r.maxRssGrowth} bytes on one file`,

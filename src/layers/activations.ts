@@ -1,7 +1,7 @@
 // This module is browser compatible.
 
 import type { Tensor } from "../core/tensor.ts";
-import { checkNumberIn } from "../core/_validate.ts";
+import { checkFinite, checkNumberIn, fail } from "../core/_validate.ts";
 import { checkSeed, mulberry32 } from "../core/random.ts";
 import { checkBatch, layerOptions, noForward } from "./_util.ts";
 import { LayerBase } from "./layer_base.ts";
@@ -524,5 +524,161 @@ export class Dropout extends LayerBase implements Layer {
   /** The description stored in model files. */
   config(): LayerConfig {
     return { kind: this.kind, name: this.name, rate: this.rate, seed: this.seed };
+  }
+}
+
+/**
+ * `max(0, min(1, alpha · x + beta))` element-wise (ONNX `HardSigmoid`,
+ * defaults alpha 0.2 and beta 0.5; PyTorch's `Hardsigmoid` is alpha 1/6).
+ *
+ * @example Usage
+ * ```ts
+ * import { HardSigmoid, Sequential, tensor } from "@convnet/wasm";
+ * new Sequential([new HardSigmoid()], [3]).predict(tensor([-5, 0, 1], [1, 3])).data; // Float32Array [0, 0.5, 0.7]
+ * ```
+ */
+export class HardSigmoid extends LayerBase implements Layer {
+  /** `"HardSigmoid"`. */
+  readonly kind = "HardSigmoid" as const;
+  /** The layer's name. */
+  name: string;
+  /** The slope. */
+  readonly alpha: number;
+  /** The offset. */
+  readonly beta: number;
+  readonly #e: Elementwise;
+
+  /**
+   * Creates a HardSigmoid.
+   *
+   * @param options `alpha` (finite, default 0.2), `beta` (finite, default 0.5), name.
+   */
+  constructor(options: ActivationOptions & { alpha?: number; beta?: number } = {}) {
+    super();
+    const { o, name } = layerOptions("HardSigmoid", options);
+    this.name = name;
+    const a = checkFinite("HardSigmoid", "options.alpha", o["alpha"] ?? 0.2);
+    const b = checkFinite("HardSigmoid", "options.beta", o["beta"] ?? 0.5);
+    this.alpha = a;
+    this.beta = b;
+    this.#e = new Elementwise(
+      this,
+      (x) => {
+        const v = a * x + b;
+        return v > 0 ? (v < 1 ? v : 1) : 0;
+      },
+      (x) => {
+        const v = a * x + b;
+        return v > 0 && v < 1 ? a : 0;
+      },
+    );
+  }
+
+  /** Returns the input shape (called by the model). This layer has no parameters. */
+  build(inputShape: SampleShape, rand?: () => number): SampleShape {
+    return this.#e.build(inputShape, rand);
+  }
+  /** Computes the output for a batch, keeping what `backward` needs. */
+  forward(x: Tensor): Tensor {
+    return this.#e.forward(x);
+  }
+  /**
+   * Back-propagates `dOut`.
+   *
+   * @param dOut The gradient of the loss with respect to the last forward output.
+   * @param needInputGrad Whether to compute the input gradient (default true).
+   * @returns The input gradient, or `null`.
+   */
+  backward(dOut: Tensor, needInputGrad = true): Tensor | null {
+    return this.#e.backward(dOut, needInputGrad);
+  }
+  /** The trainable parameters: none. */
+  params(): Param[] {
+    return [];
+  }
+  /** The description stored in model files. */
+  config(): LayerConfig {
+    return { kind: this.kind, name: this.name, alpha: this.alpha, beta: this.beta };
+  }
+}
+
+/**
+ * `min(max(x, min), max)` element-wise (ONNX `Clip`; `ReLU6` is `Clip(0, 6)`).
+ * Its gradient passes where `min < x < max`. Either bound may be infinite.
+ *
+ * @example Usage
+ * ```ts
+ * import { Clip, Sequential, tensor } from "@convnet/wasm";
+ * new Sequential([new Clip({ min: -1, max: 1 })], [3]).predict(tensor([-5, 0.5, 3], [1, 3])).data; // Float32Array [-1, 0.5, 1]
+ * ```
+ */
+export class Clip extends LayerBase implements Layer {
+  /** `"Clip"`. */
+  readonly kind = "Clip" as const;
+  /** The layer's name. */
+  name: string;
+  /** The lower bound. */
+  readonly min: number;
+  /** The upper bound. */
+  readonly max: number;
+  readonly #e: Elementwise;
+
+  /**
+   * Creates a Clip.
+   *
+   * @param options `min` (default −Infinity), `max` (default Infinity; not below `min`), name.
+   */
+  constructor(options: ActivationOptions & { min?: number; max?: number } = {}) {
+    super();
+    const { o, name } = layerOptions("Clip", options);
+    this.name = name;
+    const lo = o["min"] ?? -Infinity, hi = o["max"] ?? Infinity;
+    for (const [k, v] of [["min", lo], ["max", hi]] as const) {
+      if (typeof v !== "number") fail(TypeError, "Clip", `options.${k}`, "a number", v);
+      if (Number.isNaN(v)) fail(RangeError, "Clip", `options.${k}`, "a number, not NaN", v);
+    }
+    if ((hi as number) < (lo as number)) {
+      fail(RangeError, "Clip", "options.max", `at least options.min (${lo})`, hi);
+    }
+    const a = lo as number, b = hi as number;
+    this.min = a;
+    this.max = b;
+    this.#e = new Elementwise(
+      this,
+      (x) => (x > a ? (x < b ? x : b) : a),
+      (x) => (x > a && x < b ? 1 : 0),
+    );
+  }
+
+  /** Returns the input shape (called by the model). This layer has no parameters. */
+  build(inputShape: SampleShape, rand?: () => number): SampleShape {
+    return this.#e.build(inputShape, rand);
+  }
+  /** Computes the output for a batch, keeping what `backward` needs. */
+  forward(x: Tensor): Tensor {
+    return this.#e.forward(x);
+  }
+  /**
+   * Back-propagates `dOut`.
+   *
+   * @param dOut The gradient of the loss with respect to the last forward output.
+   * @param needInputGrad Whether to compute the input gradient (default true).
+   * @returns The input gradient, or `null`.
+   */
+  backward(dOut: Tensor, needInputGrad = true): Tensor | null {
+    return this.#e.backward(dOut, needInputGrad);
+  }
+  /** The trainable parameters: none. */
+  params(): Param[] {
+    return [];
+  }
+  /** The description stored in model files (an infinite bound is left out: JSON has no Infinity). */
+  config(): LayerConfig {
+    return {
+      kind: this.kind,
+      name: this.name,
+      ...(Number.isFinite(this.min) ? { min: this.min } : {}),
+      ...(Number.isFinite(this.max) ? { max: this.max } : {}),
+    };
   }
 }

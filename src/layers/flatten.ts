@@ -1,14 +1,18 @@
 // This module is browser compatible.
 
 import type { Tensor } from "../core/tensor.ts";
+import { fail } from "../core/_validate.ts";
 import { checkBatch, layerOptions } from "./_util.ts";
 import { LayerBase } from "./layer_base.ts";
 import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
 
 /**
- * Flattens each sample to one dimension, in row-major (NHWC) order: a
- * `[h, w, c]` sample becomes `[h·w·c]` with channels varying fastest.
- * (PyTorch flattens `[c, h, w]`; see `fromTorchLinearWeight`.)
+ * Flattens each sample to one dimension. The default `order: "hwc"` keeps
+ * the memory (NHWC) order: a `[h, w, c]` sample becomes `[h·w·c]` with
+ * channels varying fastest, at no cost. `order: "chw"` flattens the way
+ * PyTorch and ONNX do (`[c, h, w]`, width fastest), a transposition; use it
+ * to run a PyTorch classifier head unchanged, or keep `"hwc"` and convert
+ * the next layer's weights (see `fromTorchLinearWeight`).
  *
  * @example Usage
  * ```ts
@@ -21,17 +25,52 @@ export class Flatten extends LayerBase implements Layer {
   readonly kind = "Flatten" as const;
   /** The layer's name. */
   name: string;
+  /** `"hwc"` (memory order, the default) or `"chw"` (PyTorch's and ONNX's order). */
+  readonly order: "hwc" | "chw";
   #in: SampleShape | null = null;
   #size = 0;
 
   /**
    * Creates a Flatten.
    *
-   * @param options The layer's name; the model assigns `flatten_N` if absent.
+   * @param options `order` (`"hwc"`, the default, or `"chw"`); the layer's name (the model assigns `flatten_N` if absent).
    */
-  constructor(options: { name?: string } = {}) {
+  constructor(options: { order?: "hwc" | "chw"; name?: string } = {}) {
     super();
-    this.name = layerOptions(this.kind, options).name;
+    const { o, name } = layerOptions(this.kind, options);
+    this.name = name;
+    const order = o["order"] ?? "hwc";
+    if (order !== "hwc" && order !== "chw") {
+      fail(
+        typeof order === "string" ? RangeError : TypeError,
+        "Flatten",
+        "options.order",
+        '"hwc" or "chw"',
+        order,
+      );
+    }
+    this.order = order;
+  }
+
+  /** Whether `order` needs a transposition for this input shape. */
+  #permutes(): boolean {
+    const s = this.#in;
+    return this.order === "chw" && !!s && s.length === 3 && s[2] !== 1 && s[0]! * s[1]! !== 1;
+  }
+
+  #transpose(data: Float32Array, m: number, toChw: boolean): Float32Array {
+    const [h, w, c] = this.#in as [number, number, number], hw = h * w;
+    const out = new Float32Array(data.length);
+    for (let n = 0; n < m; n++) {
+      const base = n * hw * c;
+      for (let p = 0; p < hw; p++) {
+        for (let k = 0; k < c; k++) {
+          if (toChw) out[base + k * hw + p] = data[base + p * c + k]!;
+          else out[base + p * c + k] = data[base + k * hw + p]!;
+        }
+      }
+    }
+    return out;
   }
 
   /** Checks the input shape and returns the output shape (called by the model). This layer has no parameters. */
@@ -44,7 +83,10 @@ export class Flatten extends LayerBase implements Layer {
   /** Computes the output for a batch, keeping what `backward` needs. */
   forward(x: Tensor): Tensor {
     const m = checkBatch(this, "the input", x, this.#in ?? []);
-    return { shape: [m, this.#size], data: x.data };
+    return {
+      shape: [m, this.#size],
+      data: this.#permutes() ? this.#transpose(x.data, m, true) : x.data,
+    };
   }
 
   /**
@@ -56,7 +98,9 @@ export class Flatten extends LayerBase implements Layer {
    */
   backward(dOut: Tensor, needInputGrad = true): Tensor | null {
     const m = checkBatch(this, "dOut", dOut, [this.#size]);
-    return needInputGrad ? { shape: [m, ...this.#in!], data: dOut.data } : null;
+    if (!needInputGrad) return null;
+    const data = this.#permutes() ? this.#transpose(dOut.data, m, false) : dOut.data;
+    return { shape: [m, ...this.#in!], data };
   }
 
   /** The trainable parameters: none, for this layer. */
@@ -66,6 +110,8 @@ export class Flatten extends LayerBase implements Layer {
 
   /** The description stored in model files. */
   config(): LayerConfig {
-    return { kind: this.kind, name: this.name };
+    return this.order === "hwc"
+      ? { kind: this.kind, name: this.name }
+      : { kind: this.kind, name: this.name, order: this.order };
   }
 }

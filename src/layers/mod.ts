@@ -33,4 +33,5 @@ export * from "./relu.ts";
 export * from "./activations.ts";
 export * from "./batch_norm.ts";
 export * from "./flatten.ts";
+export * from "./pad2d.ts";
 export * from "./softmax.ts";

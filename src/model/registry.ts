@@ -3,11 +3,14 @@
 import { Conv2D, Conv2DTranspose, DepthwiseConv2D } from "../layers/conv2d.ts";
 import { Dense } from "../layers/dense.ts";
 import { Flatten } from "../layers/flatten.ts";
+import { Pad2D, type Pad2DOptions } from "../layers/pad2d.ts";
 import type { Layer, LayerConfig, MergeLayer } from "../layers/layer.ts";
 import { Add, Concatenate, Multiply } from "../layers/merge.ts";
 import { BatchNorm } from "../layers/batch_norm.ts";
 import {
+  Clip,
   Dropout,
+  HardSigmoid,
   HardSwish,
   LeakyReLU,
   ReLU6,
@@ -34,6 +37,9 @@ const MAKERS: Record<string, (options: never) => Layer | MergeLayer> = {
   ReLU: (o) => new ReLU(o),
   LeakyReLU: (o) => new LeakyReLU(o),
   ReLU6: (o) => new ReLU6(o),
+  HardSigmoid: (o) => new HardSigmoid(o),
+  Clip: (o) => new Clip(o),
+  Pad2D: (o) => new Pad2D(o as unknown as Pad2DOptions),
   Sigmoid: (o) => new Sigmoid(o),
   Tanh: (o) => new Tanh(o),
   HardSwish: (o) => new HardSwish(o),

@@ -81,3 +81,10 @@ export async function rightDigits(): Promise<{ set: DigitSet; indices: number[] 
   }
   return { set: heldOut, indices };
 }
+
+/** The ONNX fixtures exported from PyTorch (small ones first). */
+export async function onnxSeeds(): Promise<Uint8Array[]> {
+  const dir = new URL("../fixtures/onnx/", import.meta.url);
+  const names = ["conv1d", "geometry", "mobilenet", "unet", "resnet", "unsupported"];
+  return await Promise.all(names.map((n) => Deno.readFile(new URL(`${n}.onnx`, dir))));
+}

@@ -1,6 +1,6 @@
 /**
- * Seeded fuzzing of the two parsers that face untrusted bytes: the model
- * loader and the PNG decoder. Files are mutated (bit flips, byte runs,
+ * Seeded fuzzing of the parsers that face untrusted bytes: the model
+ * loader, the ONNX reader and importer, and the PNG decoder. Files are mutated (bit flips, byte runs,
  * truncation, length fields) and, for PNGs, chunk CRCs are often recomputed
  * so the damage reaches the decoder's logic instead of stopping at the CRC.
  * Each input must load, or be refused with the parser's own error type.
@@ -8,7 +8,14 @@
  * @module
  */
 
-import { loadModel, ModelFormatError } from "../../mod.ts";
+import {
+  loadModel,
+  loadOnnx,
+  ModelFormatError,
+  OnnxFormatError,
+  OnnxUnsupportedError,
+  tensor,
+} from "../../mod.ts";
 import { mulberry32 } from "../../src/core/random.ts";
 import { decodePng, PngError } from "../../worker/png.ts";
 import { chunk } from "../_png.ts";
@@ -140,6 +147,96 @@ export async function fuzzPngs(
           `png mutant ${i}: ${e instanceof Error ? `${e.name}: ${e.message}` : e}`,
         );}
     }
+    rep.maxRssGrowth = Math.max(rep.maxRssGrowth, rss() - before);
+  }
+  return rep;
+}
+
+/** What an ONNX run found, besides the common counts. */
+export interface OnnxFuzzReport extends FileFuzzReport {
+  /** Refused as malformed (OnnxFormatError). */
+  malformed: number;
+  /** Refused as unsupported (OnnxUnsupportedError). */
+  unsupported: number;
+  /** The longest time one input took, in milliseconds. */
+  maxMs: number;
+}
+
+/** Writes a protobuf varint of `v` (up to 2^53) into a fresh array. */
+function varint(v: number): number[] {
+  const out: number[] = [];
+  while (v >= 0x80) {
+    out.push((v % 0x80) | 0x80);
+    v = Math.floor(v / 0x80);
+  }
+  out.push(v);
+  return out;
+}
+
+/** A protobuf-aware mutation: a huge or wrong varint (a length, a dim, a count) spliced in. */
+function mutateVarint(bytes: Uint8Array, r: () => number): Uint8Array {
+  const at = Math.floor(r() * bytes.length);
+  const huge = [2 ** 31, 2 ** 32 + 5, 2 ** 53 - 1, 2 ** 40, 1e9, 0][Math.floor(r() * 6)]!;
+  const v = r() < 0.2 ? [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01] : varint(huge);
+  // Replace the varint that starts here (its bytes up to the first without the high bit).
+  let end = at;
+  while (end < bytes.length && bytes[end]! >= 0x80 && end - at < 10) end++;
+  end = Math.min(bytes.length, end + 1);
+  const out = new Uint8Array(bytes.length - (end - at) + v.length);
+  out.set(bytes.subarray(0, at));
+  out.set(v, at);
+  out.set(bytes.subarray(end), at + v.length);
+  return out;
+}
+
+/**
+ * Feeds `count` mutants of ONNX `seeds` to `loadOnnx`; each must load (and
+ * then predict a zero image, or refuse it with a documented error) or be
+ * refused with OnnxFormatError / OnnxUnsupportedError.
+ */
+export function fuzzOnnxFiles(seed: number, count: number, seeds: Uint8Array[]): OnnxFuzzReport {
+  const r = mulberry32(seed);
+  const rep: OnnxFuzzReport = {
+    tried: 0,
+    accepted: 0,
+    refused: 0,
+    malformed: 0,
+    unsupported: 0,
+    failures: [],
+    maxRssGrowth: 0,
+    maxMs: 0,
+  };
+  for (let i = 0; i < count; i++) {
+    let bytes = seeds[i % seeds.length]!;
+    const rounds = 1 + Math.floor(r() * 3);
+    for (let k = 0; k < rounds; k++) bytes = r() < 0.4 ? mutateVarint(bytes, r) : mutate(bytes, r);
+    const before = rss(), t0 = performance.now();
+    rep.tried++;
+    try {
+      const m = loadOnnx(bytes);
+      const size = m.inputShape.reduce((p, d) => p * d, 1);
+      if (size <= 1 << 20) {
+        try {
+          m.predict(tensor(new Float32Array(size), [1, ...m.inputShape]));
+        } catch (e) {
+          if (!(e instanceof RangeError)) throw e;
+        }
+      }
+      rep.accepted++;
+    } catch (e) {
+      if (e instanceof OnnxFormatError) {
+        rep.refused++;
+        rep.malformed++;
+      } else if (e instanceof OnnxUnsupportedError) {
+        rep.refused++;
+        rep.unsupported++;
+      } else {
+        rep.failures.push(
+          `onnx mutant ${i}: ${e instanceof Error ? `${e.name}: ${e.message}` : e}`,
+        );
+      }
+    }
+    rep.maxMs = Math.max(rep.maxMs, performance.now() - t0);
     rep.maxRssGrowth = Math.max(rep.maxRssGrowth, rss() - before);
   }
   return rep;

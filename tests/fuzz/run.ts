@@ -8,13 +8,19 @@
  */
 
 import { parseArgs } from "node:util";
-import { availableBackends, loadModel, ModelFormatError } from "../../mod.ts";
+import {
+  availableBackends,
+  loadModel,
+  loadOnnx,
+  ModelFormatError,
+  OnnxFormatError,
+} from "../../mod.ts";
 import { replaceSection } from "../../scripts/sections.ts";
 import { startWorkerd } from "../_workerd.ts";
 import { fuzzApi } from "./api_fuzz.ts";
-import { fuzzModelFiles, fuzzPngs } from "./file_fuzz.ts";
+import { fuzzModelFiles, fuzzOnnxFiles, fuzzPngs } from "./file_fuzz.ts";
 import { fuzzHttp } from "./http_fuzz.ts";
-import { modelSeeds, pngSeeds, rightDigits } from "./_seeds.ts";
+import { modelSeeds, onnxSeeds, pngSeeds, rightDigits } from "./_seeds.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -66,6 +72,37 @@ rows.push(
   } MiB | ${model.failures.length} | ${secs(t0)} s |`,
 );
 console.error(`model: ${model.tried} tried, ${model.failures.length} failures`);
+
+t0 = t();
+const onnx = await onnxSeeds();
+let onnxCuts = 0;
+for (const file of onnx.slice(0, 3)) {
+  for (let cut = 0; cut < file.length; cut++) {
+    try {
+      loadOnnx(file.subarray(0, cut));
+      problems.push(`ONNX file truncated at ${cut} loaded`);
+    } catch (e) {
+      if (!(e instanceof OnnxFormatError)) problems.push(`ONNX truncated at ${cut}: ${e}`);
+    }
+    onnxCuts++;
+  }
+}
+const ox = fuzzOnnxFiles(6, n(60_000), onnx);
+problems.push(...ox.failures);
+rows.push(
+  `| ONNX reader and importer | ${
+    onnxCuts.toLocaleString("en")
+  } truncations (every offset of 3 PyTorch exports) + ${
+    ox.tried.toLocaleString("en")
+  } mutants of 6 (40% with a huge length, dim or count varint spliced in) | ${
+    ox.accepted.toLocaleString("en")
+  } loaded (and predicted), ${ox.malformed.toLocaleString("en")} refused with OnnxFormatError, ${
+    ox.unsupported.toLocaleString("en")
+  } with OnnxUnsupportedError; slowest file ${ox.maxMs.toFixed(1)} ms; largest RSS growth ${
+    (ox.maxRssGrowth / 2 ** 20).toFixed(1)
+  } MiB | ${ox.failures.length} | ${secs(t0)} s |`,
+);
+console.error(`onnx: ${ox.tried} tried, ${ox.failures.length} failures`);
 
 t0 = t();
 const png = await fuzzPngs(3, n(20_000), await pngSeeds());
