@@ -112,6 +112,11 @@ ${updates(mr, (r) => `p${r} + off`).replace(/^ {4}/gm, "        ")}
     const z = f32x4.splat(0);
 ${rows(mr, (r) => `    c${r}0 = f32x4.pmax(z, c${r}0); c${r}1 = f32x4.pmax(z, c${r}1);`)}
   }
+  if (relu == 2) {
+    // ReLU6: then pmin(6, v) = v < 6 ? v : 6.
+    const six = f32x4.splat(6);
+${rows(mr, (r) => `    c${r}0 = f32x4.pmin(six, c${r}0); c${r}1 = f32x4.pmin(six, c${r}1);`)}
+  }
 ${storeTile(mr)}
 }
 `;
@@ -194,7 +199,7 @@ export function gemmTile(
  * \`nCols\` runs of \`run\` contiguous floats; \`colJump\` bytes are skipped after
  * each run (dilation, other groups' channels) and \`rowJump\` after each row.
  * The filter pointer \`w\` advances \`ldw\` bytes per step (K rows of the
- * filter matrix, row-major). Bias is fused, and so is a ReLU when \`relu\` is 1
+ * filter matrix, row-major). Bias is fused, and so is a ReLU when \`relu\` is 1 (ReLU6 when 2)
  * (NaN becomes 0, as in \`v > 0 ? v : 0\`). Rows past \`mr\` should repeat p0.
  */
 export function convTile(

@@ -42,6 +42,10 @@ function convConfigs(): ConvCfg[] {
     { m: 2, H: 6, W: 6, cIn: 17, cOut: 25, f: 3, stride: 1, pad: 1 },
     { m: 1, H: 5, W: 5, cIn: 8, cOut: 8, f: 5, stride: 1, pad: 0 }, // one output pixel
     { m: 4, H: 3, W: 20, cIn: 2, cOut: 1, f: 3, stride: 1, pad: 1 },
+    // One output row (M = 1): the vector-matrix path, its 16-, 4- and 1-column loops and odd K.
+    { m: 1, H: 5, W: 5, cIn: 3, cOut: 37, f: 5, stride: 1, pad: 0 },
+    { m: 1, H: 3, W: 3, cIn: 2, cOut: 21, f: 3, stride: 3, pad: 1 }, // padded window
+    { m: 1, H: 1, W: 1, cIn: 33, cOut: 50, f: 1, stride: 1, pad: 0 }, // a dense layer
   ];
   const r = rng(2024);
   while (list.length < 110) {

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import {
   Adam,
+  availableBackends,
   AvgPool2D,
   Conv2D,
   Conv2DTranspose,
@@ -24,7 +25,15 @@ import {
   trainStep,
   zeroGrad,
 } from "../mod.ts";
-import { assertGradient, blobs, dot, randArray, rng } from "./_helpers.ts";
+import {
+  assertClose,
+  assertGradient,
+  blobs,
+  dot,
+  randArray,
+  rng,
+  withBackend,
+} from "./_helpers.ts";
 
 const EPS = 1e-2;
 
@@ -83,7 +92,7 @@ Deno.test("fused-ReLU Conv2D and Dense gradients", () => {
   }
   assert.throws(
     () => new Conv2D({ filters: 1, kernelSize: 1, activation: "tanh" as "relu" }),
-    /options.activation must be "relu" or "linear", got "tanh"/,
+    /options.activation must be one of "relu", "relu6", "linear", got "tanh"/,
   );
 });
 
@@ -105,6 +114,56 @@ Deno.test("a fused ReLU outputs max(0, ·) of the same layer without it", () => 
     const z = linear.forward(x).data, y = relu.forward(x).data;
     assert.ok(z.some((v) => v < 0) && z.some((v) => v > 0), "the check needs both signs");
     assert.deepEqual(y, z.map((v) => (v > 0 ? v : 0)), relu.kind);
+  }
+});
+
+Deno.test("a fused ReLU6 outputs min(max(0, ·), 6) of the same layer without it, on every backend", () => {
+  const r = rng(16);
+  type Act = "relu6" | "linear";
+  const cases: [(a: Act) => Layer, number[]][] = [
+    [(activation) => new Conv2D({ filters: 11, kernelSize: 3, padding: "same", activation }), [
+      5,
+      6,
+      3,
+    ]],
+    // 21 channels: the depthwise kernel's 16-, 4- and 1-channel loops all run.
+    [(activation) => new DepthwiseConv2D({ kernelSize: 3, padding: 1, activation }), [4, 5, 21]],
+    [(activation) => new Conv2DTranspose({ filters: 5, kernelSize: 2, stride: 2, activation }), [
+      3,
+      3,
+      4,
+    ]],
+    [(activation) => new Dense({ units: 13, activation }), [9]],
+  ];
+  for (const b of availableBackends()) {
+    withBackend(b, () => {
+      for (const [make, shape] of cases) {
+        const linear = make("linear"), six = make("relu6");
+        new Sequential([linear], shape, { seed: 3 });
+        new Sequential([six], shape, { seed: 3 });
+        const x = tensor(randArray(r, 3 * shape.reduce((p, v) => p * v, 1), -12, 12), [
+          3,
+          ...shape,
+        ]);
+        const z = linear.forward(x).data, y = six.forward(x).data;
+        assert.ok(
+          z.some((v) => v < 0) && z.some((v) => v > 6),
+          `${six.kind}: the check needs both bounds`,
+        );
+        assertClose(y, z.map((v) => Math.min(Math.max(v, 0), 6)), 1e-6, `${b} ${six.kind}`);
+        assert.ok(y.every((v) => v >= 0 && v <= 6), `${b} ${six.kind}: out of [0, 6]`);
+        // The gradient passes only where 0 < y < 6: the same as the linear layer's with that mask.
+        const outShape = six.forward(x).shape;
+        const ones = tensor(new Float32Array(y.length).fill(1), outShape);
+        const mask = tensor(Float32Array.from(y, (v) => (v > 0 && v < 6 ? 1 : 0)), outShape);
+        assertClose(
+          six.backward(ones)!.data,
+          linear.backward(mask)!.data,
+          1e-5,
+          `${b} ${six.kind} gradient`,
+        );
+      }
+    });
   }
 });
 

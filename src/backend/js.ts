@@ -41,7 +41,7 @@ function convForward(
   x: Float32Array,
   w: Float32Array,
   b: Float32Array,
-  relu = false,
+  relu: boolean | 0 | 1 | 2 = false,
 ): Float32Array {
   const { m, cOut, outH, outW, groups } = g;
   const cInG = g.cIn / groups, cOutG = cOut / groups;
@@ -63,6 +63,7 @@ function convForward(
           }
         });
         if (relu) { for (let co = 0; co < cOut; co++) acc[co] = acc[co]! > 0 ? acc[co]! : 0; }
+        if (relu === 2) { for (let co = 0; co < cOut; co++) acc[co] = acc[co]! < 6 ? acc[co]! : 6; }
         z.set(acc, ((i * outH + oh) * outW + ow) * cOut);
       }
     }

@@ -22,13 +22,16 @@ export type Backend = "wasm-relaxed-simd" | "wasm-simd" | "js";
 export interface Kernels {
   /** Which implementation this is. */
   readonly backend: Backend;
-  /** `z[m, outH, outW, cOut] = conv(x, w) + b`, then `max(0, z)` if `relu` (NaN becomes 0). */
+  /**
+   * `z[m, outH, outW, cOut] = conv(x, w) + b`, then `max(0, z)` if `relu` is true or 1, or
+   * `min(max(0, z), 6)` if it is 2 (ReLU6); NaN becomes 0.
+   */
   convForward(
     g: ConvGeometry,
     x: Float32Array,
     w: Float32Array,
     b: Float32Array,
-    relu?: boolean,
+    relu?: boolean | 0 | 1 | 2,
   ): Float32Array;
   /** The gradient with respect to the input, `dx[m, inH, inW, cIn]`. */
   convBackwardData(g: ConvGeometry, dz: Float32Array, w: Float32Array): Float32Array;

@@ -296,6 +296,7 @@ export function createWasmKernels(
     memoryBytes: () => ex.memory.buffer.byteLength,
 
     convForward(g, x, w, b, relu = false) {
+      const act = relu === true ? 1 : relu === false ? 0 : relu;
       const M = g.m * g.outH * g.outW, N = g.cOut;
       const L = new Layout();
       const xAt = reservePadded(L, x, g), pxp = xAt.pxp;
@@ -314,7 +315,7 @@ export function createWasmKernels(
             for (let ch = 0; ch < c; ch++) h[(pb >> 2) + j * c + ch] = b[ch * mult + j]!;
           }
         }
-        ex.dwForward(GEO, pxp, pw, pb, pz, relu ? 1 : 0, mult);
+        ex.dwForward(GEO, pxp, pw, pb, pz, act, mult);
         if (mult === 1) return h.slice(pz >> 2, (pz >> 2) + M * N);
         const z = new Float32Array(M * N), at = pz >> 2;
         for (let q = 0; q < M; q++) {
@@ -328,7 +329,7 @@ export function createWasmKernels(
       }
       h.set(w, pw >> 2);
       h.set(b, pb >> 2);
-      ex.convForward(GEO, pxp, pw, pb, pz, relu ? 1 : 0);
+      ex.convForward(GEO, pxp, pw, pb, pz, act);
       return h.slice(pz >> 2, (pz >> 2) + M * N);
     },
 

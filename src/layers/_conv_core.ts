@@ -43,8 +43,8 @@ export interface ConvCoreOptions {
   readonly fanIn: number;
   /** Outputs each input reaches, for Glorot. */
   readonly fanOut: number;
-  /** Whether a ReLU is fused after the bias. */
-  readonly relu: boolean;
+  /** The activation fused after the bias: 0 none, 1 ReLU, 2 ReLU6. */
+  readonly relu: 0 | 1 | 2;
   /** Whether the layer is the transposed convolution of `g`. */
   readonly transposed?: boolean;
   /** Uniform random numbers in [0, 1). */
@@ -91,7 +91,8 @@ export class ConvCore {
       const b = this.bias.value, c = b.length;
       for (let i = 0; i < z.length; i++) {
         const v = z[i]! + b[i % c]!;
-        z[i] = this.#o.relu ? (v > 0 ? v : 0) : v;
+        const r = this.#o.relu ? (v > 0 ? v : 0) : v;
+        z[i] = this.#o.relu === 2 ? (r < 6 ? r : 6) : r;
       }
     } else {
       z = k.convForward(g, x, this.kernel.value, this.bias.value, this.#o.relu);
@@ -114,7 +115,7 @@ export class ConvCore {
     }
     const g = { ...this.g, m: this.#m };
     const k = activeKernels();
-    const dz = this.#y ? reluGrad(dOut.data, this.#y) : dOut.data;
+    const dz = this.#y ? reluGrad(dOut.data, this.#y, this.#o.relu === 2) : dOut.data;
     if (this.#o.transposed) {
       // The layer's output is the convolution's input: roles swap.
       addInto(this.kernel.grad, k.convBackwardFilter(g, dz, x).dW);

@@ -23,7 +23,7 @@ export interface ConvOptions {
   readonly padding: Padding;
   readonly spec: PadSpec;
   readonly dilation: [number, number];
-  readonly activation: "relu" | "linear";
+  readonly activation: "relu" | "relu6" | "linear";
   readonly init: "he" | "glorot";
 }
 

@@ -104,15 +104,30 @@ export function glorotUniform(
 }
 
 /** dOut where the (ReLU) output `y` is positive, 0 elsewhere: the gradient through a fused ReLU. */
-export function reluGrad(dOut: Float32Array, y: Float32Array): Float32Array {
+export function reluGrad(dOut: Float32Array, y: Float32Array, six = false): Float32Array {
   const d = new Float32Array(dOut.length);
-  for (let i = 0; i < d.length; i++) if (y[i]! > 0) d[i] = dOut[i]!;
+  if (six) {
+    for (let i = 0; i < d.length; i++) if (y[i]! > 0 && y[i]! < 6) d[i] = dOut[i]!;
+  } else for (let i = 0; i < d.length; i++) if (y[i]! > 0) d[i] = dOut[i]!;
   return d;
 }
 
+/** A fused activation: none, ReLU, or ReLU6. */
+export type Activation = "relu" | "relu6" | "linear";
+
+/** The kernels' code of an activation: 0 none, 1 ReLU, 2 ReLU6. */
+export function activationCode(a: Activation): 0 | 1 | 2 {
+  return a === "relu" ? 1 : a === "relu6" ? 2 : 0;
+}
+
 /** Checks an `activation` option (`undefined` means `"linear"`). */
-export function checkActivation(kind: string, a: unknown): "relu" | "linear" {
-  return checkOneOf(kind, "options.activation", a ?? "linear", ["relu", "linear"] as const);
+export function checkActivation(kind: string, a: unknown): Activation {
+  return checkOneOf(
+    kind,
+    "options.activation",
+    a ?? "linear",
+    ["relu", "relu6", "linear"] as const,
+  );
 }
 
 /** Checks an `init` option (`undefined` means `fallback`). */

@@ -14,7 +14,7 @@ import {
   pairConfig,
 } from "./_conv_options.ts";
 import { checkPositiveInt } from "../core/_validate.ts";
-import { checkBatch, layerOptions, noForward } from "./_util.ts";
+import { activationCode, checkBatch, layerOptions, noForward } from "./_util.ts";
 import { LayerBase } from "./layer_base.ts";
 import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
 
@@ -40,8 +40,11 @@ export interface Conv2DOptions {
   groups?: number;
   /** Initial weights: `"he"` (normal, the default; suits ReLU) or `"glorot"` (uniform). */
   init?: "he" | "glorot";
-  /** `"relu"` fuses max(0, ·) into the layer (faster than a separate {@linkcode ReLU}); default `"linear"`. */
-  activation?: "relu" | "linear";
+  /**
+   * `"relu"` fuses max(0, ·) into the layer (faster than a separate {@linkcode ReLU}), `"relu6"`
+   * fuses min(max(0, ·), 6) (MobileNets); default `"linear"`.
+   */
+  activation?: "relu" | "relu6" | "linear";
   /** The layer's name; the model assigns `conv2d_N` if absent. */
   name?: string;
 }
@@ -91,7 +94,7 @@ class ConvImpl {
         init: this.opts.init,
         fanIn: p.fanIn,
         fanOut: p.fanOut,
-        relu: this.opts.activation === "relu",
+        relu: activationCode(this.opts.activation),
         transposed: p.transposed,
         rand,
       });
@@ -163,8 +166,8 @@ export class Conv2D extends LayerBase implements Layer {
   readonly padding: Padding;
   /** Step between filter taps `[h, w]`. */
   readonly dilation: readonly [number, number];
-  /** `"relu"` or `"linear"`. */
-  readonly activation: "relu" | "linear";
+  /** `"relu"`, `"relu6"` or `"linear"`. */
+  readonly activation: "relu" | "relu6" | "linear";
   readonly #impl: ConvImpl;
   /** Output channels. */
   readonly filters: number;
@@ -290,8 +293,8 @@ export class DepthwiseConv2D extends LayerBase implements Layer {
   readonly padding: Padding;
   /** Step between filter taps `[h, w]`. */
   readonly dilation: readonly [number, number];
-  /** `"relu"` or `"linear"`. */
-  readonly activation: "relu" | "linear";
+  /** `"relu"`, `"relu6"` or `"linear"`. */
+  readonly activation: "relu" | "relu6" | "linear";
   readonly #impl: ConvImpl;
   /** Filters per input channel. */
   readonly depthMultiplier: number;
@@ -411,8 +414,8 @@ export class Conv2DTranspose extends LayerBase implements Layer {
   readonly padding: Padding;
   /** Step between filter taps `[h, w]`. */
   readonly dilation: readonly [number, number];
-  /** `"relu"` or `"linear"`. */
-  readonly activation: "relu" | "linear";
+  /** `"relu"`, `"relu6"` or `"linear"`. */
+  readonly activation: "relu" | "relu6" | "linear";
   readonly #impl: ConvImpl;
   /** Output channels. */
   readonly filters: number;

@@ -4,7 +4,14 @@ import type { Tensor } from "../core/tensor.ts";
 import { ConvCore } from "./_conv_core.ts";
 import { checkPositiveInt } from "../core/_validate.ts";
 import { planConv } from "../core/_geometry.ts";
-import { checkActivation, checkBatch, checkInit, layerOptions, noForward } from "./_util.ts";
+import {
+  activationCode,
+  checkActivation,
+  checkBatch,
+  checkInit,
+  layerOptions,
+  noForward,
+} from "./_util.ts";
 import { LayerBase } from "./layer_base.ts";
 import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
 
@@ -14,8 +21,11 @@ export interface DenseOptions {
   units: number;
   /** Initial weights: `"glorot"` (uniform, the default) or `"he"` (normal; suits ReLU). */
   init?: "he" | "glorot";
-  /** `"relu"` fuses max(0, ·) into the layer (faster than a separate {@linkcode ReLU}); default `"linear"`. */
-  activation?: "relu" | "linear";
+  /**
+   * `"relu"` fuses max(0, ·) into the layer (faster than a separate {@linkcode ReLU}), `"relu6"`
+   * fuses min(max(0, ·), 6); default `"linear"`.
+   */
+  activation?: "relu" | "relu6" | "linear";
   /** The layer's name; the model assigns `dense_N` if absent. */
   name?: string;
 }
@@ -39,8 +49,8 @@ export class Dense extends LayerBase implements Layer {
   name: string;
   /** Number of outputs. */
   readonly units: number;
-  /** `"relu"` or `"linear"`. */
-  readonly activation: "relu" | "linear";
+  /** `"relu"`, `"relu6"` or `"linear"`. */
+  readonly activation: "relu" | "relu6" | "linear";
   readonly #init: "he" | "glorot";
   #core: ConvCore | null = null;
 
@@ -85,7 +95,7 @@ export class Dense extends LayerBase implements Layer {
       init: this.#init,
       fanIn: n,
       fanOut: this.units,
-      relu: this.activation === "relu",
+      relu: activationCode(this.activation),
       rand,
     });
     return [this.units];

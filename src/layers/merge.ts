@@ -267,7 +267,12 @@ export class Concatenate extends MergeLayerBase implements MergeLayer {
     let at = 0;
     xs.forEach((x, k) => {
       const w = widths[k]!;
-      for (let r = 0; r < rows; r++) out.set(x.data.subarray(r * w, r * w + w), r * c + at);
+      const src = x.data;
+      // A plain loop: subarray() per row costs more than copying a few channels.
+      for (let r = 0; r < rows; r++) {
+        const i0 = r * w, o0 = r * c + at;
+        for (let j = 0; j < w; j++) out[o0 + j] = src[i0 + j]!;
+      }
       at += w;
     });
     return { shape: [m, ...this.shapes[0]!.slice(0, -1), c], data: out };
@@ -282,7 +287,11 @@ export class Concatenate extends MergeLayerBase implements MergeLayer {
     let at = 0;
     return widths.map((w, k) => {
       const g = new Float32Array(rows * w);
-      for (let r = 0; r < rows; r++) g.set(dOut.data.subarray(r * c + at, r * c + at + w), r * w);
+      const src = dOut.data;
+      for (let r = 0; r < rows; r++) {
+        const i0 = r * c + at, o0 = r * w;
+        for (let j = 0; j < w; j++) g[o0 + j] = src[i0 + j]!;
+      }
       at += w;
       return { shape: [m, ...this.shapes[k]!], data: g };
     });

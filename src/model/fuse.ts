@@ -16,8 +16,8 @@ const FOLDABLE = ["Conv2D", "DepthwiseConv2D", "Dense"];
  * per output channel. A BatchNorm folds when the layer before it is a
  * `Conv2D`, `DepthwiseConv2D` or `Dense` without a fused activation, used
  * once, whose output only the BatchNorm reads; the others stay. Then a
- * `ReLU` right after such a layer (or a `Conv2DTranspose`) becomes its fused
- * activation, saving a pass over the data. The copy's
+ * `ReLU` or `ReLU6` right after such a layer (or a `Conv2DTranspose`)
+ * becomes its fused activation, saving a pass over the data. The copy's
  * inference output equals the original's (within float32 rounding, 1e-5); the
  * original is unchanged.
  *
@@ -52,7 +52,7 @@ export function fuse(model: Model): Model {
     if (j < 0) return;
     const prev = byName.get(cfg.nodes[j]!.layer)!;
     if (
-      FOLDABLE.includes(prev.kind) && prev["activation"] !== "relu" &&
+      FOLDABLE.includes(prev.kind) && (prev["activation"] ?? "linear") === "linear" &&
       uses.get(prev.name) === 1 && consumers.get(j) === 1
     ) folded.set(k, j);
   });
@@ -106,7 +106,7 @@ function removeNodes(cfg: GraphConfig, folded: Map<number, number>): GraphConfig
   return { ...cfg, layers, nodes, output: newIndex[resolve(cfg.output)]! };
 }
 
-/** A ReLU after a convolution or dense layer (used once, read only by the ReLU) becomes its fused activation. */
+/** A ReLU or ReLU6 after a convolution or dense layer (used once, read only by it) becomes its fused activation. */
 function absorbRelu(cfg: GraphConfig): GraphConfig {
   const byName = new Map(cfg.layers.map((l) => [l.name, l]));
   const consumers = new Map<number, number>();
@@ -114,24 +114,29 @@ function absorbRelu(cfg: GraphConfig): GraphConfig {
   consumers.set(cfg.output, (consumers.get(cfg.output) ?? 0) + 1);
   const uses = new Map<string, number>();
   cfg.nodes.forEach((n) => uses.set(n.layer, (uses.get(n.layer) ?? 0) + 1));
-  const folded = new Map<number, number>(), activated = new Set<string>();
+  const folded = new Map<number, number>(), activated = new Map<string, string>();
   cfg.nodes.forEach((n, k) => {
     const relu = byName.get(n.layer)!;
-    if (relu.kind !== "ReLU" || n.inputs.length !== 1 || uses.get(relu.name) !== 1) return;
+    if (relu.kind !== "ReLU" && relu.kind !== "ReLU6") return;
+    if (n.inputs.length !== 1 || uses.get(relu.name) !== 1) return;
     const j = n.inputs[0]!;
     if (j < 0) return;
     const prev = byName.get(cfg.nodes[j]!.layer)!;
     if (
-      [...FOLDABLE, "Conv2DTranspose"].includes(prev.kind) && prev["activation"] !== "relu" &&
+      [...FOLDABLE, "Conv2DTranspose"].includes(prev.kind) &&
+      (prev["activation"] ?? "linear") === "linear" &&
       uses.get(prev.name) === 1 && consumers.get(j) === 1
     ) {
       folded.set(k, j);
-      activated.add(prev.name);
+      activated.set(prev.name, relu.kind === "ReLU" ? "relu" : "relu6");
     }
   });
   const out = removeNodes(cfg, folded);
   return {
     ...out,
-    layers: out.layers.map((l) => (activated.has(l.name) ? { ...l, activation: "relu" } : l)),
+    layers: out.layers.map((l) => {
+      const a = activated.get(l.name);
+      return a ? { ...l, activation: a } : l;
+    }),
   };
 }

@@ -137,6 +137,21 @@ class Importer {
         this.consumers.set(o[1], list);
       }
     }
+    // Constants first (they read nothing): a Clip's bounds defined after the
+    // convolution before it must be known when the convolution decides to fuse.
+    for (const [i, n] of g.nodes.entries()) {
+      if (n.opType !== "Constant" || n.domain !== "" || n.inputs.length) continue;
+      this.node = n;
+      this.nodeLabel = n.name || `#${i}`;
+      this.absorbed.add(n);
+      try {
+        this.constantOp();
+      } catch (e) {
+        if (!(e instanceof Unsupported)) throw e;
+        this.note(this.nodeLabel, n.opType, e.message);
+        this.poison(n);
+      }
+    }
     for (const [i, n] of g.nodes.entries()) {
       if (this.absorbed.has(n)) continue;
       this.node = n;
@@ -571,9 +586,9 @@ class Importer {
     wPerOut: (o: number) => number[],
   ): {
     name: string;
-    relu: boolean;
+    act: "relu" | "relu6" | "linear";
   } {
-    let name = out, relu = false;
+    let name = out, act: "relu" | "relu6" | "linear" = "linear";
     let next = this.soleConsumer(name);
     if (
       next && next.slot === 0 && next.node.opType === "BatchNormalization" &&
@@ -604,15 +619,20 @@ class Importer {
         next = this.soleConsumer(name);
       }
     }
-    if (
-      next && next.node.opType === "Relu" && next.node.domain === "" &&
-      next.node.attributes.size === 0
-    ) {
-      this.absorbed.add(next.node);
-      name = next.node.outputs[0]!;
-      relu = true;
+    if (next && next.slot === 0 && next.node.domain === "" && next.node.attributes.size === 0) {
+      const n = next.node;
+      const bound = (k: number) => {
+        const v = n.inputs[k] ? this.vals.get(n.inputs[k]!) : undefined;
+        return v?.kind === "const" && size(v.c.dims) === 1 ? Number(v.c.data[0]) : null;
+      };
+      const relu6 = n.opType === "Clip" && bound(1) === 0 && bound(2) === 6;
+      if (n.opType === "Relu" || relu6) {
+        this.absorbed.add(n);
+        name = n.outputs[0]!;
+        act = relu6 ? "relu6" : "relu";
+      }
     }
-    return { name, relu };
+    return { name, act };
   }
 
   conv(ins: (Val | undefined)[]): void {
@@ -661,7 +681,7 @@ class Importer {
       padding: geo.padding,
       dilation: geo.dilation,
       groups: group,
-      activation: ep.relu ? "relu" : "linear",
+      activation: ep.act,
       name: this.layerName(),
     });
     this.vals.set(ep.name, { kind: "sym", t: this.apply(layer, x, [w, b]), rank: x.rank });
@@ -1002,7 +1022,7 @@ class Importer {
     });
     const layer = new Dense({
       units: M,
-      activation: ep.relu ? "relu" : "linear",
+      activation: ep.act,
       name: this.layerName(),
     });
     this.vals.set(ep.name, { kind: "sym", t: this.apply(layer, x, [w, bias]), rank: 2 });

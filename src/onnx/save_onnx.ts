@@ -178,11 +178,11 @@ export function saveOnnx(model: Model): Uint8Array {
     const out = k === cfg.output ? "output" : `${l.name}/out${k}`;
     const nm = l.name;
     const relu = (v: string) => {
-      if (l["activation"] === "relu") {
-        node("Relu", [v], out, `${nm}/relu`);
-        return;
-      }
-      node("Identity", [v], out, `${nm}/identity`);
+      if (l["activation"] === "relu") node("Relu", [v], out, `${nm}/relu`);
+      else if (l["activation"] === "relu6") {
+        const lo = init(`${nm}.clip_min`, [], Float32Array.of(0));
+        node("Clip", [v, lo, init(`${nm}.clip_max`, [], Float32Array.of(6))], out, `${nm}/relu6`);
+      } else node("Identity", [v], out, `${nm}/identity`);
     };
     const layer = byName.get(l.name)! as unknown as Record<string, unknown>;
     const pads = (
@@ -213,7 +213,7 @@ export function saveOnnx(model: Model): Uint8Array {
         }
         const stride = layer["stride"] as [number, number],
           dil = layer["dilation"] as [number, number];
-        const y = l["activation"] === "relu" ? fresh(nm) : out;
+        const y = (l["activation"] ?? "linear") !== "linear" ? fresh(nm) : out;
         node(
           "Conv",
           [x, init(`${nm}.weight`, [M, Cg, fH, fW], w), init(`${nm}.bias`, [M], bias)],
@@ -259,7 +259,7 @@ export function saveOnnx(model: Model): Uint8Array {
           number,
           number,
         ];
-        const y = l["activation"] === "relu" ? fresh(nm) : out;
+        const y = (l["activation"] ?? "linear") !== "linear" ? fresh(nm) : out;
         node(
           "ConvTranspose",
           [x, init(`${nm}.weight`, [C, Mg, fH, fW], w), init(`${nm}.bias`, [M], bias)],
@@ -376,7 +376,7 @@ export function saveOnnx(model: Model): Uint8Array {
       case "Dense": {
         const [kern, bias] = params(l.name) as [Float32Array, Float32Array];
         const M = bias.length, K = kern.length / M;
-        const y = l["activation"] === "relu" ? fresh(nm) : out;
+        const y = (l["activation"] ?? "linear") !== "linear" ? fresh(nm) : out;
         node("Gemm", [x, init(`${nm}.weight`, [K, M], kern), init(`${nm}.bias`, [M], bias)], y, nm);
         if (y !== out) relu(y);
         break;

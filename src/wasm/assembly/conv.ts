@@ -28,6 +28,96 @@ import { convTile, gemmTile, INIT_LOAD, INIT_ZERO, MR } from "./gemm";
   return changetype<Geo>(p);
 }
 
+// @ts-ignore: decorator
+@inline function fma(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return f32x4.relaxed_madd(a, b, c);
+  } else {
+    return f32x4.add(f32x4.mul(a, b), c);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function activate(a: v128, relu: i32): v128 {
+  if (relu) a = f32x4.pmax(f32x4.splat(0), a);
+  if (relu == 2) a = f32x4.pmin(f32x4.splat(6), a);
+  return a;
+}
+
+/**
+ * One output row (M = 1: a dense layer on one sample, or a convolution with
+ * a 1×1 output) as a vector-matrix product: the register tiles would leave
+ * five of their six rows idle. The window is `fH` runs of `run` contiguous
+ * floats, `rowStride` bytes apart; `w` is [K, N] row-major (`ldw` bytes a
+ * row). Columns go 16 at a time with two accumulator sets (k even, k odd) so
+ * eight FMA chains are in flight, then 4, then one.
+ */
+function gemvRow(
+  p0: usize, fH: i32, run: i32, rowStride: usize, w: usize, ldw: usize, N: i32, z: usize,
+  bias: usize, relu: i32,
+): void {
+  let n0 = 0;
+  for (; n0 + 16 <= N; n0 += 16) {
+    const o = <usize>n0 << 2;
+    let a0 = v128.load(bias + o), a1 = v128.load(bias + o, 16);
+    let a2 = v128.load(bias + o, 32), a3 = v128.load(bias + o, 48);
+    let b0 = f32x4.splat(0), b1 = b0, b2 = b0, b3 = b0;
+    let wp = w + o, p = p0;
+    for (let kh = 0; kh < fH; kh++) {
+      let k = 0;
+      for (; k + 2 <= run; k += 2) {
+        const x0 = f32x4.splat(load<f32>(p + (<usize>k << 2)));
+        const x1 = f32x4.splat(load<f32>(p + (<usize>k << 2), 4));
+        a0 = fma(x0, v128.load(wp), a0); a1 = fma(x0, v128.load(wp, 16), a1);
+        a2 = fma(x0, v128.load(wp, 32), a2); a3 = fma(x0, v128.load(wp, 48), a3);
+        wp += ldw;
+        b0 = fma(x1, v128.load(wp), b0); b1 = fma(x1, v128.load(wp, 16), b1);
+        b2 = fma(x1, v128.load(wp, 32), b2); b3 = fma(x1, v128.load(wp, 48), b3);
+        wp += ldw;
+      }
+      if (k < run) {
+        const x0 = f32x4.splat(load<f32>(p + (<usize>k << 2)));
+        a0 = fma(x0, v128.load(wp), a0); a1 = fma(x0, v128.load(wp, 16), a1);
+        a2 = fma(x0, v128.load(wp, 32), a2); a3 = fma(x0, v128.load(wp, 48), a3);
+        wp += ldw;
+      }
+      p += rowStride;
+    }
+    v128.store(z + o, activate(f32x4.add(a0, b0), relu));
+    v128.store(z + o, activate(f32x4.add(a1, b1), relu), 16);
+    v128.store(z + o, activate(f32x4.add(a2, b2), relu), 32);
+    v128.store(z + o, activate(f32x4.add(a3, b3), relu), 48);
+  }
+  for (; n0 + 4 <= N; n0 += 4) {
+    const o = <usize>n0 << 2;
+    let a = v128.load(bias + o);
+    let wp = w + o, p = p0;
+    for (let kh = 0; kh < fH; kh++) {
+      for (let k = 0; k < run; k++) {
+        a = fma(f32x4.splat(load<f32>(p + (<usize>k << 2))), v128.load(wp), a);
+        wp += ldw;
+      }
+      p += rowStride;
+    }
+    v128.store(z + o, activate(a, relu));
+  }
+  for (; n0 < N; n0++) {
+    const o = <usize>n0 << 2;
+    let a = load<f32>(bias + o);
+    let wp = w + o, p = p0;
+    for (let kh = 0; kh < fH; kh++) {
+      for (let k = 0; k < run; k++) {
+        a += load<f32>(p + (<usize>k << 2)) * load<f32>(wp);
+        wp += ldw;
+      }
+      p += rowStride;
+    }
+    if (relu) a = a > 0 ? a : 0;
+    if (relu == 2) a = a < 6 ? a : 6;
+    store<f32>(z + o, a);
+  }
+}
+
 /** The rows of the register tile in this build (6 relaxed, 4 plain). */
 export function tileRows(): i32 {
   return MR;
@@ -86,7 +176,7 @@ export function padInput(geo: usize, x: usize, xp: usize): void {
  * ([m, inH + pT + pB, inW + pL + pR, cIn], written by the host; when there is
  * no padding, x itself). No im2col buffer: each register tile reads its MR
  * windows straight from `xp`. `bias` holds cOut floats (plus slack). `relu` =
- * 1 applies max(0, ·) before storing.
+ * 1 applies max(0, ·) before storing, 2 min(max(0, ·), 6) (ReLU6).
  */
 export function convForward(geo: usize, xp: usize, w: usize, bias: usize, z: usize, relu: i32): void {
   const g = readGeo(geo);
@@ -100,6 +190,11 @@ export function convForward(geo: usize, xp: usize, w: usize, bias: usize, z: usi
   const rowJump: usize = ((<usize>(g.dH * Wp * cIn)) << 2) - <usize>nCols * ((<usize>run << 2) + colJump);
   const ldz = <usize>g.cOut << 2;
   const M = g.M, outH = g.outH, outW = g.outW, sH = g.sH, sW = g.sW, fH = g.fH, groups = g.groups;
+  if (M == 1 && merged) {
+    // The single window starts at the padded input's origin.
+    gemvRow(xp, fH, run, (<usize>(g.dH * Wp * cIn)) << 2, w, ldz, g.cOut, z, bias, relu);
+    return;
+  }
   for (let gr = 0; gr < groups; gr++) {
     const chan = <usize>(gr * cInG) << 2;
     const wg = w + (<usize>(gr * cOutG) << 2);

@@ -22,7 +22,7 @@ import { Geo } from "./conv";
   }
 }
 
-/** zt = depthwise(xp, wp) + bp, then max(0, ·) if `relu`. */
+/** zt = depthwise(xp, wp) + bp, then max(0, ·) if `relu` (1), min(max(0, ·), 6) if `relu` is 2. */
 export function dwForward(geo: usize, xp: usize, wp: usize, bp: usize, zt: usize, relu: i32, mult: i32): void {
   const g = changetype<Geo>(geo);
   const c = g.cIn, fH = g.fH, fW = g.fW;
@@ -32,7 +32,7 @@ export function dwForward(geo: usize, xp: usize, wp: usize, bp: usize, zt: usize
   const cb = <usize>c << 2;
   const wTap = <usize>mult * cb;
   const wRow = <usize>fW * wTap;
-  const zero = f32x4.splat(0);
+  const zero = f32x4.splat(0), six = f32x4.splat(6);
   let out = zt;
   for (let i = 0; i < g.m; i++) {
     for (let oh = 0; oh < g.outH; oh++) {
@@ -61,6 +61,10 @@ export function dwForward(geo: usize, xp: usize, wp: usize, bp: usize, zt: usize
               a0 = f32x4.pmax(zero, a0); a1 = f32x4.pmax(zero, a1);
               a2 = f32x4.pmax(zero, a2); a3 = f32x4.pmax(zero, a3);
             }
+            if (relu == 2) {
+              a0 = f32x4.pmin(six, a0); a1 = f32x4.pmin(six, a1);
+              a2 = f32x4.pmin(six, a2); a3 = f32x4.pmin(six, a3);
+            }
             v128.store(out + o, a0); v128.store(out + o, a1, 16);
             v128.store(out + o, a2, 32); v128.store(out + o, a3, 48);
           }
@@ -76,7 +80,9 @@ export function dwForward(geo: usize, xp: usize, wp: usize, bp: usize, zt: usize
                 w += wTap;
               }
             }
-            v128.store(out + o, relu ? f32x4.pmax(zero, a) : a);
+            if (relu) a = f32x4.pmax(zero, a);
+            if (relu == 2) a = f32x4.pmin(six, a);
+            v128.store(out + o, a);
           }
           for (; ch < c; ch++) {
             const o = <usize>ch << 2;
@@ -90,7 +96,9 @@ export function dwForward(geo: usize, xp: usize, wp: usize, bp: usize, zt: usize
                 w += wTap;
               }
             }
-            store<f32>(out + o, relu ? (a > 0 ? a : 0) : a);
+            if (relu) a = a > 0 ? a : 0;
+            if (relu == 2) a = a < 6 ? a : 6;
+            store<f32>(out + o, a);
           }
           out += cb;
         }

@@ -73,7 +73,7 @@ export function gemmTile(
  * `nCols` runs of `run` contiguous floats; `colJump` bytes are skipped after
  * each run (dilation, other groups' channels) and `rowJump` after each row.
  * The filter pointer `w` advances `ldw` bytes per step (K rows of the
- * filter matrix, row-major). Bias is fused, and so is a ReLU when `relu` is 1
+ * filter matrix, row-major). Bias is fused, and so is a ReLU when `relu` is 1 (ReLU6 when 2)
  * (NaN becomes 0, as in `v > 0 ? v : 0`). Rows past `mr` should repeat p0.
  */
 export function convTile(
@@ -226,6 +226,16 @@ function convTile6x8(
     c40 = f32x4.pmax(z, c40); c41 = f32x4.pmax(z, c41);
     c50 = f32x4.pmax(z, c50); c51 = f32x4.pmax(z, c51);
   }
+  if (relu == 2) {
+    // ReLU6: then pmin(6, v) = v < 6 ? v : 6.
+    const six = f32x4.splat(6);
+    c00 = f32x4.pmin(six, c00); c01 = f32x4.pmin(six, c01);
+    c10 = f32x4.pmin(six, c10); c11 = f32x4.pmin(six, c11);
+    c20 = f32x4.pmin(six, c20); c21 = f32x4.pmin(six, c21);
+    c30 = f32x4.pmin(six, c30); c31 = f32x4.pmin(six, c31);
+    c40 = f32x4.pmin(six, c40); c41 = f32x4.pmin(six, c41);
+    c50 = f32x4.pmin(six, c50); c51 = f32x4.pmin(six, c51);
+  }
   const full = mr == 6 && nr == 8;
   const dst = full ? c : TILE_TMP;
   const step = full ? ldc : 32;
@@ -273,6 +283,14 @@ function convTile4x8(
     c10 = f32x4.pmax(z, c10); c11 = f32x4.pmax(z, c11);
     c20 = f32x4.pmax(z, c20); c21 = f32x4.pmax(z, c21);
     c30 = f32x4.pmax(z, c30); c31 = f32x4.pmax(z, c31);
+  }
+  if (relu == 2) {
+    // ReLU6: then pmin(6, v) = v < 6 ? v : 6.
+    const six = f32x4.splat(6);
+    c00 = f32x4.pmin(six, c00); c01 = f32x4.pmin(six, c01);
+    c10 = f32x4.pmin(six, c10); c11 = f32x4.pmin(six, c11);
+    c20 = f32x4.pmin(six, c20); c21 = f32x4.pmin(six, c21);
+    c30 = f32x4.pmin(six, c30); c31 = f32x4.pmin(six, c31);
   }
   const full = mr == 4 && nr == 8;
   const dst = full ? c : TILE_TMP;

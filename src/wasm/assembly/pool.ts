@@ -121,18 +121,24 @@ export function poolForward(geo: usize, x: usize, y: usize, mode: i32): void {
           v128.store(y, isMax ? a : f32x4.mul(a, vscale));
           y += 16;
         }
-        for (; ch < c; ch++) {
+        if (ch < c) {
+          // The last 1-3 channels as one vector: the lanes past them read the next pixel (or
+          // the buffer's slack) and are never stored.
           const p0 = base + (<usize>ch << 2);
-          let a: f32 = isMax ? load<f32>(p0) : 0;
+          let a = isMax ? v128.load(p0) : f32x4.splat(0);
           for (let kh = 0; kh < nh; kh++) {
             let p = p0 + <usize>kh * rowStep;
             for (let kw = 0; kw < nw; kw++) {
-              a = isMax ? max(a, load<f32>(p)) : a + load<f32>(p);
+              a = isMax ? f32x4.max(a, v128.load(p)) : f32x4.add(a, v128.load(p));
               p += colStep;
             }
           }
-          store<f32>(y, isMax ? a : a * scale);
-          y += 4;
+          if (!isMax) a = f32x4.mul(a, vscale);
+          const rem = c - ch;
+          store<f32>(y, f32x4.extract_lane(a, 0));
+          if (rem > 1) store<f32>(y, f32x4.extract_lane(a, 1), 4);
+          if (rem > 2) store<f32>(y, f32x4.extract_lane(a, 2), 8);
+          y += <usize>rem << 2;
         }
       }
     }
