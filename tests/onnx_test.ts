@@ -464,3 +464,16 @@ Deno.test("saveOnnx: a layer shared by two nodes writes its weights once and run
   assertTensorClose(await runOrt(bytes, nhwcToNchw(x)), nhwcToNchw(model.predict(x)), 1e-5);
   assertTensorClose(loadOnnx(bytes).predict(x), model.predict(x), 1e-5);
 });
+
+Deno.test("loadOnnx: maxActivation refuses a file whose shapes blow up, before predict allocates", () => {
+  const big = new Sequential([new Pad2D({ padding: 3000, name: "huge" })], [4, 4, 2]);
+  const bytes = saveOnnx(big); // [6004, 6004, 2]: 72 million values a sample
+  assert.throws(
+    () => loadOnnx(bytes),
+    (e: Error) =>
+      e instanceof OnnxUnsupportedError && /maxActivation/.test(e.message) &&
+      /huge/.test(e.message),
+  );
+  assert.deepEqual([...loadOnnx(bytes, { maxActivation: 2 ** 27 }).outputShape], [6004, 6004, 2]);
+  assert.throws(() => loadOnnx(bytes, { maxActivation: 0 }), /options\.maxActivation/);
+});

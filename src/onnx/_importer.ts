@@ -90,8 +90,9 @@ export function buildModel(
   g: GraphProto,
   opset: number,
   maxParameters: number,
+  maxActivation: number,
 ): Model {
-  const imp = new Importer(g, opset);
+  const imp = new Importer(g, opset, maxActivation);
   return imp.run(maxParameters);
 }
 
@@ -107,7 +108,7 @@ class Importer {
   nodeLabel = "";
   input!: SymbolicTensor;
 
-  constructor(readonly g: GraphProto, readonly opset: number) {
+  constructor(readonly g: GraphProto, readonly opset: number, readonly maxActivation: number) {
     this.graphOutputs = new Set(g.outputs.map((o) => o.name));
   }
 
@@ -380,6 +381,7 @@ class Importer {
   apply(layer: Layer, x: Sym, params: Float32Array[] = [], state?: Float32Array[]): SymbolicTensor {
     try {
       const t = (layer as unknown as { apply(x: SymbolicTensor): SymbolicTensor }).apply(x.t);
+      this.checkSize(t);
       if (params.length || state) {
         this.pending.push(state ? { layer, params, state } : { layer, params });
       }
@@ -392,12 +394,26 @@ class Importer {
 
   applyMerge(layer: MergeLayer, xs: Sym[]): SymbolicTensor {
     try {
-      return (layer as unknown as { apply(x: SymbolicTensor[]): SymbolicTensor }).apply(
+      const t = (layer as unknown as { apply(x: SymbolicTensor[]): SymbolicTensor }).apply(
         xs.map((x) => x.t),
       );
+      this.checkSize(t);
+      return t;
     } catch (e) {
       if (e instanceof RangeError || e instanceof TypeError) throw new Unsupported(e.message);
       throw e;
+    }
+  }
+
+  /** Refuses an output whose one sample would hold more than `maxActivation` values. */
+  checkSize(t: SymbolicTensor): void {
+    const n = size(t.shape);
+    if (n > this.maxActivation) {
+      throw new Unsupported(
+        `its output [${
+          t.shape.join(", ")
+        }] holds ${n} values a sample, more than maxActivation (${this.maxActivation})`,
+      );
     }
   }
 

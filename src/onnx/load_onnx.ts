@@ -13,6 +13,13 @@ export interface LoadOnnxOptions {
    * hold; a larger file fails before its data is copied. Default 2^28.
    */
   maxParameters?: number;
+  /**
+   * The most values one sample may hold at any layer's output (default
+   * 2^24, 64 MiB of float32): a file whose shapes blow up (a pad or a
+   * transposed convolution's stride of millions) is refused at load rather
+   * than allocating gigabytes at `predict`.
+   */
+  maxActivation?: number;
 }
 
 /** The opsets of the default domain the importer reads. */
@@ -49,7 +56,7 @@ export const ONNX_OPSETS: readonly [number, number] = [11, 21];
  * ```
  *
  * @param bytes The `.onnx` file's contents.
- * @param options `maxParameters`.
+ * @param options `maxParameters`, `maxActivation`.
  * @returns The model, in inference mode (call `setTraining(true)` to fine-tune it).
  * @throws {OnnxFormatError} The file is not a well-formed ONNX model.
  * @throws {OnnxUnsupportedError} It uses operators or attributes this library cannot run (all are listed).
@@ -61,6 +68,9 @@ export function loadOnnx(bytes: Uint8Array, options: LoadOnnxOptions = {}): Mode
   const maxParameters = o["maxParameters"] === undefined
     ? 2 ** 28
     : checkPositiveInt("loadOnnx", "options.maxParameters", o["maxParameters"]);
+  const maxActivation = o["maxActivation"] === undefined
+    ? 2 ** 24
+    : checkPositiveInt("loadOnnx", "options.maxActivation", o["maxActivation"]);
   const m = decodeModel(bytes, { maxElements: maxParameters });
   if (!m.graph) {
     throw new OnnxFormatError("model.graph", "the file has no graph (not an ONNX model?)");
@@ -83,5 +93,5 @@ export function loadOnnx(bytes: Uint8Array, options: LoadOnnxOptions = {}): Mode
     });
   }
   if (problems.length) throw new OnnxUnsupportedError(problems);
-  return buildModel(m.graph, opset, maxParameters);
+  return buildModel(m.graph, opset, maxParameters, maxActivation);
 }

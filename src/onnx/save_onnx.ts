@@ -4,7 +4,6 @@ import { checkPadding, resolvePadding } from "../core/_geometry.ts";
 import { fail } from "../core/_validate.ts";
 import type { Layer, LayerConfig, MergeLayer } from "../layers/layer.ts";
 import { Model } from "../model/model.ts";
-import { modelFromGraphConfig } from "../model/_graph_config.ts";
 import { ProtoWriter } from "./_protobuf.ts";
 
 const FLOAT = 1, INT64 = 7;
@@ -116,12 +115,8 @@ export function saveOnnx(model: Model): Uint8Array {
       );
     }
   }
-  // Every node's output shape, from a fresh copy in inference mode (the model itself is not run).
-  const probe = modelFromGraphConfig(cfg as unknown as Record<string, unknown>, 2 ** 31);
-  probe.setTraining(false);
-  const inSize = cfg.inputShape.reduce((p, d) => p * d, 1);
-  const shapes = probe.forwardAll({ shape: [1, ...cfg.inputShape], data: new Float32Array(inSize) })
-    .map((t) => t.shape.slice(1));
+  // Every node's output shape, in node order (the model is not run).
+  const shapes = model.layerSummary().map((n) => [...n.outputShape]);
   for (const s of [cfg.inputShape, ...shapes]) {
     if (s.length !== 1 && s.length !== 3) {
       fail(

@@ -160,6 +160,8 @@ export interface OnnxFuzzReport extends FileFuzzReport {
   unsupported: number;
   /** The longest time one input took, in milliseconds. */
   maxMs: number;
+  /** The mutant that took longest, and its model's layers when it loaded. */
+  slowest: string;
 }
 
 /** Writes a protobuf varint of `v` (up to 2^53) into a fresh array. */
@@ -205,6 +207,7 @@ export function fuzzOnnxFiles(seed: number, count: number, seeds: Uint8Array[]):
     failures: [],
     maxRssGrowth: 0,
     maxMs: 0,
+    slowest: "",
   };
   for (let i = 0; i < count; i++) {
     let bytes = seeds[i % seeds.length]!;
@@ -212,8 +215,11 @@ export function fuzzOnnxFiles(seed: number, count: number, seeds: Uint8Array[]):
     for (let k = 0; k < rounds; k++) bytes = r() < 0.4 ? mutateVarint(bytes, r) : mutate(bytes, r);
     const before = rss(), t0 = performance.now();
     rep.tried++;
+    let what = `mutant ${i}: refused`;
     try {
-      const m = loadOnnx(bytes);
+      // Activations capped at 2^20 values a sample: predicting stays within a few MiB.
+      const m = loadOnnx(bytes, { maxActivation: 2 ** 20 });
+      what = `mutant ${i}: ${m.inputShape} → ${m.layers.map((l) => l.kind).join(",")}`;
       const size = m.inputShape.reduce((p, d) => p * d, 1);
       if (size <= 1 << 20) {
         try {
@@ -236,7 +242,9 @@ export function fuzzOnnxFiles(seed: number, count: number, seeds: Uint8Array[]):
         );
       }
     }
-    rep.maxMs = Math.max(rep.maxMs, performance.now() - t0);
+    const ms = performance.now() - t0;
+    if (ms > rep.maxMs) rep.slowest = `${what} (${ms.toFixed(0)} ms)`;
+    rep.maxMs = Math.max(rep.maxMs, ms);
     rep.maxRssGrowth = Math.max(rep.maxRssGrowth, rss() - before);
   }
   return rep;
