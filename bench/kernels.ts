@@ -11,7 +11,7 @@
  * @module
  */
 
-import { convForward, convTransposeForward, setBackend, tensor } from "../mod.ts";
+import { convForward, convTransposeForward, getBackend, setBackend, tensor } from "../mod.ts";
 import { activeKernels } from "../src/backend/select.ts";
 import { squareConv, squarePool } from "../src/core/_geometry.ts";
 import type { Backend, ConvGeometry, PoolGeometry } from "../src/backend/types.ts";
@@ -106,6 +106,16 @@ function tfjs(make: () => tf.Tensor, cpu = true): Candidate[] {
 
 /** Runs every case and returns the rows. */
 export async function benchKernels(log: (s: string) => void): Promise<Row[]> {
+  const before = getBackend();
+  try {
+    return await benchKernelsOn(log);
+  } finally {
+    // The sections after this one measure the default backend, not the last one tried here.
+    setBackend(before);
+  }
+}
+
+async function benchKernelsOn(log: (s: string) => void): Promise<Row[]> {
   const rows: Row[] = [];
   for (const c of CONV) {
     const g = geometry(c);

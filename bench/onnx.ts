@@ -159,7 +159,7 @@ export async function benchOnnx(log: (s: string) => void = console.error): Promi
   }
   const geomean = Math.exp(ratios.reduce((s, v) => s + Math.log(v), 0) / ratios.length);
   return [
-    `Backend: ours \`${getBackend()}\` (one thread); onnxruntime-web ${ort.env.versions.web} (\`wasm\` execution provider, SIMD, \`numThreads = 1\`). Same \`.onnx\` bytes, same inputs (NHWC for ours, NCHW for onnxruntime, transposed outside the timing). Medians in ms.`,
+    `Backend: ours \`${getBackend()}\` (one thread); onnxruntime-web ${ort.env.versions.web} (\`wasm\` execution provider, SIMD, \`numThreads = 1\`). Same \`.onnx\` bytes, same inputs (NHWC for ours, NCHW for onnxruntime, transposed outside the timing). Each figure is the best of four alternating rounds' medians, in ms.`,
     "",
     "| model | file bytes | ours, 1 image | ORT, 1 image | speed-up | ours, batch 16 | ORT, batch 16 | speed-up |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
