@@ -271,6 +271,28 @@ for (const [name, make] of [["ResNet-style", resnet], ["MobileNet-style", mobile
   });
 }
 
+Deno.test("Add with a fused ReLU: max(0, sum), gradients by finite differences, saved and loaded", () => {
+  const x = Input([3, 3, 2]);
+  const c = new Conv2D({ filters: 2, kernelSize: 3, padding: "same" }).apply(x);
+  const model = new Model({ inputs: x, outputs: new Add({ activation: "relu" }).apply([c, x]) }, {
+    seed: 8,
+  });
+  // Finite differences are wrong across the kink: pick an input whose sums all stay 0.05 from 0.
+  const sums = (t: Tensor) => model.forwardAll(t)[0]!.data.map((v, i) => v + t.data[i]!);
+  let input = tensor(new Float32Array(36), [2, 3, 3, 2]);
+  for (let phase = 0;; phase++) {
+    const data = Float32Array.from({ length: 36 }, (_, i) => Math.sin(i * 1.7 + phase) * 2);
+    input = tensor(data, [2, 3, 3, 2]);
+    if (sums(input).every((v) => Math.abs(v) > 0.05)) break;
+  }
+  const y = model.predict(input).data, z = sums(input);
+  assert.ok(z.some((v) => v < 0) && z.some((v) => v > 0));
+  assert.deepEqual([...y], [...z].map((v) => (v > 0 ? v : 0)));
+  checkGradients(model, input);
+  assert.deepEqual(loadModel(saveModel(model)).predict(input).data, model.predict(input).data);
+  assert.throws(() => new Add({ activation: "relu6" as "relu" }), /options\.activation/);
+});
+
 Deno.test("fuse: Conv-BatchNorm-ReLU becomes one Conv2D with a fused ReLU; a ReLU read twice stays", () => {
   const x = Input([6, 6, 2]);
   const c = new Conv2D({ filters: 3, kernelSize: 3 }).apply(x);

@@ -2,6 +2,7 @@
 
 import type { Tensor } from "../core/tensor.ts";
 import { applyLayer, type SymbolicTensor } from "./graph_node.ts";
+import { checkOneOf } from "../core/_validate.ts";
 import { layerOptions } from "./_util.ts";
 import type { LayerConfig, MergeLayer, Param, SampleShape } from "./layer.ts";
 
@@ -110,14 +111,23 @@ function sameShapes(kind: string, shapes: readonly SampleShape[]): SampleShape {
 export class Add extends MergeLayerBase implements MergeLayer {
   /** `"Add"`. */
   readonly kind = "Add" as const;
+  /** `"relu"` fuses max(0, ·) after the sum (a residual block's last step); default `"linear"`. */
+  readonly activation: "relu" | "linear";
+  #y: Float32Array | null = null;
 
   /**
    * Creates an Add.
    *
-   * @param options The layer's name.
+   * @param options `activation` (`"relu"` or `"linear"`, the default), the layer's name.
    */
-  constructor(options: MergeOptions = {}) {
+  constructor(options: MergeOptions & { activation?: "relu" | "linear" } = {}) {
     super("Add", options);
+    this.activation = checkOneOf(
+      "Add",
+      "options.activation",
+      (options as Record<string, unknown>)["activation"] ?? "linear",
+      ["relu", "linear"] as const,
+    );
   }
 
   /** Checks that the shapes are equal; returns that shape. */
@@ -132,19 +142,41 @@ export class Add extends MergeLayerBase implements MergeLayer {
     const out = xs[0]!.data.slice();
     for (let k = 1; k < xs.length; k++) {
       const d = xs[k]!.data;
-      for (let i = 0; i < out.length; i++) out[i] = out[i]! + d[i]!;
+      if (k === xs.length - 1 && this.activation === "relu") {
+        for (let i = 0; i < out.length; i++) {
+          const v = out[i]! + d[i]!;
+          out[i] = v > 0 ? v : 0;
+        }
+      } else for (let i = 0; i < out.length; i++) out[i] = out[i]! + d[i]!;
     }
+    if (this.activation === "relu" && xs.length === 1) {
+      for (let i = 0; i < out.length; i++) out[i] = out[i]! > 0 ? out[i]! : 0;
+    }
+    this.#y = this.activation === "relu" ? out : null;
     return { shape: xs[0]!.shape, data: out };
   }
 
-  /** The gradient for each input: `dOut` itself. */
+  /** The gradient for each input: `dOut` itself (masked where a fused ReLU clipped). */
   backward(dOut: Tensor): Tensor[] {
-    return this.shapes.map(() => dOut);
+    if (this.activation === "linear") return this.shapes.map(() => dOut);
+    const y = this.#y;
+    if (!y) throw new Error(`Add "${this.name}": backward was called before forward`);
+    if (dOut.data.length !== y.length) {
+      throw new RangeError(
+        `Add "${this.name}": dOut has ${dOut.data.length} values, the forward output ${y.length}`,
+      );
+    }
+    const g = dOut.data, d = new Float32Array(g.length);
+    for (let i = 0; i < g.length; i++) if (y[i]! > 0) d[i] = g[i]!;
+    const masked = { shape: dOut.shape, data: d };
+    return this.shapes.map(() => masked);
   }
 
   /** The description stored in model files. */
   config(): LayerConfig {
-    return { kind: this.kind, name: this.name };
+    return this.activation === "linear"
+      ? { kind: this.kind, name: this.name }
+      : { kind: this.kind, name: this.name, activation: this.activation };
   }
 }
 

@@ -16,8 +16,9 @@ const FOLDABLE = ["Conv2D", "DepthwiseConv2D", "Dense"];
  * per output channel. A BatchNorm folds when the layer before it is a
  * `Conv2D`, `DepthwiseConv2D` or `Dense` without a fused activation, used
  * once, whose output only the BatchNorm reads; the others stay. Then a
- * `ReLU` or `ReLU6` right after such a layer (or a `Conv2DTranspose`)
- * becomes its fused activation, saving a pass over the data. The copy's
+ * `ReLU` or `ReLU6` right after such a layer (or a `Conv2DTranspose`), and
+ * a `ReLU` after an `Add` (a residual block's end), becomes its fused
+ * activation, saving a pass over the data. The copy's
  * inference output equals the original's (within float32 rounding, 1e-5); the
  * original is unchanged.
  *
@@ -122,9 +123,11 @@ function absorbRelu(cfg: GraphConfig): GraphConfig {
     const j = n.inputs[0]!;
     if (j < 0) return;
     const prev = byName.get(cfg.nodes[j]!.layer)!;
+    // An Add takes a ReLU (not a ReLU6).
+    const takes = [...FOLDABLE, "Conv2DTranspose"].includes(prev.kind) ||
+      (prev.kind === "Add" && relu.kind === "ReLU");
     if (
-      [...FOLDABLE, "Conv2DTranspose"].includes(prev.kind) &&
-      (prev["activation"] ?? "linear") === "linear" &&
+      takes && (prev["activation"] ?? "linear") === "linear" &&
       uses.get(prev.name) === 1 && consumers.get(j) === 1
     ) {
       folded.set(k, j);

@@ -920,8 +920,19 @@ class Importer {
     if (String(a.hwcFrom) !== String(b.hwcFrom)) {
       throw new Unsupported("operands flattened in different orders");
     }
+    // A Relu that alone reads the sum (a residual block's end) fuses into the Add.
+    let relu = false;
+    const next = op === "Add" ? this.soleConsumer(this.node.outputs[0]!) : null;
+    if (
+      next && next.node.opType === "Relu" && next.node.domain === "" &&
+      !next.node.attributes.size
+    ) {
+      this.absorbed.add(next.node);
+      this.node = { ...this.node, outputs: [next.node.outputs[0]!] };
+      relu = true;
+    }
     const layer = op === "Add"
-      ? new Add({ name: this.layerName() })
+      ? new Add({ activation: relu ? "relu" : "linear", name: this.layerName() })
       : new Multiply({ name: this.layerName() });
     const v: Sym = { kind: "sym", t: this.applyMerge(layer, [a, b]), rank: a.rank };
     if (a.hwcFrom) v.hwcFrom = a.hwcFrom;

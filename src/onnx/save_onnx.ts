@@ -380,12 +380,14 @@ export function saveOnnx(model: Model): Uint8Array {
       case "Multiply": {
         // ONNX's Add and Mul are binary: chain them for more inputs.
         const op = l.kind === "Add" ? "Add" : "Mul";
+        const fusedRelu = l["activation"] === "relu";
         let acc = ins[0]!;
         for (let i = 1; i < ins.length; i++) {
-          const y = i === ins.length - 1 ? out : fresh(nm);
+          const y = i === ins.length - 1 && !fusedRelu ? out : fresh(nm);
           node(op, [acc, ins[i]!], y, i === ins.length - 1 ? nm : `${nm}/${i}`);
           acc = y;
         }
+        if (fusedRelu) node("Relu", [acc], out, `${nm}/relu`);
         break;
       }
       case "Concatenate":

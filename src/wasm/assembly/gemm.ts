@@ -34,10 +34,13 @@ const TILE_TMP: usize = 0;
 
 /** Copies an `mr × nr` corner of the staged tile to C. */
 function storePartial(c: usize, ldc: usize, mr: i32, nr: i32): void {
+  // Four columns at a time where they exist, then one by one.
+  const j0 = nr >= 4 ? 4 : 0;
   for (let r = 0; r < mr; r++) {
     const src = TILE_TMP + <usize>(r * 32);
     const dst = c + <usize>r * ldc;
-    for (let j = 0; j < nr; j++) {
+    if (j0) v128.store(dst, v128.load(src));
+    for (let j = j0; j < nr; j++) {
       store<f32>(dst + <usize>(j << 2), load<f32>(src + <usize>(j << 2)));
     }
   }
