@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { activeKernels } from "../src/backend/select.ts";
 import type { Kernels } from "../src/backend/types.ts";
-import { availableBackends, tensor } from "../mod.ts";
+import { availableBackends, Sequential, Tanh, tensor } from "../mod.ts";
 import { AssertionError, assertTensorClose, compareArrays } from "../src/testing/mod.ts";
 import { relError, withBackend } from "./_helpers.ts";
 import { checkConvAgainstOracle, checkPoolAgainstOracle } from "./_oracle_checks.ts";
@@ -101,6 +101,17 @@ for (const backend of availableBackends()) {
           assert.throws(() => checkPoolAgainstOracle(5), AssertionError, method);
         });
       }
+      // The activation kernel, through a layer checked against Math.tanh.
+      const x = tensor(Float32Array.from({ length: 100 }, (_, i) => (i - 50) / 10), [1, 100]);
+      const tanhLayer = new Sequential([new Tanh()], [100]);
+      const ref = x.data.map((v) => Math.tanh(v));
+      assertTensorClose(tanhLayer.predict(x).data, ref, 1e-6);
+      withPlantedNaN("activation", () => {
+        assert.throws(
+          () => assertTensorClose(tanhLayer.predict(x).data, ref, 1e-6),
+          AssertionError,
+        );
+      });
     });
   });
 }

@@ -14,6 +14,7 @@ import {
   poolForward,
   tensor,
 } from "../mod.ts";
+import { activeKernels } from "../src/backend/select.ts";
 import { squareConv } from "../src/core/_geometry.ts";
 import { assertClose, randArray, randInt, rng, withBackend } from "./_helpers.ts";
 import { convBackward64, convForward64, f64, poolBackward64, poolForward64 } from "./_oracle.ts";
@@ -190,7 +191,6 @@ Deno.test("a NaN in a max window gives NaN forward and no gradient backward, on 
 });
 
 Deno.test("the fused ReLU equals a separate max(0, ·) on every backend, NaN included", async () => {
-  const { activeKernels } = await import("../src/backend/select.ts");
   const r = rng(41);
   for (
     const [m, H, cIn, cOut, f, stride, pad] of <[
@@ -221,6 +221,37 @@ Deno.test("the fused ReLU equals a separate max(0, ·) on every backend, NaN inc
         const plain = activeKernels().convForward(g, x, w, b);
         const fused = activeKernels().convForward(g, x, w, b, true);
         assert.deepEqual(fused, plain.map((v) => (v > 0 ? v : 0)), `${be} ${JSON.stringify(g)}`);
+      });
+    }
+  }
+});
+
+Deno.test("sigmoid and tanh kernels match Math.exp / Math.tanh on every backend (1e-6 relative), NaN and ±Infinity included", () => {
+  const r = rng(31);
+  for (const n of [1, 3, 7, 8, 65, 1001]) {
+    const x = randArray(r, n, -30, 30);
+    for (let i = 0; i < Math.min(n, 40); i++) x[i] = (i - 20) * 1e-3; // near 0, where tanh cancels
+    if (n > 44) [x[41], x[42], x[43], x[44]] = [NaN, Infinity, -Infinity, -0];
+    for (const be of BACKENDS) {
+      withBackend(be, () => {
+        const k = activeKernels();
+        const sig = k.activation("sigmoid", x), th = k.activation("tanh", x);
+        assert.equal(sig.length, n);
+        for (let i = 0; i < n; i++) {
+          const s = 1 / (1 + Math.exp(-x[i]!)), t = Math.tanh(x[i]!);
+          if (Number.isNaN(x[i]!)) {
+            assert.ok(Number.isNaN(sig[i]!) && Number.isNaN(th[i]!), `${be}: NaN in, NaN out`);
+            continue;
+          }
+          assert.ok(
+            Math.abs(sig[i]! - s) <= 1e-6 * Math.abs(s) + 1e-30,
+            `${be} sigmoid(${x[i]}) = ${sig[i]}, not ${s}`,
+          );
+          assert.ok(
+            Math.abs(th[i]! - t) <= 1e-6 * Math.abs(t),
+            `${be} tanh(${x[i]}) = ${th[i]}, not ${t}`,
+          );
+        }
       });
     }
   }

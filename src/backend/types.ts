@@ -44,6 +44,11 @@ export interface Kernels {
   /** `y[m, outH, outW, c]`: the maximum or mean of each window. */
   poolForward(g: PoolGeometry, x: Float32Array, mode: PoolMode): Float32Array;
   /**
+   * `1 / (1 + e^−x)` or `tanh(x)` element-wise, into a new array (the
+   * WebAssembly backends approximate exp to about 1 ulp of float32).
+   */
+  activation(kind: "sigmoid" | "tanh", x: Float32Array): Float32Array;
+  /**
    * The gradient with respect to the pooling input. Max routes each window's
    * gradient to the first position (row-major within the window) that holds
    * the window's maximum; average spreads it evenly. Overlapping windows add.

@@ -51,6 +51,7 @@ interface KernelExports {
   dwBackwardFilter(geo: number, xp: number, dzt: number, dwp: number, mult: number): void;
   poolForward(geo: number, x: number, y: number, mode: number): void;
   poolBackward(geo: number, x: number, dy: number, dx: number, mode: number): void;
+  activate(x: number, y: number, n: number, kind: number): void;
 }
 
 /** Where the host writes each call's geometry (below BASE; the tile staging area ends at 192). */
@@ -411,6 +412,15 @@ export function createWasmKernels(
       writePool(g);
       ex.poolForward(GEO, px, py, mode === "max" ? 0 : 1);
       return h.slice(py >> 2, (py >> 2) + ny);
+    },
+
+    activation(kind, x) {
+      const L = new Layout();
+      const px = L.take(x.length), py = L.take(x.length);
+      const h = reserve("activation", L.end);
+      h.set(x, px >> 2);
+      ex.activate(px, py, x.length, kind === "sigmoid" ? 0 : 1);
+      return h.slice(py >> 2, (py >> 2) + x.length);
     },
 
     poolBackward(g, x, dy, mode: PoolMode) {

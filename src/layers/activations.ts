@@ -1,6 +1,7 @@
 // This module is browser compatible.
 
 import type { Tensor } from "../core/tensor.ts";
+import { activeKernels } from "../backend/select.ts";
 import { checkFinite, checkNumberIn, fail } from "../core/_validate.ts";
 import { checkSeed, mulberry32 } from "../core/random.ts";
 import { checkBatch, layerOptions, noForward } from "./_util.ts";
@@ -26,6 +27,8 @@ class Elementwise {
     readonly layer: Layer,
     readonly fwd: (x: Float32Array, y: Float32Array) => void,
     readonly bwd: (g: Float32Array, x: Float32Array, y: Float32Array, dx: Float32Array) => void,
+    /** When given, computes the whole output instead of `fwd` (a kernel call). */
+    readonly whole?: (x: Float32Array) => Float32Array,
   ) {}
 
   build(s: SampleShape, rand?: () => number): SampleShape {
@@ -35,8 +38,12 @@ class Elementwise {
 
   forward(x: Tensor): Tensor {
     checkBatch(this.layer, "the input", x, this.#shape ?? []);
-    const y = new Float32Array(x.data.length);
-    this.fwd(x.data, y);
+    let y: Float32Array;
+    if (this.whole && x.data.length >= 64) y = this.whole(x.data);
+    else {
+      y = new Float32Array(x.data.length);
+      this.fwd(x.data, y);
+    }
     this.#x = x.data;
     this.#y = y;
     return { shape: x.shape, data: y };
@@ -225,7 +232,7 @@ export class Sigmoid extends LayerBase implements Layer {
       for (let i = 0; i < s.length; i++) y[i] = 1 / (1 + Math.exp(-s[i]!));
     }, (g, _s, y, d) => {
       for (let i = 0; i < g.length; i++) d[i] = g[i]! * y[i]! * (1 - y[i]!);
-    });
+    }, (s) => activeKernels().activation("sigmoid", s));
   }
 
   /** Returns the input shape (called by the model). This layer has no parameters. */
@@ -284,7 +291,7 @@ export class Tanh extends LayerBase implements Layer {
       for (let i = 0; i < s.length; i++) y[i] = Math.tanh(s[i]!);
     }, (g, _s, y, d) => {
       for (let i = 0; i < g.length; i++) d[i] = g[i]! * (1 - y[i]! * y[i]!);
-    });
+    }, (s) => activeKernels().activation("tanh", s));
   }
 
   /** Returns the input shape (called by the model). This layer has no parameters. */

@@ -2,3 +2,4 @@
 export { columnSums, convBackwardData, convBackwardFilter, convForward, padInput, tileRows } from "./conv";
 export { dwBackwardData, dwBackwardFilter, dwForward } from "./dw";
 export { poolBackward, poolForward } from "./pool";
+export { activate } from "./act";
