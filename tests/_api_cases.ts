@@ -204,7 +204,7 @@ export const API_CASES: ApiCase[] = [
     name: "unsupported content types are 415",
     async run(f) {
       await expectError(
-        await f("/v1/predict", post("image/jpeg", new Uint8Array(10))),
+        await f("/v1/predict", post("image/gif", new Uint8Array(10))),
         415,
         "unsupported_media_type",
       );
@@ -343,7 +343,7 @@ export const API_CASES: ApiCase[] = [
           await f("/v1/predict", post(type, new Uint8Array(0))),
           400,
           "bad_request",
-          /the body is empty; send image\/png, application\/octet-stream \(784 bytes\)/,
+          /the body is empty; send image\/png, image\/jpeg, application\/octet-stream \(784 bytes\)/,
         );
       }
       await expectError(

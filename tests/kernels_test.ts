@@ -190,7 +190,7 @@ Deno.test("a NaN in a max window gives NaN forward and no gradient backward, on 
   }
 });
 
-Deno.test("the fused ReLU equals a separate max(0, ·) on every backend, NaN included", async () => {
+Deno.test("the fused ReLU equals a separate max(0, ·) on every backend, NaN included", () => {
   const r = rng(41);
   for (
     const [m, H, cIn, cOut, f, stride, pad] of <[

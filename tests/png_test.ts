@@ -88,7 +88,7 @@ Deno.test("every colour type, bit depth, filter and interlacing decodes to the r
         assert.equal(out.width, width, what);
         assert.equal(out.height, height, what);
         for (let i = 0; i < width * height; i++) {
-          assert.ok(Math.abs(out.grey[i]! - expectedGrey(img, i)) < 1e-5, `${what} pixel ${i}`);
+          assert.ok(Math.abs(out.data[i]! - expectedGrey(img, i)) < 1e-5, `${what} pixel ${i}`);
         }
       }
     }
@@ -105,7 +105,7 @@ Deno.test("a grey tRNS colour reads as white (transparent over white)", async ()
     trns: Uint8Array.from([0, 0]),
   };
   const out = await decodePng(await encodePng(img));
-  assert.deepEqual([...out.grey].map((v) => +v.toFixed(4)), [1, +(100 / 255).toFixed(4)]);
+  assert.deepEqual([...out.data].map((v) => +v.toFixed(4)), [1, +(100 / 255).toFixed(4)]);
 });
 
 Deno.test("malformed PNGs are 400s that say what is wrong", async () => {
@@ -164,7 +164,7 @@ Deno.test("preprocessing: inverts light backgrounds, crops, scales to 20 px and 
   // A 100×60 white canvas with a dark 10×40 bar: after inversion the bar is ink.
   const w = 100, h = 60, grey = new Float32Array(w * h).fill(1);
   for (let y = 10; y < 50; y++) for (let x = 70; x < 80; x++) grey[y * w + x] = 0;
-  const out = toMnistInput({ width: w, height: h, grey });
+  const out = toMnistInput({ width: w, height: h, channels: 1, data: grey });
   // The 40-tall bar becomes 20 tall and 5 wide, centred: rows 4..23, columns 12..16 (mass at 13.5).
   let ink = 0;
   const rows = new Set<number>(), cols = new Set<number>();
@@ -181,9 +181,9 @@ Deno.test("preprocessing: inverts light backgrounds, crops, scales to 20 px and 
   assert.deepEqual([Math.min(...rows), Math.max(...rows)], [4, 23]);
   // A dark-background image is not inverted: the same bar drawn light on black gives the same input.
   const dark = Float32Array.from(grey, (v) => 1 - v);
-  assert.deepEqual(toMnistInput({ width: w, height: h, grey: dark }), out);
+  assert.deepEqual(toMnistInput({ width: w, height: h, channels: 1, data: dark }), out);
   assert.throws(
-    () => toMnistInput({ width: 5, height: 5, grey: new Float32Array(25).fill(1) }),
+    () => toMnistInput({ width: 5, height: 5, channels: 1, data: new Float32Array(25).fill(1) }),
     PreprocessError,
   );
 });

@@ -27,35 +27,33 @@ import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { methodNotAllowed } from "hono/method-not-allowed";
-import {
-  fuse,
-  getBackend,
-  kernelMemoryBytes,
-  loadModel,
-  type Model,
-  softmax,
-  type Tensor,
-  tensor,
-  useKernels,
-} from "../mod.ts";
+import { getBackend, kernelMemoryBytes, softmax, type Tensor, tensor, useKernels } from "../mod.ts";
+import { ConfigError, loadServed, type ModelVars, type Served } from "./config.ts";
 import {
   ApiError,
   checkNotEmpty,
   fromBatch,
+  fromImage,
   fromJsonImage,
   fromOctets,
-  fromPng,
-  type InputShape,
+  IMAGE_TYPES,
+  type InputSpec,
   MAX_BATCH,
   MAX_BODY_BYTES,
   mediaType,
   parseJson,
 } from "./inputs.ts";
+import { MAX_SIDE } from "./image.ts";
 
 /** What {@linkcode createApp} needs. */
 export interface AppOptions {
-  /** The model file (safetensors), e.g. the bundled `models/mnist.safetensors`. */
+  /** The model file: ONNX or safetensors (wrangler.toml's `served-model` alias). */
   modelBytes: Uint8Array;
+  /**
+   * The model's configuration vars (see config.ts); in a Worker, the
+   * `MODEL_*` vars of wrangler.toml override these.
+   */
+  vars?: ModelVars;
   /** Precompiled kernels; required in workerd, optional where compiling is allowed. */
   kernels?: WebAssembly.Module;
   /** The demo page's HTML for `GET /`; the route is absent without it. */
@@ -68,24 +66,24 @@ export interface AppOptions {
 }
 
 /** The Worker's bindings this app reads (wrangler.toml `[vars]`). */
-export interface Bindings {
+export interface Bindings extends ModelVars {
   /** `"*"` or a comma-separated list of origins allowed to call the API. */
   CORS_ORIGINS?: string;
 }
 
-interface Loaded {
-  model: Model;
-  /** One input, `[h, w, c]`. */
-  shape: InputShape;
+interface Loaded extends Served {
   /** `h·w·c`. */
   size: number;
-  /** Scores the model outputs per input. */
-  classes: number;
   heldOutAccuracy: number | null;
 }
 
 /** One image's answer. */
 interface Prediction {
+  /** The most likely class's index. */
+  class: number;
+  /** Its name (MODEL_LABELS; the index as a string by default). */
+  label: string;
+  /** The same index, under the name the MNIST API has always used. */
   digit: number;
   probabilities: number[];
 }
@@ -106,37 +104,46 @@ function allowOrigin(origin: string, configured: string): string | null {
 /** Builds the app. The model is parsed (and the kernels instantiated) once, on the first request. */
 export function createApp(options: AppOptions): Hono<{ Bindings: Bindings }> {
   let loaded: Loaded | null = null;
-  const load = (): Loaded => {
+  let failed: ConfigError | null = null;
+  /** The served model, loaded and checked against its vars on the first request. */
+  const load = (env?: ModelVars): Loaded => {
     if (loaded) return loaded;
+    if (failed) throw failed;
     if (options.kernels) useKernels(options.kernels);
-    // BatchNorm folded into the convolutions and ReLUs fused: the same answers, fewer passes.
-    const model = fuse(loadModel(options.modelBytes));
-    const s = model.inputShape, o = model.outputShape;
-    // The MNIST preprocessing of PNGs makes 28×28 grey images, and answers name one class.
-    if (s.length !== 3 || s[0] !== 28 || s[1] !== 28 || s[2] !== 1 || o.length !== 1) {
-      throw new Error(
-        `the served model must take [28, 28, 1] images and output [classes], got [${
-          s.join(", ")
-        }] → [${o.join(", ")}]`,
-      );
+    const vars: ModelVars = { ...options.vars };
+    for (
+      const k of [
+        "MODEL_PREPROCESS",
+        "MODEL_LABELS",
+        "MODEL_MEAN",
+        "MODEL_STD",
+        "MODEL_NAME",
+      ] as const
+    ) {
+      const v = env?.[k];
+      if (typeof v === "string") vars[k] = v;
     }
-    const shape = [s[0], s[1], s[2]] as const;
-    const acc = Number(model.metadata["heldOutAccuracy"]);
-    loaded = {
-      model,
-      shape,
-      size: s[0] * s[1] * s[2],
-      classes: o[0]!,
-      heldOutAccuracy: Number.isFinite(acc) ? acc : null,
-    };
-    return loaded;
+    try {
+      const served = loadServed(options.modelBytes, vars);
+      const acc = Number(served.model.metadata["heldOutAccuracy"]);
+      const [h, w, c] = served.shape;
+      loaded = { ...served, size: h * w * c, heldOutAccuracy: Number.isFinite(acc) ? acc : null };
+      return loaded;
+    } catch (e) {
+      if (e instanceof ConfigError) failed = e;
+      throw e;
+    }
   };
-
   /** Runs a batch of inputs; returns predictions and the first layer's output. */
-  const infer = (inputs: Float32Array[], explain: boolean) => {
-    const { model, shape, size, classes } = load();
+  const infer = (served: Loaded, inputs: Float32Array[], explain: boolean) => {
+    const { model, shape, size, classes, mean, std, labels } = served;
     const x = new Float32Array(inputs.length * size);
     inputs.forEach((v, i) => x.set(v, i * size));
+    // (x − mean) / std per channel, as the model was trained (identity by default).
+    const ch = shape[2];
+    if (mean.some((m) => m !== 0) || std.some((d) => d !== 1)) {
+      for (let i = 0; i < x.length; i++) x[i] = (x[i]! - mean[i % ch]!) / std[i % ch]!;
+    }
     const t0 = performance.now();
     const batch = tensor(x, [inputs.length, ...shape]);
     let first: Tensor | null = null;
@@ -148,13 +155,13 @@ export function createApp(options: AppOptions): Hono<{ Bindings: Bindings }> {
     } else {
       logits = model.predict(batch);
     }
-    const probs = softmax(logits).data;
+    const probs = served.outputsProbabilities ? logits.data : softmax(logits).data;
     const ms = performance.now() - t0;
     const results: Prediction[] = inputs.map((_, i) => {
       const p = Array.from(probs.subarray(i * classes, (i + 1) * classes), (v) => round(v));
-      let digit = 0;
-      for (let d = 1; d < classes; d++) if (p[d]! > p[digit]!) digit = d;
-      return { digit, probabilities: p };
+      let best = 0;
+      for (let d = 1; d < classes; d++) if (p[d]! > p[best]!) best = d;
+      return { class: best, label: labels[best]!, digit: best, probabilities: p };
     });
     return { results, first, ms };
   };
@@ -163,6 +170,10 @@ export function createApp(options: AppOptions): Hono<{ Bindings: Bindings }> {
 
   app.onError((err, c) => {
     if (err instanceof ApiError) return c.json(errorBody(err.code, err.message), err.status);
+    if (err instanceof ConfigError) {
+      console.error(err);
+      return c.json(errorBody("misconfigured", `the server is misconfigured: ${err.message}`), 500);
+    }
     console.error(err);
     return c.json(errorBody("internal", "the server failed to answer; this is a bug"), 500);
   });
@@ -208,25 +219,38 @@ export function createApp(options: AppOptions): Hono<{ Bindings: Bindings }> {
   app.get("/healthz", (c) => c.json({ ok: true }));
 
   app.get("/v1/model", (c) => {
-    const { model, heldOutAccuracy, shape, size } = load();
+    const served = load(c.env);
+    const { model, heldOutAccuracy, shape, size, preprocess } = served;
     const firstConv = model.layers.find((l) => l.kind === "Conv2D");
     const kernel = firstConv?.params()[0];
-    const [h, w] = shape;
+    const [h, w, ch] = shape;
+    const how = preprocess === "mnist"
+      ? "preprocessed MNIST-style (the ink found, centred in the frame)"
+      : `resized to ${h}×${w} by area averaging`;
     return c.json({
-      name: "mnist-cnn",
+      name: served.name,
+      format: served.format,
       architecture: model.layerSummary(),
       input: {
         shape,
+        preprocess,
+        mean: served.mean,
+        std: served.std,
         formats: {
-          "image/png": "any size up to 2048×2048, grey or colour; preprocessed MNIST-style",
-          "application/octet-stream":
-            `${size} bytes, 0–255, row-major ${h}×${w}, white digit on black`,
-          "application/json":
-            `{ "pixels": ${size} numbers or ${h} rows of ${w}, in 0..1, white digit on black }`,
+          "image/png": `any size up to ${MAX_SIDE}×${MAX_SIDE}, grey or colour; ${how}`,
+          "image/jpeg": `baseline or progressive, up to ${MAX_SIDE}×${MAX_SIDE}; ${how}`,
+          "application/octet-stream": `${size} bytes, 0–255, row-major ${h}×${w}${
+            ch > 1 ? `×${ch}` : ""
+          } (the model's input before mean/std)`,
+          "application/json": `{ "pixels": ${size} numbers or ${h} rows of ${
+            w * ch
+          }, in 0..1 }, or { "png" | "jpeg" | "image": "<base64>" }`,
         },
         maxBodyBytes: MAX_BODY_BYTES,
         maxBatch: MAX_BATCH,
       },
+      classes: served.classes,
+      labels: served.labels,
       parameters: model.parameterCount,
       heldOutAccuracy,
       backend: getBackend(),
@@ -243,8 +267,9 @@ export function createApp(options: AppOptions): Hono<{ Bindings: Bindings }> {
 
   app.post("/v1/predict", limit, async (c) => {
     const explain = ["1", "true"].includes(c.req.query("explain") ?? "");
-    const input = await readInput(c, load().shape);
-    const { results, first, ms } = infer([input], explain);
+    const served = load(c.env);
+    const input = await readInput(c, served);
+    const { results, first, ms } = infer(served, [input], explain);
     const body: Record<string, unknown> = {
       ...results[0],
       backend: getBackend(),
@@ -253,7 +278,7 @@ export function createApp(options: AppOptions): Hono<{ Bindings: Bindings }> {
     if (explain && first) {
       body["input"] = Array.from(input, (v) => round(v, 4));
       body["activations"] = {
-        layer: load().model.layers[0]!.name,
+        layer: served.model.layers[0]!.name,
         shape: first.shape.slice(1),
         data: Array.from(first.data, (v) => round(v, 4)),
       };
@@ -270,12 +295,13 @@ export function createApp(options: AppOptions): Hono<{ Bindings: Bindings }> {
         `a batch must be application/json, got ${type || "no content type"}`,
       );
     }
+    const served = load(c.env);
     const bytes = checkNotEmpty(
       new Uint8Array(await c.req.arrayBuffer()),
       `{ "images": [...] } with 1 to ${MAX_BATCH} images`,
     );
-    const inputs = await fromBatch(parseJson(bytes), load().shape);
-    const { results, ms } = infer(inputs, false);
+    const inputs = await fromBatch(parseJson(bytes), served);
+    const { results, ms } = infer(served, inputs, false);
     return c.json({ results, backend: getBackend(), ms: round(ms, 3) });
   });
 
@@ -283,12 +309,12 @@ export function createApp(options: AppOptions): Hono<{ Bindings: Bindings }> {
 }
 
 /** One input from a predict request, by content type. */
-async function readInput(c: Context, shape: InputShape): Promise<Float32Array> {
+async function readInput(c: Context, spec: InputSpec): Promise<Float32Array> {
   const type = mediaType(c.req.raw);
-  const size = shape[0] * shape[1] * shape[2];
+  const size = spec.shape[0] * spec.shape[1] * spec.shape[2];
   const send =
-    `image/png, application/octet-stream (${size} bytes) or application/json ({ "pixels": [...] })`;
-  if (!["image/png", "application/octet-stream", "application/json"].includes(type)) {
+    `image/png, image/jpeg, application/octet-stream (${size} bytes) or application/json ({ "pixels": [...] })`;
+  if (![...IMAGE_TYPES, "application/octet-stream", "application/json"].includes(type)) {
     throw new ApiError(
       415,
       "unsupported_media_type",
@@ -296,11 +322,12 @@ async function readInput(c: Context, shape: InputShape): Promise<Float32Array> {
     );
   }
   const bytes = checkNotEmpty(new Uint8Array(await c.req.arrayBuffer()), send);
-  if (type === "image/png") return await fromPng(bytes);
-  if (type === "application/octet-stream") return fromOctets(bytes, shape);
+  if (type === "image/png") return await fromImage(bytes, spec, "the PNG");
+  if (type === "image/jpeg") return await fromImage(bytes, spec, "the JPEG", "jpeg");
+  if (type === "application/octet-stream") return fromOctets(bytes, spec.shape);
   const body = parseJson(bytes);
   if (body === null || typeof body !== "object" || !("pixels" in body)) {
     throw new ApiError(400, "bad_request", 'the JSON body must be { "pixels": [...] }');
   }
-  return await fromJsonImage(body, shape, "body");
+  return await fromJsonImage(body, spec, "body");
 }

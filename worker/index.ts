@@ -2,15 +2,17 @@
  * The Cloudflare Worker entry. workerd forbids compiling WebAssembly at run
  * time, so the kernels arrive precompiled through the bundler's `.wasm`
  * import (a `WebAssembly.Module`); the model arrives as bundled bytes
- * (wrangler.toml's Data rule) and the page as text. Deno's type checker does
- * not know these imports, so this file is left out of `deno task check`;
+ * through the `served-model` alias of wrangler.toml (an ONNX or safetensors
+ * file, by its Data rules) and the page as text. The `MODEL_*` vars of
+ * wrangler.toml configure it (see config.ts). Deno's type checker does not
+ * know these imports, so this file is left out of `deno task check`;
  * everything it calls lives in app.ts.
  *
  * @module
  */
 
 import kernels from "../src/wasm/kernels-relaxed-simd.wasm";
-import model from "../models/mnist.safetensors";
+import model from "served-model";
 import page from "./page/index.html";
 import { createApp } from "./app.ts";
 

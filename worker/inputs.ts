@@ -5,8 +5,21 @@
  * @module
  */
 
-import { decodePng, PngError } from "./png.ts";
-import { PreprocessError, toMnistInput } from "./preprocess.ts";
+import { ImageError } from "./image.ts";
+import { decodeJpeg, looksLikeJpeg } from "./jpeg.ts";
+import { decodePng } from "./png.ts";
+import { PreprocessError, toMnistInput, toResizedInput } from "./preprocess.ts";
+
+/** How images become the model's input (see config.ts). */
+export interface InputSpec {
+  /** `[h, w, c]`. */
+  readonly shape: InputShape;
+  /** `"mnist"` or `"resize"`. */
+  readonly preprocess: "mnist" | "resize";
+}
+
+/** The image media types accepted. */
+export const IMAGE_TYPES = ["image/png", "image/jpeg"] as const;
 
 /** The largest request body accepted, in bytes. */
 export const MAX_BODY_BYTES = 1 << 20;
@@ -54,12 +67,32 @@ export function mediaType(req: Request): string {
   return (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
 }
 
-/** Decodes and preprocesses a PNG, mapping its failures to API errors. */
-export async function fromPng(bytes: Uint8Array, what = "the PNG"): Promise<Float32Array> {
+/**
+ * Decodes a PNG or JPEG (told apart by their first bytes) and preprocesses
+ * it for the model, mapping every failure to an API error. Large images are
+ * shrunk by an integer factor while they are decoded: to about 280 px for
+ * the MNIST preprocessing (the digit's box is scaled to 20 px anyway), to
+ * the model's own size for `"resize"`.
+ */
+export async function fromImage(
+  bytes: Uint8Array,
+  spec: InputSpec,
+  what = "the image",
+  declared: "png" | "jpeg" = "png",
+): Promise<Float32Array> {
+  const [h, w, c] = spec.shape;
+  const mnist = spec.preprocess === "mnist";
+  const options = mnist
+    ? { channels: 1 as const, shrinkTo: 280 }
+    : { channels: c as 1 | 3, shrinkTo: Math.max(h, w) };
   try {
-    return toMnistInput(await decodePng(bytes));
+    // The bytes decide (a JPEG sent as image/png still decodes); unknown bytes get the declared type's error.
+    const png = bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
+    const jpeg = looksLikeJpeg(bytes) || (!png && declared === "jpeg");
+    const img = jpeg ? decodeJpeg(bytes, options) : await decodePng(bytes, options);
+    return mnist ? toMnistInput(img, h) : toResizedInput(img, h, w, c);
   } catch (e) {
-    if (e instanceof PngError) {
+    if (e instanceof ImageError) {
       throw new ApiError(
         e.status,
         e.status === 413 ? "image_too_large" : "bad_image",
@@ -133,30 +166,39 @@ function base64ToBytes(s: unknown, what: string): Uint8Array {
   if (typeof s !== "string") throw bad(`${what} must be a base64 string`);
   let bin: string;
   try {
-    bin = atob(s.replace(/^data:image\/png;base64,/, ""));
+    bin = atob(s.replace(/^data:image\/(png|jpeg);base64,/, ""));
   } catch {
     throw bad(`${what} is not valid base64`);
   }
   return Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
 }
 
-/** One image of a JSON body: `{ pixels }`, `{ png: base64 }`, or a bare pixel array. */
+/**
+ * One image of a JSON body: `{ pixels }`, `{ png: base64 }`, `{ jpeg: base64 }`,
+ * `{ image: base64 }` (either format), or a bare pixel array.
+ */
 export async function fromJsonImage(
   item: unknown,
-  shape: InputShape,
+  spec: InputSpec,
   what: string,
 ): Promise<Float32Array> {
-  if (Array.isArray(item)) return fromPixels(item, shape, what);
+  if (Array.isArray(item)) return fromPixels(item, spec.shape, what);
   if (item !== null && typeof item === "object") {
     const o = item as Record<string, unknown>;
-    if ("pixels" in o) return fromPixels(o["pixels"], shape, `${what}.pixels`);
-    if ("png" in o) return await fromPng(base64ToBytes(o["png"], `${what}.png`), `${what}.png`);
+    if ("pixels" in o) return fromPixels(o["pixels"], spec.shape, `${what}.pixels`);
+    for (const key of ["png", "jpeg", "image"]) {
+      if (key in o) {
+        return await fromImage(base64ToBytes(o[key], `${what}.${key}`), spec, `${what}.${key}`);
+      }
+    }
   }
-  throw bad(`${what} must be { "pixels": [...] }, { "png": "<base64>" } or an array of pixels`);
+  throw bad(
+    `${what} must be { "pixels": [...] }, { "png" | "jpeg" | "image": "<base64>" } or an array of pixels`,
+  );
 }
 
 /** The images of a batch body `{ "images": [...] }` (1 to {@linkcode MAX_BATCH}). */
-export async function fromBatch(body: unknown, shape: InputShape): Promise<Float32Array[]> {
+export async function fromBatch(body: unknown, spec: InputSpec): Promise<Float32Array[]> {
   const images = (body as { images?: unknown })?.images;
   if (!Array.isArray(images)) {
     throw bad(`the body must be { "images": [...] } with 1 to ${MAX_BATCH} images`);
@@ -170,7 +212,7 @@ export async function fromBatch(body: unknown, shape: InputShape): Promise<Float
   }
   const out: Float32Array[] = [];
   for (let i = 0; i < images.length; i++) {
-    out.push(await fromJsonImage(images[i], shape, `images[${i}]`));
+    out.push(await fromJsonImage(images[i], spec, `images[${i}]`));
   }
   return out;
 }

@@ -2,8 +2,12 @@
  * A small, strict PNG decoder for untrusted uploads, built on the platform's
  * `DecompressionStream` (no dependencies, same code in workerd, Deno and
  * browsers). It supports every standard format (grey, grey+alpha, RGB, RGBA,
- * palette; 1–16 bits; Adam7 interlacing) and returns grey levels in 0..1,
- * composited over white where there is transparency.
+ * palette; 1–16 bits; Adam7 interlacing) and returns grey levels or RGB in
+ * 0..1, composited over white where there is transparency, optionally
+ * shrunk by an integer factor as the rows are decoded. The common canvas and
+ * photo formats (8-bit grey, RGB, RGBA, not interlaced) take a fast path:
+ * each row unfiltered in place with one loop per filter type, converted and
+ * accumulated straight into the shrunk image.
  *
  * Limits, checked before anything large is allocated: width and height at
  * most {@linkcode MAX_SIDE}; the inflated data is counted as it streams and
@@ -13,29 +17,28 @@
  * @module
  */
 
-/** The largest width or height accepted. */
-export const MAX_SIDE = 2048;
+import {
+  type DecodeOptions,
+  type Image,
+  ImageError,
+  MAX_SIDE,
+  Shrinker,
+  shrinkFactor,
+  shrinkRows,
+} from "./image.ts";
+
+export { MAX_SIDE };
 
 /** Why a PNG was refused: `400` malformed, `413` too large. */
-export class PngError extends Error {
+export class PngError extends ImageError {
   /**
    * @param status 400 (malformed) or 413 (too large).
    * @param message What is wrong, for a person.
    */
-  constructor(readonly status: 400 | 413, message: string) {
-    super(message);
+  constructor(status: 400 | 413, message: string) {
+    super(status, message);
     this.name = "PngError";
   }
-}
-
-/** A decoded image: grey levels, 0 black to 1 white, row-major. */
-export interface GreyImage {
-  /** Width in pixels. */
-  readonly width: number;
-  /** Height in pixels. */
-  readonly height: number;
-  /** `width · height` values in 0..1. */
-  readonly grey: Float32Array;
 }
 
 const SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
@@ -242,14 +245,110 @@ function paeth(a: number, b: number, c: number): number {
   return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
 }
 
+// Luminance weights per byte value: lum = LR[r] + LG[g] + LB[b], in 0..1.
+const LR = new Float32Array(256), LG = new Float32Array(256), LB = new Float32Array(256);
+const UNIT = new Float32Array(256);
+for (let v = 0; v < 256; v++) {
+  LR[v] = (0.299 * v) / 255;
+  LG[v] = (0.587 * v) / 255;
+  LB[v] = (0.114 * v) / 255;
+  UNIT[v] = v / 255;
+}
+
+/** Undoes one scanline's filter in place (8-bit samples; `bpp` bytes a pixel). */
+function unfilter(raw: Uint8Array, at: number, len: number, prev: number, bpp: number): void {
+  const filter = raw[at - 1];
+  const end = at + len;
+  switch (filter) {
+    case 0:
+      return;
+    case 1:
+      for (let i = at + bpp; i < end; i++) raw[i] = raw[i]! + raw[i - bpp]!;
+      return;
+    case 2:
+      if (prev < 0) return;
+      for (let i = at, j = prev; i < end; i++, j++) raw[i] = raw[i]! + raw[j]!;
+      return;
+    case 3:
+      if (prev < 0) {
+        for (let i = at + bpp; i < end; i++) raw[i] = raw[i]! + (raw[i - bpp]! >> 1);
+      } else {
+        for (let i = at, j = prev; i < at + bpp; i++, j++) raw[i] = raw[i]! + (raw[j]! >> 1);
+        for (let i = at + bpp, j = prev + bpp; i < end; i++, j++) {
+          raw[i] = raw[i]! + ((raw[i - bpp]! + raw[j]!) >> 1);
+        }
+      }
+      return;
+    case 4:
+      if (prev < 0) {
+        // Paeth with no row above is Sub.
+        for (let i = at + bpp; i < end; i++) raw[i] = raw[i]! + raw[i - bpp]!;
+      } else {
+        for (let i = at, j = prev; i < at + bpp; i++, j++) raw[i] = raw[i]! + raw[j]!;
+        for (let i = at + bpp, j = prev + bpp; i < end; i++, j++) {
+          const a = raw[i - bpp]!, b = raw[j]!, c = raw[j - bpp]!;
+          const pa = b > c ? b - c : c - b, pb = a > c ? a - c : c - a;
+          const t = a + b - c - c, pc = t < 0 ? -t : t;
+          raw[i] = raw[i]! + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
+        }
+      }
+      return;
+    default:
+      throw new PngError(400, `corrupt PNG: unknown filter type ${filter}`);
+  }
+}
+
 /**
- * Decodes a PNG to grey levels.
+ * The fast path: 8-bit grey, grey+alpha, RGB or RGBA, not interlaced, no
+ * colour-key transparency. Each row is unfiltered in place, converted and
+ * added into the shrinker, with no per-pixel allocation.
+ */
+function decodeFast(raw: Uint8Array, h: Header, out: Shrinker): void {
+  const ch = CHANNELS[h.colorType]!, len = h.width * ch, k = out.k, c = out.c;
+  const hasAlpha = h.colorType === 4 || h.colorType === 6;
+  const colour = h.colorType === 2 || h.colorType === 6;
+  let prev = -1;
+  for (let y = 0; y < h.height; y++) {
+    const at = y * (len + 1) + 1;
+    unfilter(raw, at, len, prev, ch);
+    prev = at;
+    const acc = out.acc;
+    let o = 0, left = k;
+    for (let i = at, end = at + len; i < end; i += ch) {
+      let r: number, g: number, b: number;
+      if (colour) {
+        r = raw[i]!, g = raw[i + 1]!, b = raw[i + 2]!;
+      } else r = g = b = raw[i]!;
+      const a = hasAlpha ? UNIT[raw[i + ch - 1]!]! : 1;
+      if (c === 1) {
+        // Over white: lum·a + (1 − a).
+        acc[o]! += 1 - a * (1 - (LR[r]! + LG[g]! + LB[b]!));
+      } else {
+        acc[o]! += 1 - a * (1 - UNIT[r]!);
+        acc[o + 1]! += 1 - a * (1 - UNIT[g]!);
+        acc[o + 2]! += 1 - a * (1 - UNIT[b]!);
+      }
+      if (--left === 0) {
+        left = k;
+        o += c;
+      }
+    }
+    out.rowDone();
+  }
+}
+
+/**
+ * Decodes a PNG.
  *
  * @param bytes The file.
- * @returns The image as grey levels in 0..1 (transparent areas read as white).
+ * @param options Grey or RGB output, and how far to shrink as it decodes.
+ * @returns The image, values in 0..1, transparency composited over white.
  * @throws {PngError} 400 if malformed or unsupported, 413 if too large.
  */
-export async function decodePng(bytes: Uint8Array): Promise<GreyImage> {
+export async function decodePng(
+  bytes: Uint8Array,
+  options: DecodeOptions = { channels: 1 },
+): Promise<Image> {
   const { header: h, palette, trns, idat } = readChunks(bytes);
   const channels = CHANNELS[h.colorType]!;
   const bitsPerPixel = channels * h.depth;
@@ -258,11 +357,24 @@ export async function decodePng(bytes: Uint8Array): Promise<GreyImage> {
   const stride = (w: number) => Math.ceil((w * bitsPerPixel) / 8);
   const total = ps.reduce((s, p) => s + p.h * (1 + stride(p.w)), 0);
   const raw = await inflate(idat, total);
+  const oc = options.channels;
+  const out = new Shrinker(
+    h.width,
+    h.height,
+    shrinkFactor(h.width, h.height, options.shrinkTo),
+    oc,
+  );
+  if (h.depth === 8 && h.interlace === 0 && h.colorType !== 3 && !trns) {
+    decodeFast(raw, h, out);
+    return out.finish();
+  }
 
-  const grey = new Float32Array(h.width * h.height);
+  // The general path (palettes, 1–16 bits, interlacing, colour keys): full-size values first.
+  const full = new Float32Array(h.width * h.height * oc);
   const maxV = (1 << h.depth) - 1;
-  // Per-pixel conversion to grey over white, from the sample values of one pixel.
-  const toGrey = (s: number[]): number => {
+  const rgb = [0, 0, 0];
+  // Per-pixel conversion to RGB over white, from the sample values of one pixel.
+  const toRgb = (s: number[]): void => {
     let r: number, g: number, b: number, a = 1;
     switch (h.colorType) {
       case 0:
@@ -294,8 +406,9 @@ export async function decodePng(bytes: Uint8Array): Promise<GreyImage> {
         r = s[0]! / maxV, g = s[1]! / maxV, b = s[2]! / maxV;
         a = s[3]! / maxV;
     }
-    const lum = 0.299 * r + 0.587 * g + 0.114 * b;
-    return lum * a + (1 - a);
+    rgb[0] = r * a + (1 - a);
+    rgb[1] = g * a + (1 - a);
+    rgb[2] = b * a + (1 - a);
   };
 
   let at = 0;
@@ -337,10 +450,17 @@ export async function decodePng(bytes: Uint8Array): Promise<GreyImage> {
           else if (h.depth === 8) samples[c] = line[bit >> 3]!;
           else samples[c] = (line[bit >> 3]! >> (8 - h.depth - (bit & 7))) & maxV;
         }
-        grey[(p.y0 + y * p.dy) * h.width + p.x0 + x * p.dx] = toGrey(samples);
+        toRgb(samples);
+        const o = ((p.y0 + y * p.dy) * h.width + p.x0 + x * p.dx) * oc;
+        if (oc === 1) full[o] = 0.299 * rgb[0]! + 0.587 * rgb[1]! + 0.114 * rgb[2]!;
+        else {
+          full[o] = rgb[0]!;
+          full[o + 1] = rgb[1]!;
+          full[o + 2] = rgb[2]!;
+        }
       }
       prev = line;
     }
   }
-  return { width: h.width, height: h.height, grey };
+  return shrinkRows(full, h.width, h.height, out);
 }

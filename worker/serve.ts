@@ -1,19 +1,60 @@
 /**
  * `deno task serve`: the same app as the Worker, under `Deno.serve`, with
- * the kernels compiled by Deno and the model read from disk.
+ * the kernels compiled by Deno and the model read from disk. It reads
+ * wrangler.toml like wrangler does: the `served-model` alias names the model
+ * file and `[vars]` configure it (`MODEL_*`, `CORS_ORIGINS`).
  *
- * Environment: `PORT` (default 8000), `HOST` (default 127.0.0.1), `CORS_ORIGINS`
- * (default `*`: the origins allowed to call the API from a browser).
+ * Environment: `PORT` (default 8000), `HOST` (default 127.0.0.1), `CONFIG`
+ * (default `wrangler.toml`); any `MODEL_*` or `CORS_ORIGINS` variable
+ * overrides the file's.
  *
  * @module
  */
 
+import { parse } from "smol-toml";
 import { createApp } from "./app.ts";
+import type { ModelVars } from "./config.ts";
 
 const root = new URL("../", import.meta.url);
-const modelBytes = await Deno.readFile(new URL("models/mnist.safetensors", root));
+const configUrl = new URL(Deno.env.get("CONFIG") ?? "wrangler.toml", root);
+const config = parse(await Deno.readTextFile(configUrl)) as {
+  alias?: Record<string, string>;
+  vars?: Record<string, string>;
+};
+const alias = config.alias?.["served-model"];
+if (!alias) throw new Error(`${configUrl.pathname}: [alias] has no "served-model" entry`);
+// The alias names a one-line module, `export { default } from "./file";`, or the file itself.
+const aliasUrl = new URL(alias, configUrl);
+let modelUrl = aliasUrl;
+if (/\.[cm]?[jt]s$/.test(alias)) {
+  const from = (await Deno.readTextFile(aliasUrl)).match(/from\s+["']([^"']+)["']/)?.[1];
+  if (!from) {
+    throw new Error(`${aliasUrl.pathname}: expected \`export { default } from "./model-file";\``);
+  }
+  modelUrl = new URL(from, aliasUrl);
+}
+const vars: Record<string, string> = { ...config.vars };
+for (
+  const k of [
+    "MODEL_PREPROCESS",
+    "MODEL_LABELS",
+    "MODEL_MEAN",
+    "MODEL_STD",
+    "MODEL_NAME",
+    "CORS_ORIGINS",
+  ]
+) {
+  const v = Deno.env.get(k);
+  if (v !== undefined) vars[k] = v;
+}
+const modelBytes = await Deno.readFile(modelUrl);
 const page = await Deno.readTextFile(new URL("worker/page/index.html", root));
-const app = createApp({ modelBytes, page, corsOrigins: Deno.env.get("CORS_ORIGINS") ?? "*" });
+const app = createApp({
+  modelBytes,
+  page,
+  vars: vars as ModelVars,
+  corsOrigins: vars["CORS_ORIGINS"] ?? "*",
+});
 
 Deno.serve({
   hostname: Deno.env.get("HOST") ?? "127.0.0.1",

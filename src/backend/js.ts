@@ -243,7 +243,7 @@ function poolBackward(
 /** The sigmoid or tanh of every element, with the platform's Math.exp / Math.tanh. */
 function activation(kind: "sigmoid" | "tanh", x: Float32Array): Float32Array {
   const y = new Float32Array(x.length);
-  if (kind === "sigmoid") for (let i = 0; i < x.length; i++) y[i] = 1 / (1 + Math.exp(-x[i]!));
+  if (kind === "sigmoid") { for (let i = 0; i < x.length; i++) y[i] = 1 / (1 + Math.exp(-x[i]!)); }
   else for (let i = 0; i < x.length; i++) y[i] = Math.tanh(x[i]!);
   return y;
 }

@@ -138,7 +138,7 @@ export async function fuzzPngs(
     rep.tried++;
     try {
       const img = await decodePng(bytes);
-      if (img.grey.length !== img.width * img.height) {
+      if (img.data.length !== img.width * img.height) {
         rep.failures.push(`png mutant ${i}: wrong pixel count`);
       } else rep.accepted++;
     } catch (e) {

@@ -1,0 +1,180 @@
+/**
+ * What the Worker serves, as configuration: the model file (bundled through
+ * wrangler.toml's `[alias]` `served-model`; ONNX or this library's
+ * safetensors, told apart by their bytes) and `[vars]`:
+ *
+ * - `MODEL_PREPROCESS`: `"mnist"` (find the ink, centre it as MNIST does; the
+ *   default) or `"resize"` (fit the image to the input by area averaging).
+ * - `MODEL_LABELS`: class names, comma-separated or a JSON array (default
+ *   the class indices).
+ * - `MODEL_MEAN`, `MODEL_STD`: per-channel normalisation of inputs in 0..1,
+ *   `(x − mean) / std`, as torchvision's `Normalize` (one number for every
+ *   channel, or one per channel; default 0 and 1).
+ * - `MODEL_NAME`: a name for `/v1/model` (default from the file).
+ *
+ * Every value is checked once, at the first request, against the model;
+ * a mistake is a 500 whose message names the variable.
+ *
+ * @module
+ */
+
+import { fuse, loadModel, loadOnnx, type Model } from "../mod.ts";
+
+/** The `[vars]` this module reads. */
+export interface ModelVars {
+  /** `"mnist"` or `"resize"`. */
+  MODEL_PREPROCESS?: string;
+  /** Class names. */
+  MODEL_LABELS?: string;
+  /** Per-channel means. */
+  MODEL_MEAN?: string;
+  /** Per-channel standard deviations. */
+  MODEL_STD?: string;
+  /** A name for `/v1/model`. */
+  MODEL_NAME?: string;
+}
+
+/** A served model and how inputs reach it. */
+export interface Served {
+  model: Model;
+  /** `"onnx"` or `"safetensors"`. */
+  format: "onnx" | "safetensors";
+  name: string;
+  preprocess: "mnist" | "resize";
+  /** `[h, w, c]`. */
+  shape: readonly [number, number, number];
+  classes: number;
+  labels: readonly string[];
+  mean: readonly number[];
+  std: readonly number[];
+  /** Whether the model ends in a softmax (its outputs are probabilities already). */
+  outputsProbabilities: boolean;
+}
+
+/** A configuration mistake (the server answers 500 naming it). */
+export class ConfigError extends Error {
+  /** @param message What is wrong and which variable to change. */
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** Whether `bytes` look like a safetensors file (an 8-byte length, then a JSON object). */
+function isSafetensors(bytes: Uint8Array): boolean {
+  return bytes.length > 9 && bytes[8] === 0x7b;
+}
+
+function numbers(name: string, raw: string, count: number): number[] {
+  const text = raw.trim();
+  let list: unknown[];
+  try {
+    list = text.startsWith("[") ? JSON.parse(text) : text.split(",").map((s) => Number(s.trim()));
+  } catch {
+    throw new ConfigError(
+      `${name} must be numbers, comma-separated or a JSON array, got ${JSON.stringify(raw)}`,
+    );
+  }
+  if (!Array.isArray(list) || list.some((v) => typeof v !== "number" || !Number.isFinite(v))) {
+    throw new ConfigError(`${name} must be finite numbers, got ${JSON.stringify(raw)}`);
+  }
+  if (list.length !== 1 && list.length !== count) {
+    throw new ConfigError(
+      `${name} must hold 1 number or ${count} (one per input channel), got ${list.length}`,
+    );
+  }
+  return list.length === 1 ? new Array(count).fill(list[0]) : list as number[];
+}
+
+function labelsOf(raw: string, classes: number): string[] {
+  const text = raw.trim();
+  let list: unknown;
+  try {
+    list = text.startsWith("[") ? JSON.parse(text) : text.split(",").map((s) => s.trim());
+  } catch {
+    throw new ConfigError(`MODEL_LABELS must be comma-separated names or a JSON array of strings`);
+  }
+  if (!Array.isArray(list) || list.some((v) => typeof v !== "string" || v === "")) {
+    throw new ConfigError(`MODEL_LABELS must be non-empty strings, got ${JSON.stringify(raw)}`);
+  }
+  if (list.length !== classes) {
+    throw new ConfigError(
+      `MODEL_LABELS has ${list.length} names; the model outputs ${classes} classes`,
+    );
+  }
+  return list as string[];
+}
+
+/**
+ * Loads the model bytes (ONNX or safetensors) and checks the vars against it.
+ *
+ * @throws {ConfigError} A var is malformed or does not fit the model, or the model cannot be served.
+ */
+export function loadServed(bytes: Uint8Array, vars: ModelVars = {}): Served {
+  const format = isSafetensors(bytes) ? "safetensors" : "onnx";
+  let model: Model;
+  try {
+    // BatchNorm folded and ReLUs fused (loadOnnx does it as it loads).
+    model = format === "safetensors" ? fuse(loadModel(bytes)) : loadOnnx(bytes);
+  } catch (e) {
+    throw new ConfigError(
+      `the served model (served-model in wrangler.toml) does not load: ${
+        e instanceof Error ? e.message : e
+      }`,
+    );
+  }
+  const s = model.inputShape, o = model.outputShape;
+  if (s.length !== 3 || o.length !== 1) {
+    throw new ConfigError(
+      `the served model must take [h, w, c] images and output [classes], got [${s.join(", ")}] → [${
+        o.join(", ")
+      }]`,
+    );
+  }
+  const shape = [s[0]!, s[1]!, s[2]!] as const, classes = o[0]!;
+  const preprocess = (vars.MODEL_PREPROCESS ?? "").trim() || "mnist";
+  if (preprocess !== "mnist" && preprocess !== "resize") {
+    throw new ConfigError(
+      `MODEL_PREPROCESS must be "mnist" or "resize", got ${JSON.stringify(vars.MODEL_PREPROCESS)}`,
+    );
+  }
+  if (preprocess === "mnist" && (shape[2] !== 1 || shape[0] !== shape[1])) {
+    throw new ConfigError(
+      `MODEL_PREPROCESS "mnist" needs a square grey input [s, s, 1]; the model takes [${
+        shape.join(", ")
+      }] (use "resize")`,
+    );
+  }
+  if (shape[2] !== 1 && shape[2] !== 3) {
+    throw new ConfigError(
+      `the served model must take 1 (grey) or 3 (RGB) channels, got ${shape[2]}`,
+    );
+  }
+  const mean = vars.MODEL_MEAN?.trim()
+    ? numbers("MODEL_MEAN", vars.MODEL_MEAN, shape[2])
+    : new Array(shape[2]).fill(0);
+  const std = vars.MODEL_STD?.trim()
+    ? numbers("MODEL_STD", vars.MODEL_STD, shape[2])
+    : new Array(shape[2]).fill(1);
+  if (std.some((v) => !(v > 0))) {
+    throw new ConfigError(`MODEL_STD must be positive, got ${JSON.stringify(vars.MODEL_STD)}`);
+  }
+  const labels = vars.MODEL_LABELS?.trim()
+    ? labelsOf(vars.MODEL_LABELS, classes)
+    : Array.from({ length: classes }, (_, i) => String(i));
+  const name = vars.MODEL_NAME?.trim() || model.metadata["name"] ||
+    (format === "onnx" ? "onnx-model" : "mnist-cnn");
+  const last = model.layerSummary().at(-1);
+  return {
+    model,
+    format,
+    name,
+    preprocess,
+    shape,
+    classes,
+    labels,
+    mean,
+    std,
+    outputsProbabilities: last?.kind === "Softmax",
+  };
+}
