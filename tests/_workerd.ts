@@ -13,8 +13,8 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-/** Starts worker/index.ts from wrangler.toml. */
-export async function startWorkerd(): Promise<RunningWorker> {
+/** Starts worker/index.ts from wrangler.toml (or another config, relative to the project root). */
+export async function startWorkerd(config = "wrangler.toml"): Promise<RunningWorker> {
   const root = new URL("../", import.meta.url);
   Deno.env.set("WRANGLER_SEND_METRICS", "false");
   Deno.env.set("CLOUDFLARE_CF_FETCH_ENABLED", "false");
@@ -22,7 +22,7 @@ export async function startWorkerd(): Promise<RunningWorker> {
   Deno.env.set("XDG_CONFIG_HOME", new URL(".config", root).pathname);
   Deno.env.set("WRANGLER_LOG", "error");
   const worker = await unstable_startWorker({
-    config: new URL("wrangler.toml", root).pathname,
+    config: new URL(config, root).pathname,
     dev: {
       server: { hostname: "127.0.0.1", port: 0 },
       inspector: false,

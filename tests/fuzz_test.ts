@@ -12,9 +12,9 @@ import {
   OnnxFormatError,
 } from "../mod.ts";
 import { fuzzApi } from "./fuzz/api_fuzz.ts";
-import { fuzzModelFiles, fuzzOnnxFiles, fuzzPngs } from "./fuzz/file_fuzz.ts";
+import { fuzzJpegs, fuzzModelFiles, fuzzOnnxFiles, fuzzPngs } from "./fuzz/file_fuzz.ts";
 import { fuzzHttp } from "./fuzz/http_fuzz.ts";
-import { modelSeeds, onnxSeeds, pngSeeds, rightDigits } from "./fuzz/_seeds.ts";
+import { jpegSeeds, modelSeeds, onnxSeeds, pngSeeds, rightDigits } from "./fuzz/_seeds.ts";
 import { startWorkerd } from "./_workerd.ts";
 
 Deno.test("fuzz: 3,000 random API calls per backend return the reference's result or a documented error", () => {
@@ -53,6 +53,16 @@ Deno.test("fuzz: 1,500 mutated ONNX files (huge lengths and dims spliced in) loa
   const r = fuzzOnnxFiles(11, 1500, await onnxSeeds());
   assert.deepEqual(r.failures, []);
   assert.ok(r.malformed > 300 && r.accepted > 50, JSON.stringify({ ...r, failures: [] }));
+  assert.ok(
+    r.maxRssGrowth < 64 * 2 ** 20,
+    `resident memory grew by ${r.maxRssGrowth} bytes on one file`,
+  );
+});
+
+Deno.test("fuzz: 400 mutated JPEGs (baseline, progressive, grey) decode or are refused with 400/413, quickly", async () => {
+  const r = fuzzJpegs(9, 400, await jpegSeeds());
+  assert.deepEqual(r.failures, []);
+  assert.ok(r.refused > 100 && r.accepted > 100, JSON.stringify({ ...r, failures: [] }));
   assert.ok(
     r.maxRssGrowth < 64 * 2 ** 20,
     `resident memory grew by ${r.maxRssGrowth} bytes on one file`,

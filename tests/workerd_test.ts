@@ -28,6 +28,52 @@ Deno.test({
           assert.equal(m.backend, "wasm-relaxed-simd");
         },
       );
+      await t.step("photos of digits as JPEG (baseline, progressive) are read", async () => {
+        for (const d of [3, 7]) {
+          for (const kind of ["baseline", "progressive"]) {
+            const body = await Deno.readFile(
+              new URL(`./fixtures/images/photo-${d}-${kind}.jpg`, import.meta.url),
+            );
+            const res = await f("/v1/predict", {
+              method: "POST",
+              headers: { "content-type": "image/jpeg" },
+              body,
+            });
+            assert.equal((await res.json()).digit, d, `${d} ${kind}`);
+          }
+        }
+      });
+    } finally {
+      await worker.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "workerd: another model from configuration (an ONNX ResNet, resize, labels, mean/std)",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const worker = await startWorkerd("tests/fixtures/wrangler-onnx.toml");
+    try {
+      const m = await (await fetch(new URL("/v1/model", worker.url))).json();
+      assert.equal(m.format, "onnx");
+      assert.equal(m.name, "tiny-resnet");
+      assert.deepEqual(m.input.shape, [16, 16, 3]);
+      assert.deepEqual(m.labels, ["cat", "dog", "bird", "fish", "frog"]);
+      const photo = await Deno.readFile(
+        new URL("./fixtures/images/photo-3-baseline.jpg", import.meta.url),
+      );
+      const res = await fetch(new URL("/v1/predict", worker.url), {
+        method: "POST",
+        headers: { "content-type": "image/jpeg" },
+        body: photo,
+      });
+      const body = await res.json();
+      assert.equal(res.status, 200, JSON.stringify(body));
+      assert.ok(m.labels.includes(body.label));
+      assert.equal(body.probabilities.length, 5);
+      assert.ok(Math.abs(body.probabilities.reduce((s: number, v: number) => s + v, 0) - 1) < 1e-4);
     } finally {
       await worker.stop();
     }

@@ -130,7 +130,10 @@ export function createApp(options: AppOptions): Hono<{ Bindings: Bindings }> {
       loaded = { ...served, size: h * w * c, heldOutAccuracy: Number.isFinite(acc) ? acc : null };
       return loaded;
     } catch (e) {
-      if (e instanceof ConfigError) failed = e;
+      if (e instanceof ConfigError) {
+        failed = e; // every later request answers the same 500 without retrying
+        console.error(`convnet-wasm worker: ${e.message}`);
+      }
       throw e;
     }
   };
@@ -171,7 +174,6 @@ export function createApp(options: AppOptions): Hono<{ Bindings: Bindings }> {
   app.onError((err, c) => {
     if (err instanceof ApiError) return c.json(errorBody(err.code, err.message), err.status);
     if (err instanceof ConfigError) {
-      console.error(err);
       return c.json(errorBody("misconfigured", `the server is misconfigured: ${err.message}`), 500);
     }
     console.error(err);

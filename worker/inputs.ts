@@ -70,9 +70,9 @@ export function mediaType(req: Request): string {
 /**
  * Decodes a PNG or JPEG (told apart by their first bytes) and preprocesses
  * it for the model, mapping every failure to an API error. Large images are
- * shrunk by an integer factor while they are decoded: to about 280 px for
- * the MNIST preprocessing (the digit's box is scaled to 20 px anyway), to
- * the model's own size for `"resize"`.
+ * shrunk by an integer factor while they are decoded: to about four times
+ * the input's side for the MNIST preprocessing (the digit's box ends up 20 of
+ * 28 pixels anyway), to the model's own size for `"resize"`.
  */
 export async function fromImage(
   bytes: Uint8Array,
@@ -83,7 +83,7 @@ export async function fromImage(
   const [h, w, c] = spec.shape;
   const mnist = spec.preprocess === "mnist";
   const options = mnist
-    ? { channels: 1 as const, shrinkTo: 280 }
+    ? { channels: 1 as const, shrinkTo: 4 * h }
     : { channels: c as 1 | 3, shrinkTo: Math.max(h, w) };
   try {
     // The bytes decide (a JPEG sent as image/png still decodes); unknown bytes get the declared type's error.

@@ -116,57 +116,63 @@ function greyOf(img: Image): Float32Array {
   return out;
 }
 
-/** The `q`-quantile (0..1) of values in 0..1, by a 256-bin histogram. */
-function quantile(
-  v: Float32Array,
-  q: number,
-  from = 0,
-  to = v.length,
-  pick?: (i: number) => number,
-): number {
-  const hist = new Uint32Array(257);
-  let n = 0;
-  for (let i = from; i < to; i++) {
-    const x = pick ? v[pick(i)]! : v[i]!;
-    hist[Math.max(0, Math.min(256, Math.round(x * 256)))]!++;
-    n++;
-  }
+/** The `q`-quantile (0..1) of a 256-bin histogram of values in 0..1 holding `n` values. */
+function quantileOf(hist: Uint32Array, n: number, q: number): number {
   let want = Math.max(1, Math.ceil(q * n)), b = 0;
-  for (; b < 256 && want > hist[b]!; b++) want -= hist[b]!;
-  return b / 256;
+  for (; b < 255 && want > hist[b]!; b++) want -= hist[b]!;
+  return b / 255;
 }
 
-/** The paper's level under every pixel: a low percentile per cell of a coarse grid, interpolated. */
-function paperLevel(v: Float32Array, w: number, h: number): Float32Array {
+/**
+ * Ink relative to the paper, in units of the paper's brightness. The paper's
+ * level is the 20th percentile (ink covers less than a fifth of most cells)
+ * of each cell of a coarse grid (up to 8×8), interpolated bilinearly between
+ * cell centres. One pass builds the cells' histograms, one writes the ink.
+ */
+function inkOverPaper(v: Float32Array, w: number, h: number): Float32Array {
   const G = Math.max(1, Math.min(8, Math.floor(Math.min(w, h) / 8)));
-  const cw = w / G, ch = h / G, cells = new Float32Array(G * G);
-  for (let gy = 0; gy < G; gy++) {
-    for (let gx = 0; gx < G; gx++) {
-      const x0 = Math.floor(gx * cw), x1 = Math.max(x0 + 1, Math.floor((gx + 1) * cw));
-      const y0 = Math.floor(gy * ch), y1 = Math.max(y0 + 1, Math.floor((gy + 1) * ch));
-      const bw = x1 - x0;
-      // Ink covers less than a fifth of most cells: the 20th percentile is paper.
-      cells[gy * G + gx] = quantile(
-        v,
-        0.2,
-        0,
-        bw * (y1 - y0),
-        (i) => (y0 + Math.floor(i / bw)) * w + x0 + (i % bw),
-      );
+  const cw = w / G, ch = h / G;
+  const colCell = new Int32Array(w);
+  for (let x = 0; x < w; x++) colCell[x] = Math.min(G - 1, Math.floor(x / cw));
+  const hist = new Uint32Array(G * G * 256), count = new Uint32Array(G * G);
+  for (let y = 0; y < h; y++) {
+    const row = Math.min(G - 1, Math.floor(y / ch)) * G;
+    for (let x = 0, i = y * w; x < w; x++, i++) {
+      const cell = row + colCell[x]!;
+      hist[cell * 256 + ((v[i]! * 255 + 0.5) | 0)]!++;
+      count[cell]!++;
     }
   }
-  const out = new Float32Array(w * h);
+  const cells = new Float32Array(G * G);
+  for (let cell = 0; cell < G * G; cell++) {
+    cells[cell] = quantileOf(hist.subarray(cell * 256, cell * 256 + 256), count[cell]!, 0.2);
+  }
+  // Interpolation weights per column, computed once.
+  const cx0 = new Int32Array(w), cx1 = new Int32Array(w), tx = new Float32Array(w);
+  for (let x = 0; x < w; x++) {
+    const f = Math.min(G - 1, Math.max(0, (x + 0.5) / cw - 0.5));
+    cx0[x] = Math.floor(f);
+    cx1[x] = Math.min(G - 1, cx0[x]! + 1);
+    tx[x] = f - cx0[x]!;
+  }
+  const ink = new Float32Array(w * h);
   for (let y = 0; y < h; y++) {
     const fy = Math.min(G - 1, Math.max(0, (y + 0.5) / ch - 0.5));
-    const y0 = Math.floor(fy), y1 = Math.min(G - 1, y0 + 1), ty = fy - y0;
-    for (let x = 0; x < w; x++) {
-      const fx = Math.min(G - 1, Math.max(0, (x + 0.5) / cw - 0.5));
-      const x0 = Math.floor(fx), x1 = Math.min(G - 1, x0 + 1), tx = fx - x0;
-      out[y * w + x] = (1 - ty) * ((1 - tx) * cells[y0 * G + x0]! + tx * cells[y0 * G + x1]!) +
-        ty * ((1 - tx) * cells[y1 * G + x0]! + tx * cells[y1 * G + x1]!);
+    const y0 = Math.floor(fy) * G,
+      y1 = Math.min(G - 1, Math.floor(fy) + 1) * G,
+      ty = fy - Math.floor(fy);
+    for (let x = 0, i = y * w; x < w; x++, i++) {
+      const a = cx0[x]!, b = cx1[x]!, t = tx[x]!;
+      const bg = (1 - ty) * ((1 - t) * cells[y0 + a]! + t * cells[y0 + b]!) +
+        ty * ((1 - t) * cells[y1 + a]! + t * cells[y1 + b]!);
+      const d = v[i]! - bg;
+      if (d > 0) {
+        const u = d / (bg < 0.95 ? 1 - bg : 0.05);
+        ink[i] = u < 1 ? u : 1;
+      }
     }
   }
-  return out;
+  return ink;
 }
 
 /** The index range holding all but `trim` of the mass at each end. */
@@ -209,16 +215,16 @@ export function toMnistInput(img: Image, side = 28): Float32Array {
   const v = new Float32Array(w * h);
   for (let i = 0; i < v.length; i++) v[i] = invert ? 1 - grey[i]! : grey[i]!;
   // 2. Ink relative to the paper around it, in units of the paper's brightness.
-  const bg = paperLevel(v, w, h);
-  const ink = new Float32Array(w * h);
-  for (let i = 0; i < ink.length; i++) {
-    const d = v[i]! - bg[i]!;
-    ink[i] = d > 0 ? Math.min(1, d / Math.max(0.05, 1 - bg[i]!)) : 0;
-  }
+  const ink = inkOverPaper(v, w, h);
   // 3. Robust peak; what is under a quarter of it is noise.
-  const peak = quantile(ink, 0.995);
+  const hist = new Uint32Array(256);
   let maxInk = 0;
-  for (let i = 0; i < ink.length; i++) if (ink[i]! > maxInk) maxInk = ink[i]!;
+  for (let i = 0; i < ink.length; i++) {
+    const u = ink[i]!;
+    hist[(u * 255 + 0.5) | 0]!++;
+    if (u > maxInk) maxInk = u;
+  }
+  const peak = quantileOf(hist, ink.length, 0.995);
   const top = peak > 0.02 ? peak : maxInk;
   if (top < 0.1) throw new PreprocessError("the image is blank: no ink found");
   const cut = top / 4;

@@ -88,3 +88,10 @@ export async function onnxSeeds(): Promise<Uint8Array[]> {
   const names = ["conv1d", "geometry", "mobilenet", "unet", "resnet", "unsupported"];
   return await Promise.all(names.map((n) => Deno.readFile(new URL(`${n}.onnx`, dir))));
 }
+
+/** JPEG photos of digits: baseline, progressive and grey (tests/fixtures/images). */
+export async function jpegSeeds(): Promise<Uint8Array[]> {
+  const dir = new URL("../fixtures/images/", import.meta.url);
+  const names = ["photo-3-baseline.jpg", "photo-3-progressive.jpg", "photo-7-grey.jpg"];
+  return await Promise.all(names.map((n) => Deno.readFile(new URL(n, dir))));
+}

@@ -18,6 +18,7 @@ import {
 } from "../../mod.ts";
 import { mulberry32 } from "../../src/core/random.ts";
 import { decodePng, PngError } from "../../worker/png.ts";
+import { decodeJpeg, JpegError } from "../../worker/jpeg.ts";
 import { chunk } from "../_png.ts";
 
 /** What a run found. */
@@ -245,6 +246,49 @@ export function fuzzOnnxFiles(seed: number, count: number, seeds: Uint8Array[]):
     const ms = performance.now() - t0;
     if (ms > rep.maxMs) rep.slowest = `${what} (${ms.toFixed(0)} ms)`;
     rep.maxMs = Math.max(rep.maxMs, ms);
+    rep.maxRssGrowth = Math.max(rep.maxRssGrowth, rss() - before);
+  }
+  return rep;
+}
+
+/**
+ * Feeds `count` mutants of JPEG `seeds` to `decodeJpeg` (grey and RGB, with
+ * shrinking): each must decode to an image of the declared size or be
+ * refused with a JpegError (400 or 413); the slowest input is reported.
+ */
+export function fuzzJpegs(
+  seed: number,
+  count: number,
+  seeds: Uint8Array[],
+): FileFuzzReport & { maxMs: number } {
+  const r = mulberry32(seed);
+  const rep = {
+    tried: 0,
+    accepted: 0,
+    refused: 0,
+    failures: [] as string[],
+    maxRssGrowth: 0,
+    maxMs: 0,
+  };
+  for (let i = 0; i < count; i++) {
+    let bytes = seeds[i % seeds.length]!;
+    const rounds = 1 + Math.floor(r() * 3);
+    for (let k = 0; k < rounds; k++) bytes = mutate(bytes, r);
+    const before = rss(), t0 = performance.now();
+    rep.tried++;
+    try {
+      const channels = r() < 0.5 ? 1 : 3;
+      const img = decodeJpeg(bytes, { channels, shrinkTo: r() < 0.5 ? 112 : 0 });
+      if (img.data.length !== img.width * img.height * channels) {
+        rep.failures.push(`jpeg mutant ${i}: wrong pixel count`);
+      } else rep.accepted++;
+    } catch (e) {
+      if (e instanceof JpegError && (e.status === 400 || e.status === 413)) rep.refused++;
+      else {rep.failures.push(
+          `jpeg mutant ${i}: ${e instanceof Error ? `${e.name}: ${e.message}` : e}`,
+        );}
+    }
+    rep.maxMs = Math.max(rep.maxMs, performance.now() - t0);
     rep.maxRssGrowth = Math.max(rep.maxRssGrowth, rss() - before);
   }
   return rep;

@@ -18,9 +18,9 @@ import {
 import { replaceSection } from "../../scripts/sections.ts";
 import { startWorkerd } from "../_workerd.ts";
 import { fuzzApi } from "./api_fuzz.ts";
-import { fuzzModelFiles, fuzzOnnxFiles, fuzzPngs } from "./file_fuzz.ts";
+import { fuzzJpegs, fuzzModelFiles, fuzzOnnxFiles, fuzzPngs } from "./file_fuzz.ts";
 import { fuzzHttp } from "./http_fuzz.ts";
-import { modelSeeds, onnxSeeds, pngSeeds, rightDigits } from "./_seeds.ts";
+import { jpegSeeds, modelSeeds, onnxSeeds, pngSeeds, rightDigits } from "./_seeds.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -117,6 +117,22 @@ rows.push(
   } MiB | ${png.failures.length} | ${secs(t0)} s |`,
 );
 console.error(`png: ${png.tried} tried, ${png.failures.length} failures`);
+
+t0 = t();
+const jpg = fuzzJpegs(7, n(10_000), await jpegSeeds());
+problems.push(...jpg.failures);
+rows.push(
+  `| JPEG decoder (jpeg-js and our bounds) | ${
+    jpg.tried.toLocaleString("en")
+  } mutants of baseline, progressive and grey photos | ${
+    jpg.accepted.toLocaleString("en")
+  } decoded, ${jpg.refused.toLocaleString("en")} refused with 400/413; slowest ${
+    jpg.maxMs.toFixed(0)
+  } ms; largest RSS growth ${
+    (jpg.maxRssGrowth / 2 ** 20).toFixed(1)
+  } MiB | ${jpg.failures.length} | ${secs(t0)} s |`,
+);
+console.error(`jpeg: ${jpg.tried} tried, ${jpg.failures.length} failures`);
 
 t0 = t();
 const digits = await rightDigits();
