@@ -2,7 +2,7 @@
  * `deno task bench`: runs the benchmarks and rewrites their sections of
  * BENCHMARKS.md (between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`).
  *
- * Usage: `deno task bench [kernels] [model] [onnx] [worker]` (default: all).
+ * Usage: `deno task bench [kernels] [model] [onnx] [worker] [request]` (default: all).
  *
  * @module
  */
@@ -12,8 +12,8 @@ import { measurePeak } from "./_peak.ts";
 import { initTfjs, tf } from "./_tfjs.ts";
 import { replaceSection } from "../scripts/sections.ts";
 
-type Section = "kernels" | "model" | "onnx" | "worker";
-const ALL: Section[] = ["kernels", "model", "onnx", "worker"];
+type Section = "kernels" | "model" | "onnx" | "worker" | "request";
+const ALL: Section[] = ["kernels", "model", "onnx", "worker", "request"];
 
 /** Replaces one marked section of BENCHMARKS.md. */
 function writeSection(name: Section, body: string): Promise<void> {
@@ -56,6 +56,10 @@ if (import.meta.main) {
   if (wanted.includes("onnx")) {
     const { benchOnnx } = await import("./onnx.ts");
     await writeSection("onnx", await benchOnnx((s: string) => console.error(s)));
+  }
+  if (wanted.includes("request")) {
+    const { benchRequest } = await import("./request.ts");
+    await writeSection("request", await benchRequest((s: string) => console.error(s)));
   }
   if (wanted.includes("worker")) {
     const { benchWorker } = await import("./worker.ts");
