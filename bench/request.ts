@@ -34,7 +34,9 @@ function idat(png: Uint8Array): Uint8Array {
 }
 
 async function inflate(data: Uint8Array): Promise<number> {
-  const stream = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream("deflate"));
+  const stream = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(
+    new DecompressionStream("deflate"),
+  );
   let n = 0;
   for await (const chunk of stream) n += chunk.length;
   return n;
