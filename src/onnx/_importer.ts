@@ -488,8 +488,7 @@ class Importer {
         this.attrs([]);
         return this.setOut(ins[0]!);
       case "Dropout": {
-        const a = this.attrs(["seed", "ratio"]);
-        void a;
+        this.attrs(["seed", "ratio"]);
         if (n.outputs[1] && this.consumers.get(n.outputs[1])?.length) {
           throw new Unsupported("its mask output is used");
         }
@@ -656,7 +655,6 @@ class Importer {
     const x = this.sym(ins[0], "the input");
     if (x.rank === 2) throw new Unsupported("a 2-D input");
     const W = this.constant(ins[1], "the weights");
-    const sp = x.rank - 2;
     if (W.dims.length !== x.rank) {
       throw new Unsupported(`weights of shape [${W.dims.join(", ")}] for a ${x.rank}-D input`);
     }
@@ -689,7 +687,6 @@ class Importer {
       for (let k = o; k < w.length; k += M) idx.push(k);
       return idx;
     });
-    void sp;
     const layer = new Conv2D({
       filters: M,
       kernelSize: geo.kernel,
