@@ -146,8 +146,16 @@ export const INIT_ZERO: i32 = 0;
 /** Start from C itself (accumulate); only for full tiles. */
 export const INIT_LOAD: i32 = 1;
 
-/** Where partial tiles are staged: the first 256 bytes of memory, which JS never hands out. */
-const TILE_TMP: usize = 0;
+/**
+ * Where partial tiles are staged: 192 bytes the host never hands out. Each
+ * instance (each thread) has its own, set by {@link setScratch}.
+ */
+let TILE_TMP: usize = 0;
+
+/** Sets this instance's tile staging area (192 bytes at \`p\`); each thread needs its own. */
+export function setScratch(p: usize): void {
+  TILE_TMP = p;
+}
 
 // @ts-ignore: decorator
 @inline function fma(a: v128, b: v128, c: v128): v128 {

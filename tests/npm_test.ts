@@ -25,7 +25,10 @@ if (!ready) {
 }
 
 async function run(cmd: string, args: string[], cwd: string | URL): Promise<string> {
-  const o = await new Deno.Command(cmd, { args, cwd, stdout: "piped", stderr: "piped" }).output();
+  // A process that does not exit by itself (a thread pool holding it open) fails, not hangs.
+  const signal = AbortSignal.timeout(240_000);
+  const o = await new Deno.Command(cmd, { args, cwd, stdout: "piped", stderr: "piped", signal })
+    .output();
   const text = new TextDecoder().decode(o.stdout) + new TextDecoder().decode(o.stderr);
   if (!o.success) throw new Error(`${cmd} ${args.join(" ")} failed:\n${text}`);
   return new TextDecoder().decode(o.stdout);
@@ -33,7 +36,7 @@ async function run(cmd: string, args: string[], cwd: string | URL): Promise<stri
 
 const SMOKE = `
 import { readFileSync } from "node:fs";
-import { availableBackends, getBackend, convForward, loadModel, tensor, Sequential, fit, SGD } from "@convnet/wasm";
+import { availableBackends, getBackend, convForward, convBackward, loadModel, tensor, Sequential, fit, SGD, getThreads, setThreads, initKernels, kernelThreadStats } from "@convnet/wasm";
 import { Dense } from "@convnet/wasm/layers";
 import { assertTensorClose } from "@convnet/wasm/testing";
 import pkg from "@convnet/wasm/package.json" with { type: "json" };
@@ -47,9 +50,29 @@ const small = new Sequential([new Dense({ units: 2 })], [2], { seed: 4 });
 fit(small, { x: tensor([1, 0, 0, 1, 1, 0.2, 0.1, 1], [4, 2]), labels: [0, 1, 0, 1] }, { epochs: 3, batchSize: 3, optimizer: new SGD({ lr: 0.3 }) });
 let caught = "";
 try { assertTensorClose([1, NaN], [1, 1], 1); } catch (e) { caught = e.name; }
+// Threads: the default, then 1 and 2 threads must give the same bits, and workers must run.
+await initKernels();
+const threadsDefault = getThreads();
+const bx = tensor(Float32Array.from({ length: 12 * 20 * 20 * 4 }, (_, i) => Math.sin(i * 0.37)), [12, 20, 20, 4]);
+const bw = tensor(Float32Array.from({ length: 3 * 3 * 4 * 16 }, (_, i) => Math.cos(i)), [3, 3, 4, 16]);
+const both = () => {
+  const r = convForward(bx, bw, new Float32Array(16), { stride: 1, pad: 1 });
+  const g = convBackward(r.z, r.cache);
+  return [r.z.data, g.dAPrev.data, g.dW.data, g.db];
+};
+setThreads(1);
+const one = both();
+setThreads(2);
+await initKernels();
+const before = kernelThreadStats().workerTasks;
+const two = both();
+const workerTasks = kernelThreadStats().workerTasks - before;
+const sameBits = one.every((a, i) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
+  Buffer.from(two[i].buffer, two[i].byteOffset, two[i].byteLength)));
 console.log(JSON.stringify({
   version: pkg.version, backends: availableBackends(), active: getBackend(), ones: [...ones.data],
   z: [...z.data], logits: [...logits.data], small: small.params().map((p) => [...p.value]), caught,
+  threadsDefault, workerTasks, sameBits,
 }));
 `;
 
@@ -132,6 +155,13 @@ Deno.test({
       4,
     ]);
     assert.equal(got.caught, "AssertionError");
+    // Node threads: every core by default; 2 threads equal 1 bit for bit, and workers ran.
+    const cores = Number(
+      await run("node", ["-p", "require('node:os').availableParallelism()"], app),
+    );
+    assert.equal(got.threadsDefault, Math.min(16, cores));
+    assert.equal(got.sameBits, true);
+    assert.ok(got.workerTasks > 0, `workers ran ${got.workerTasks} tasks`);
     setBackend("wasm-simd");
     try {
       const x = tensor(Float32Array.from({ length: 2 * 9 * 7 * 3 }, (_, i) => Math.sin(i)), [

@@ -3,7 +3,8 @@
 /**
  * Which kernels run: WebAssembly with relaxed SIMD, plain SIMD, or plain
  * TypeScript, chosen on first use; `useKernels` for Cloudflare Workers,
- * `initKernels` for a browser's main thread, and the kernel memory ceiling.
+ * `initKernels` for a browser's main thread, the kernel memory ceiling, and
+ * how many threads the kernels use (`setThreads`, `getThreads`).
  *
  * @example Usage
  * ```ts
@@ -19,11 +20,16 @@ export {
   type Backend,
   getBackend,
   getMemoryLimit,
+  getThreads,
   initKernels,
   KernelLoadError,
   kernelMemoryBytes,
   KernelMemoryError,
+  type KernelThreadStats,
+  kernelThreadStats,
   setBackend,
   setMemoryLimit,
+  setThreads,
+  ThreadError,
   useKernels,
 } from "./select.ts";

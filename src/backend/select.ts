@@ -20,18 +20,29 @@ import type { Backend, Kernels } from "./types.ts";
 import type { WasmModule } from "../core/types.ts";
 import { createWasmKernels } from "./wasm.ts";
 import { checkOneOf, fail } from "../core/_validate.ts";
-import { RELAXED_SIMD_WASM_BASE64, SIMD_WASM_BASE64 } from "../wasm/kernels_bytes.ts";
+import {
+  RELAXED_SIMD_THREADS_WASM_BASE64,
+  RELAXED_SIMD_WASM_BASE64,
+  SIMD_THREADS_WASM_BASE64,
+  SIMD_WASM_BASE64,
+} from "../wasm/kernels_bytes.ts";
+import { coreCount, MAX_THREADS, nodeBuiltin, threadKind } from "./_threads.ts";
 
 export type { Backend } from "./types.ts";
 export { KernelMemoryError } from "./wasm.ts";
+export { ThreadError } from "./_threads.ts";
 
 type WasmBackend = Exclude<Backend, "js">;
 type WasmKernels = ReturnType<typeof createWasmKernels>;
 
 const BACKENDS: readonly Backend[] = ["wasm-relaxed-simd", "wasm-simd", "js"];
-const EMBEDDED: Record<WasmBackend, string> = {
+/** A build: the backend, on a shared memory for threads or not. */
+type Build = WasmBackend | `${WasmBackend}+threads`;
+const EMBEDDED: Record<Build, string> = {
   "wasm-relaxed-simd": RELAXED_SIMD_WASM_BASE64,
   "wasm-simd": SIMD_WASM_BASE64,
+  "wasm-relaxed-simd+threads": RELAXED_SIMD_THREADS_WASM_BASE64,
+  "wasm-simd+threads": SIMD_THREADS_WASM_BASE64,
 };
 
 /**
@@ -64,11 +75,38 @@ export class KernelLoadError extends Error {
 }
 
 const wasm = new Map<WasmBackend, WasmKernels>();
-const bytesCache = new Map<WasmBackend, Uint8Array<ArrayBuffer>>();
+const bytesCache = new Map<Build, Uint8Array<ArrayBuffer>>();
 let active: Kernels | null = null;
 let memoryLimit = 256 * 2 ** 20;
+const kind = threadKind();
+/** The thread setting: every core where threads exist, until setThreads says otherwise. */
+let threads = kind ? Math.min(MAX_THREADS, coreCount() ?? 1) : 1;
+let threadsSet = false;
+/** Node 20 has no navigator: its core count arrives asynchronously. */
+let cores: Promise<void> | null = null;
+function countCores(): Promise<void> {
+  cores ??= kind === "node" && coreCount() === undefined
+    ? nodeBuiltin<{ availableParallelism(): number }>("node:os").then((os) => {
+      if (!threadsSet) threads = Math.max(1, Math.min(MAX_THREADS, os.availableParallelism()));
+    }, () => {})
+    : Promise.resolve();
+  return cores;
+}
 
-function bytesOf(b: WasmBackend): Uint8Array<ArrayBuffer> {
+/** The build to compile for backend `b`: the threaded one where threads can run. */
+function buildOf(b: WasmBackend): Build {
+  if (kind) {
+    const t = `${b}+threads` as const;
+    try {
+      if (WebAssembly.validate(bytesOf(t))) return t;
+    } catch {
+      // No threads in this engine: the plain build.
+    }
+  }
+  return b;
+}
+
+function bytesOf(b: Build): Uint8Array<ArrayBuffer> {
   let bytes = bytesCache.get(b);
   if (!bytes) {
     const bin = atob(EMBEDDED[b]);
@@ -89,7 +127,12 @@ function validates(b: WasmBackend): boolean {
 }
 
 function adopt(module: WebAssembly.Module): WasmKernels {
-  const k = createWasmKernels(module, { memoryLimit: () => memoryLimit });
+  void countCores();
+  const k = createWasmKernels(module, {
+    memoryLimit: () => memoryLimit,
+    threads: () => threads,
+    threadKind: kind,
+  });
   wasm.set(k.backend as WasmBackend, k);
   return k;
 }
@@ -100,7 +143,7 @@ function load(b: WasmBackend): WasmKernels {
   if (have) return have;
   let module: WebAssembly.Module;
   try {
-    module = new WebAssembly.Module(bytesOf(b));
+    module = new WebAssembly.Module(bytesOf(buildOf(b)));
   } catch (e) {
     throw new KernelLoadError(e instanceof Error ? e.message : String(e));
   }
@@ -245,16 +288,114 @@ export function useKernels(module: WasmModule): Backend {
 export async function initKernels(): Promise<Backend> {
   for (const b of ["wasm-relaxed-simd", "wasm-simd"] as const) {
     const have = wasm.get(b);
-    if (have) return (active = have).backend;
+    if (have) {
+      await countCores();
+      await have.threadsReady();
+      return (active = have).backend;
+    }
     if (!validates(b)) continue;
     try {
-      const k = adopt(await WebAssembly.compile(bytesOf(b)));
+      const k = adopt(await WebAssembly.compile(bytesOf(buildOf(b))));
+      await countCores();
+      await k.threadsReady();
       return (active = k).backend;
     } catch (e) {
       throw new KernelLoadError(e instanceof Error ? e.message : String(e));
     }
   }
   return (active = jsKernels).backend;
+}
+
+/**
+ * Sets how many threads the WebAssembly kernels use (the calling thread
+ * included). The default is every core where threads exist: Deno, Node and
+ * cross-origin-isolated browsers; in Cloudflare Workers and wherever
+ * `SharedArrayBuffer` is missing there is one, whatever is set (see
+ * {@linkcode getThreads}). Workers start in the background: calls made
+ * before they are up run on the calling thread (`await initKernels()` waits
+ * for them).
+ *
+ * Results are the same, bit for bit, for every thread count: calls are split
+ * the same way whatever runs them, and sums over the batch are added in a
+ * fixed order. A script that used threads still exits by itself.
+ *
+ * @example Usage
+ * ```ts
+ * import { getThreads, setThreads } from "@convnet/wasm";
+ * setThreads(1); // one thread: the calling one
+ * getThreads(); // 1
+ * ```
+ *
+ * @param n Threads, an integer from 1 to 16.
+ * @throws {TypeError} If `n` is not a number.
+ * @throws {RangeError} If `n` is not an integer in 1..16.
+ */
+export function setThreads(n: number): void {
+  const want = `an integer from 1 to ${MAX_THREADS}`;
+  if (typeof n !== "number") fail(TypeError, "setThreads", "n", want, n);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
+    fail(RangeError, "setThreads", "n", want, n);
+  }
+  threads = n;
+  threadsSet = true;
+}
+
+/**
+ * How many threads the WebAssembly kernels use: the {@linkcode setThreads}
+ * setting where threads exist, else 1. (The `"js"` backend always runs on
+ * the calling thread.)
+ *
+ * @example Usage
+ * ```ts
+ * import { getThreads } from "@convnet/wasm";
+ * getThreads(); // 2 in Deno on a two-core machine
+ * ```
+ *
+ * @returns The thread count, at least 1.
+ */
+export function getThreads(): number {
+  return kind ? threads : 1;
+}
+
+/** What {@linkcode kernelThreadStats} reports. */
+export interface KernelThreadStats {
+  /** The threads calls may use ({@linkcode getThreads}). */
+  readonly threads: number;
+  /** Worker threads of the active kernels that are up now (the calling thread is not counted). */
+  readonly workers: number;
+  /** Slices of calls that workers (not the calling thread) have run so far. */
+  readonly workerTasks: number;
+}
+
+/**
+ * What the active kernels' threads are doing: how many workers are up and
+ * how much work they have taken. Useful to check that threads are in use
+ * (a browser page that is not cross-origin isolated gets none).
+ *
+ * @example Usage
+ * ```ts
+ * import { kernelThreadStats } from "@convnet/wasm";
+ * const { threads, workers } = kernelThreadStats();
+ * workers <= threads - 1; // true
+ * ```
+ *
+ * @returns Thread count, live workers and the tasks they ran.
+ */
+export function kernelThreadStats(): KernelThreadStats {
+  const k = activeKernels() as Partial<WasmKernels>;
+  return {
+    threads: getThreads(),
+    workers: k.pool?.readyWorkers ?? 0,
+    workerTasks: k.workerTasks?.() ?? 0,
+  };
+}
+
+/** Test hook: the active WebAssembly kernels' pool statistics and hooks (null for "js"). */
+export function _threadState(): { workerTasks: number; kernels: WasmKernels } | null {
+  const k = activeKernels();
+  if (k.backend === "js") return null;
+  const w = k as WasmKernels;
+  return { workerTasks: w.workerTasks(), kernels: w };
 }
 
 /**

@@ -11,12 +11,30 @@
 
 import type { Backend, ConvGeometry, Kernels, PoolGeometry, PoolMode } from "./types.ts";
 import type { WasmModule } from "../core/types.ts";
+import {
+  SCRATCH,
+  type Task,
+  TASK_FNS,
+  TASK_INTS,
+  TASK_TABLE,
+  type ThreadKind,
+  ThreadPool,
+} from "./_threads.ts";
 
 /** What the kernels module exports. Pointers are byte offsets into `memory`; `geo` is the geometry block. */
 interface KernelExports {
   memory: WebAssembly.Memory;
   tileRows(): number;
-  convForward(geo: number, xp: number, w: number, bias: number, z: number, relu: number): void;
+  convForward(
+    geo: number,
+    xp: number,
+    w: number,
+    bias: number,
+    z: number,
+    relu: number,
+    q0: number,
+    q1: number,
+  ): void;
   convBackwardFilter(
     geo: number,
     x: number,
@@ -52,6 +70,8 @@ interface KernelExports {
   poolForward(geo: number, x: number, y: number, mode: number): void;
   poolBackward(geo: number, x: number, dy: number, dx: number, mode: number): void;
   activate(x: number, y: number, n: number, kind: number): void;
+  addPartials(dst: number, src: number, n: number, parts: number, stride: number): void;
+  setScratch(p: number): void;
 }
 
 /** Where the host writes each call's geometry (below BASE; the tile staging area ends at 192). */
@@ -62,8 +82,22 @@ function isDepthwise(g: ConvGeometry): boolean {
   return g.groups > 1 && g.groups === g.cIn;
 }
 
-/** Bytes below this offset belong to the kernels (tile staging). */
-const BASE = 1024;
+/** Where the task table of a call split among threads goes (up to MAX_TASKS rows). */
+const TASKS_AT = TASK_TABLE;
+/** The most tasks one call is split into. */
+const MAX_TASKS = 64;
+/** Where the per-task geometry blocks go (96 bytes each). */
+const GEOS_AT = TASKS_AT + MAX_TASKS * TASK_INTS * 4;
+/** Bytes below this offset belong to the kernels, the thread pool and the task tables. */
+const BASE = GEOS_AT + MAX_TASKS * 96;
+/**
+ * A filter gradient (a sum over the batch) is computed in this many parts at
+ * most, each over whole images, and the parts added in order: the split
+ * depends on the batch size alone, never on the thread count.
+ */
+const SUM_PARTS = 8;
+/** Multiply-adds below which a call is not worth waking other threads for. */
+const MIN_PARALLEL_WORK = 150_000;
 /** Bytes left free after every buffer: kernels may read (never use) past a row's end. */
 const SLACK = 64;
 const PAGE = 65536;
@@ -124,6 +158,46 @@ class Layout {
 export interface WasmKernelOptions {
   /** Called before each call's memory is laid out; returns the ceiling in bytes. */
   memoryLimit(): number;
+  /** The threads a call may use (the caller included); read at every call. */
+  threads?(): number;
+  /** How this runtime starts threads (for a threaded build). */
+  threadKind?: ThreadKind;
+}
+
+/** The largest shared memory the threaded builds declare, in pages (2 GiB). */
+const SHARED_MAX_PAGES = 32768;
+
+/** A shared memory as large as the runtime will reserve (2 GiB, else less), and its maximum in bytes. */
+function sharedMemory(): { memory: WebAssembly.Memory; maxBytes: number } {
+  let last: unknown;
+  for (const maximum of [SHARED_MAX_PAGES, 16384, 4096, 1024]) {
+    try {
+      const memory = new WebAssembly.Memory({ initial: 1, maximum, shared: true });
+      return { memory, maxBytes: maximum * PAGE };
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw last;
+}
+
+/** Splits `n` units into `parts` contiguous ranges, as even as can be: the range of part `p`. */
+function range(n: number, parts: number, p: number): [number, number] {
+  return [Math.floor((n * p) / parts), Math.floor((n * (p + 1)) / parts)];
+}
+
+/** The WebAssembly kernels, with what the host needs besides {@linkcode Kernels}. */
+export interface WasmKernels extends Kernels {
+  /** Bytes of linear memory now. */
+  memoryBytes(): number;
+  /** Whether this instance runs on a shared memory with a thread pool. */
+  readonly threaded: boolean;
+  /** Starts the wanted workers and resolves when they are up. */
+  threadsReady(): Promise<void>;
+  /** Tasks run by workers so far (0 without threads). */
+  workerTasks(): number;
+  /** The pool (tests reach its hooks), or null. */
+  readonly pool: ThreadPool | null;
 }
 
 /**
@@ -136,18 +210,79 @@ export interface WasmKernelOptions {
 export function createWasmKernels(
   module: WasmModule,
   options: WasmKernelOptions,
-): Kernels & { memoryBytes(): number } {
-  const ex = new WebAssembly.Instance(module as WebAssembly.Module, {})
+): WasmKernels {
+  const mod = module as WebAssembly.Module;
+  const threaded = WebAssembly.Module.imports(mod).some((i) => i.kind === "memory");
+  const sm = threaded ? sharedMemory() : null;
+  const shared = sm?.memory ?? null;
+  const ex = new WebAssembly.Instance(mod, shared ? { env: { memory: shared } } : {})
     .exports as unknown as KernelExports;
+  ex.setScratch(SCRATCH);
   const mr = ex.tileRows();
   const backend: Backend = mr === 6 ? "wasm-relaxed-simd" : "wasm-simd";
+  const maxBytes = sm?.maxBytes ?? Infinity;
   let heap = new Float32Array(ex.memory.buffer);
+  const kind = options.threadKind ?? null;
+  const pool = shared && kind ? new ThreadPool(mod, shared, kind) : null;
+  let poolSize = 1;
+
+  /** The threads this call may use: the setting, capped by the workers that are up. */
+  function threadsNow(): number {
+    if (!pool) return 1;
+    const want = Math.max(1, options.threads?.() ?? 1);
+    if (want !== poolSize) {
+      pool.resize(want);
+      poolSize = want;
+    }
+    return Math.min(want, 1 + pool.readyWorkers);
+  }
+
+  /**
+   * How many parts to split a call of `work` multiply-adds into, over at
+   * most `units` independent units (rows, images). Only for calls whose
+   * result does not depend on the split.
+   */
+  function parts(units: number, work: number): number {
+    const n = threadsNow();
+    if (n <= 1 || work < MIN_PARALLEL_WORK || units <= 1) return 1;
+    return Math.max(1, Math.min(units, MAX_TASKS, work >= 16 * MIN_PARALLEL_WORK ? 2 * n : n));
+  }
+
+  /** Calls one task on this thread. */
+  function call(t: Task): void {
+    (ex[t[0]] as (...a: number[]) => void)(...t.slice(1) as number[]);
+  }
+
+  /** Runs the tasks: on this thread alone, or spread over the pool. */
+  function exec(tasks: Task[]): void {
+    if (tasks.length === 1 || !pool || threadsNow() <= 1) {
+      for (const t of tasks) call(t);
+      return;
+    }
+    const table = new Int32Array(ex.memory.buffer, TASKS_AT, tasks.length * TASK_INTS);
+    table.fill(0);
+    tasks.forEach((t, i) => {
+      table[i * TASK_INTS] = TASK_FNS.indexOf(t[0]);
+      for (let a = 1; a < t.length; a++) table[i * TASK_INTS + 1 + a] = t[a] as number;
+    });
+    pool.run(TASKS_AT, tasks.length, (i) => call(tasks[i]!));
+  }
+
+  /** A copy of the geometry block at GEO for part `p`, with `m` images (and M rows for a convolution). */
+  function partGeo(p: number, m: number, rowsPerImage: number, conv: boolean): number {
+    const at = GEOS_AT + p * 96;
+    const v = new Int32Array(ex.memory.buffer);
+    v.copyWithin(at >> 2, GEO >> 2, (GEO >> 2) + 22);
+    v[at >> 2] = m;
+    if (conv) v[(at >> 2) + 21] = m * rowsPerImage;
+    return at;
+  }
 
   /** Makes sure the memory holds `bytes`, growing it (never shrinking) within the limit. */
   function reserve(fn: string, bytes: number): Float32Array {
     const have = ex.memory.buffer.byteLength;
     if (bytes > have) {
-      const limit = options.memoryLimit();
+      const limit = Math.min(options.memoryLimit(), maxBytes);
       if (bytes > limit) throw new KernelMemoryError(fn, bytes, limit);
       ex.memory.grow(Math.ceil((bytes - have) / PAGE));
     }
@@ -295,6 +430,13 @@ export function createWasmKernels(
   return {
     backend,
     memoryBytes: () => ex.memory.buffer.byteLength,
+    threaded: pool !== null,
+    threadsReady: async () => {
+      threadsNow();
+      await pool?.whenReady();
+    },
+    workerTasks: () => pool?.workerTasks ?? 0,
+    pool,
 
     convForward(g, x, w, b, relu = false) {
       const act = relu === true ? 1 : relu === false ? 0 : relu;
@@ -305,6 +447,7 @@ export function createWasmKernels(
       const h = reserve("convForward", L.end);
       writeConv(g);
       fillPadded(h, xAt, x, g);
+      const work = M * N * g.fH * g.fW * (g.cIn / g.groups);
       if (isDepthwise(g)) {
         const c = g.cIn, mult = N / c;
         if (mult === 1) {
@@ -316,7 +459,18 @@ export function createWasmKernels(
             for (let ch = 0; ch < c; ch++) h[(pb >> 2) + j * c + ch] = b[ch * mult + j]!;
           }
         }
-        ex.dwForward(GEO, pxp, pw, pb, pz, act, mult);
+        const P = parts(g.m, work);
+        const xpImage = paddedImage(g), zImage = g.outH * g.outW * N;
+        exec(imageTasks(g.m, P, (p, i0, n) => [
+          "dwForward",
+          P === 1 ? GEO : partGeo(p, n, g.outH * g.outW, true),
+          pxp + i0 * xpImage * 4,
+          pw,
+          pb,
+          pz + i0 * zImage * 4,
+          act,
+          mult,
+        ]));
         if (mult === 1) return h.slice(pz >> 2, (pz >> 2) + M * N);
         const z = new Float32Array(M * N), at = pz >> 2;
         for (let q = 0; q < M; q++) {
@@ -330,22 +484,42 @@ export function createWasmKernels(
       }
       h.set(w, pw >> 2);
       h.set(b, pb >> 2);
-      ex.convForward(GEO, pxp, pw, pb, pz, act);
+      // Rows split at multiples of the register tile: each row sits in the same tile as in one call.
+      const P = M === 1 ? 1 : parts(Math.ceil(M / mr), work);
+      const tasks: Task[] = [];
+      for (let p = 0; p < P; p++) {
+        const [t0, t1] = range(Math.ceil(M / mr), P, p);
+        tasks.push(["convForward", GEO, pxp, pw, pb, pz, act, t0 * mr, Math.min(M, t1 * mr)]);
+      }
+      exec(tasks);
       return h.slice(pz >> 2, (pz >> 2) + M * N);
     },
 
     convBackwardFilter(g, x, dz) {
       const N = g.cOut;
+      // The sum over the batch goes in parts of whole images, added in order afterwards.
+      const P = Math.min(g.m, SUM_PARTS);
+      const zImage = g.outH * g.outW * N;
       if (isDepthwise(g)) {
         const c = g.cIn, mult = N / c, M = g.m * g.outH * g.outW, taps = g.fH * g.fW;
         const L = new Layout();
         const xAt = reservePadded(L, x, g), pxp = xAt.pxp;
         const pdz = L.take(dz.length), pdw = L.take(taps * N), pdb = L.take(N);
+        const ppdw = P > 1 ? L.take(P * taps * N) : pdw;
         const h = reserve("convBackward", L.end);
         writeConv(g);
         fillPadded(h, xAt, x, g);
         writeDzt(h, pdz >> 2, dz, M, c, mult);
-        ex.dwBackwardFilter(GEO, pxp, pdz, pdw, mult);
+        const xpImage = paddedImage(g);
+        exec(imageTasks(g.m, P, (p, i0, n) => [
+          "dwBackwardFilter",
+          P === 1 ? GEO : partGeo(p, n, g.outH * g.outW, true),
+          pxp + i0 * xpImage * 4,
+          pdz + i0 * zImage * 4,
+          ppdw + p * taps * N * 4,
+          mult,
+        ]));
+        if (P > 1) exec(sumTasks(pdw, ppdw, taps * N, P));
         ex.columnSums(pdz, pdb, M, N);
         const dW = new Float32Array(taps * N), db = new Float32Array(N);
         for (let t = 0; t < taps; t++) {
@@ -364,12 +538,31 @@ export function createWasmKernels(
       const Np = Math.ceil(cOutG / mr) * mr, Kp = Math.ceil(K / 8) * 8, rows = blockRows(K);
       const L = new Layout();
       const px = L.take(x.length), pdz = L.take(dz.length), pdw = L.take(K * N);
-      const pdb = L.take(N), pdwt = L.take(Np * Kp), col = L.take(rows * K);
+      const pdb = L.take(N);
+      // Each part has its own partial sums and scratch.
+      const dbStride = Math.ceil(N / 4) * 4 + 16;
+      const ppdw = P > 1 ? L.take(P * K * N) : pdw, ppdb = P > 1 ? L.take(P * dbStride) : pdb;
+      const scratch: number[] = [];
+      for (let p = 0; p < P; p++) scratch.push(L.take(Np * Kp), L.take(rows * K));
       const h = reserve("convBackward", L.end);
       h.set(x, px >> 2);
       h.set(dz, pdz >> 2);
       writeConv(g);
-      ex.convBackwardFilter(GEO, px, pdz, pdw, pdb, pdwt, col, rows);
+      const xImage = g.inH * g.inW * g.cIn;
+      exec(imageTasks(g.m, P, (p, i0, n) => [
+        "convBackwardFilter",
+        P === 1 ? GEO : partGeo(p, n, g.outH * g.outW, true),
+        px + i0 * xImage * 4,
+        pdz + i0 * zImage * 4,
+        ppdw + p * K * N * 4,
+        ppdb + p * dbStride * 4,
+        scratch[2 * p]!,
+        scratch[2 * p + 1]!,
+        rows,
+      ]));
+      if (P > 1) {
+        exec([...sumTasks(pdw, ppdw, K * N, P), ["addPartials", pdb, ppdb, N, P, dbStride]]);
+      }
       return {
         dW: h.slice(pdw >> 2, (pdw >> 2) + K * N),
         db: h.slice(pdb >> 2, (pdb >> 2) + N),
@@ -378,9 +571,13 @@ export function createWasmKernels(
 
     convBackwardData(g, dz, w) {
       const N = g.cOut, nx = g.m * g.inH * g.inW * g.cIn;
+      const zImage = g.outH * g.outW * N;
+      const work = g.m * zImage * g.fH * g.fW * (g.cIn / g.groups);
+      // Images are independent: any split gives the same bits.
+      const P = parts(g.m, work);
       if (isDepthwise(g)) {
         const c = g.cIn, mult = N / c, M = g.m * g.outH * g.outW;
-        const nxp = g.m * (g.inH + g.padTop + g.padBottom) * (g.inW + g.padLeft + g.padRight) * c;
+        const xpImage = paddedImage(g), nxp = g.m * xpImage;
         const L = new Layout();
         const pdz = L.take(dz.length), pw = L.take(w.length), pdx = L.take(nxp);
         const h = reserve("convBackward", L.end);
@@ -388,18 +585,38 @@ export function createWasmKernels(
         if (mult === 1) h.set(w, pw >> 2);
         else packDw(w, g.fH * g.fW, c, mult, h, pw >> 2);
         writeConv(g);
-        ex.dwBackwardData(GEO, pdz, pw, pdx, mult);
+        exec(imageTasks(g.m, P, (p, i0, n) => [
+          "dwBackwardData",
+          P === 1 ? GEO : partGeo(p, n, g.outH * g.outW, true),
+          pdz + i0 * zImage * 4,
+          pw,
+          pdx + i0 * xpImage * 4,
+          mult,
+        ]));
         return readUnpadded(h, pdx >> 2, g);
       }
       const cOutG = N / g.groups, K = g.fH * g.fW * (g.cIn / g.groups), Kp = Math.ceil(K / 8) * 8;
       const L = new Layout();
       const pdz = L.take(dz.length), pw = L.take(w.length), pdx = L.take(nx);
-      const pwt = L.take(cOutG * K), panel = L.take(mr * cOutG), dcol = L.take(mr * Kp);
+      const scratch: number[] = [];
+      for (let p = 0; p < P; p++) {
+        scratch.push(L.take(cOutG * K), L.take(mr * cOutG), L.take(mr * Kp));
+      }
       const h = reserve("convBackward", L.end);
       h.set(dz, pdz >> 2);
       h.set(w, pw >> 2);
       writeConv(g);
-      ex.convBackwardData(GEO, pdz, pw, pdx, pwt, panel, dcol);
+      const xImage = g.inH * g.inW * g.cIn;
+      exec(imageTasks(g.m, P, (p, i0, n) => [
+        "convBackwardData",
+        P === 1 ? GEO : partGeo(p, n, g.outH * g.outW, true),
+        pdz + i0 * zImage * 4,
+        pw,
+        pdx + i0 * xImage * 4,
+        scratch[3 * p]!,
+        scratch[3 * p + 1]!,
+        scratch[3 * p + 2]!,
+      ]));
       return h.slice(pdx >> 2, (pdx >> 2) + nx);
     },
 
@@ -410,7 +627,15 @@ export function createWasmKernels(
       const h = reserve("poolForward", L.end);
       h.set(x, px >> 2);
       writePool(g);
-      ex.poolForward(GEO, px, py, mode === "max" ? 0 : 1);
+      const xImage = g.inH * g.inW * g.c, yImage = g.outH * g.outW * g.c;
+      const P = parts(g.m, ny * g.fH * g.fW);
+      exec(imageTasks(g.m, P, (p, i0, n) => [
+        "poolForward",
+        P === 1 ? GEO : partGeo(p, n, 0, false),
+        px + i0 * xImage * 4,
+        py + i0 * yImage * 4,
+        mode === "max" ? 0 : 1,
+      ]));
       return h.slice(py >> 2, (py >> 2) + ny);
     },
 
@@ -419,7 +644,15 @@ export function createWasmKernels(
       const px = L.take(x.length), py = L.take(x.length);
       const h = reserve("activation", L.end);
       h.set(x, px >> 2);
-      ex.activate(px, py, x.length, kind === "sigmoid" ? 0 : 1);
+      // Whole vectors of four per part, so each element takes the same path as in one call.
+      const vecs = Math.ceil(x.length / 4), P = parts(vecs, x.length * 8);
+      const tasks: Task[] = [];
+      for (let p = 0; p < P; p++) {
+        const [v0, v1] = range(vecs, P, p);
+        const e0 = v0 * 4, e1 = Math.min(x.length, v1 * 4);
+        tasks.push(["activate", px + e0 * 4, py + e0 * 4, e1 - e0, kind === "sigmoid" ? 0 : 1]);
+      }
+      exec(tasks);
       return h.slice(py >> 2, (py >> 2) + x.length);
     },
 
@@ -432,10 +665,50 @@ export function createWasmKernels(
       if (max) h.set(x, px >> 2);
       h.set(dy, pdy >> 2);
       writePool(g);
-      ex.poolBackward(GEO, px, pdy, pdx, max ? 0 : 1);
+      const xImage = g.inH * g.inW * g.c, yImage = g.outH * g.outW * g.c;
+      const P = parts(g.m, dy.length * g.fH * g.fW);
+      exec(imageTasks(g.m, P, (p, i0, n) => [
+        "poolBackward",
+        P === 1 ? GEO : partGeo(p, n, 0, false),
+        max ? px + i0 * xImage * 4 : 0,
+        pdy + i0 * yImage * 4,
+        pdx + i0 * xImage * 4,
+        max ? 0 : 1,
+      ]));
       return h.slice(pdx >> 2, (pdx >> 2) + nx);
     },
   };
+
+  /** Floats per image of the padded input. */
+  function paddedImage(g: ConvGeometry): number {
+    return (g.inH + g.padTop + g.padBottom) * (g.inW + g.padLeft + g.padRight) * g.cIn;
+  }
+
+  /** One task per part of `m` images: `make(p, firstImage, images)`. */
+  function imageTasks(
+    m: number,
+    P: number,
+    make: (p: number, i0: number, n: number) => Task,
+  ): Task[] {
+    const tasks: Task[] = [];
+    for (let p = 0; p < P; p++) {
+      const [i0, i1] = range(m, P, p);
+      if (i1 > i0) tasks.push(make(p, i0, i1 - i0));
+    }
+    return tasks;
+  }
+
+  /** dst = Σ_p src[p] (n floats each, `P` parts), in vector-aligned slices. */
+  function sumTasks(dst: number, src: number, n: number, P: number): Task[] {
+    const vecs = Math.ceil(n / 4), S = parts(vecs, n * P);
+    const tasks: Task[] = [];
+    for (let s = 0; s < S; s++) {
+      const [v0, v1] = range(vecs, S, s);
+      const e0 = v0 * 4, e1 = Math.min(n, v1 * 4);
+      tasks.push(["addPartials", dst + e0 * 4, src + e0 * 4, e1 - e0, P, n]);
+    }
+    return tasks;
+  }
 
   /** dz [M, c·mult] written as [M, mult, c] at float index `at` (a copy when mult is 1). */
   function writeDzt(

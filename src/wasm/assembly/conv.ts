@@ -138,6 +138,24 @@ export function tileRows(): i32 {
   const ow = rem - oh * outW;
   const runBytes = <usize>g.cInG << 2;
   const src0 = x + (<usize>(gr * g.cInG) << 2);
+  const iw0 = ow * sW - pL;
+  if (dW == 1 && g.groups == 1 && iw0 >= 0 && iw0 + fW <= inW) {
+    // The window's rows are contiguous runs of fW·cIn floats: copy each in
+    // 16-byte steps (a few bytes past its end are overwritten by the next
+    // run, or land in the buffer's slack).
+    const rowBytes = <usize>(fW * cIn) << 2;
+    for (let kh = 0; kh < fH; kh++) {
+      const ih = oh * sH - pT + kh * dH;
+      if (ih >= 0 && ih < inH) {
+        const src = x + ((<usize>((i * inH + ih) * inW + iw0) * <usize>cIn) << 2);
+        for (let o: usize = 0; o < rowBytes; o += 16) v128.store(dst + o, v128.load(src + o));
+      } else {
+        memory.fill(dst, 0, rowBytes);
+      }
+      dst += rowBytes;
+    }
+    return;
+  }
   for (let kh = 0; kh < fH; kh++) {
     const ih = oh * sH - pT + kh * dH;
     const rowOk = ih >= 0 && ih < inH;
@@ -176,9 +194,14 @@ export function padInput(geo: usize, x: usize, xp: usize): void {
  * ([m, inH + pT + pB, inW + pL + pR, cIn], written by the host; when there is
  * no padding, x itself). No im2col buffer: each register tile reads its MR
  * windows straight from `xp`. `bias` holds cOut floats (plus slack). `relu` =
- * 1 applies max(0, ·) before storing, 2 min(max(0, ·), 6) (ReLU6).
+ * 1 applies max(0, ·) before storing, 2 min(max(0, ·), 6) (ReLU6). Only
+ * output rows (pixels) `q0 ≤ q < q1` are computed: threads split a call by
+ * rows, at multiples of MR so that every row sits in the same register tile
+ * as in a call made whole.
  */
-export function convForward(geo: usize, xp: usize, w: usize, bias: usize, z: usize, relu: i32): void {
+export function convForward(
+  geo: usize, xp: usize, w: usize, bias: usize, z: usize, relu: i32, q0: i32, q1: i32,
+): void {
   const g = readGeo(geo);
   const Hp = g.inH + g.pT + g.pB, Wp = g.inW + g.pL + g.pR;
   const cIn = g.cIn, cInG = g.cInG, cOutG = g.cOutG;
@@ -190,7 +213,7 @@ export function convForward(geo: usize, xp: usize, w: usize, bias: usize, z: usi
   const rowJump: usize = ((<usize>(g.dH * Wp * cIn)) << 2) - <usize>nCols * ((<usize>run << 2) + colJump);
   const ldz = <usize>g.cOut << 2;
   const M = g.M, outH = g.outH, outW = g.outW, sH = g.sH, sW = g.sW, fH = g.fH, groups = g.groups;
-  if (M == 1 && merged) {
+  if (M == 1 && merged && q0 == 0 && q1 == 1) {
     // The single window starts at the padded input's origin.
     gemvRow(xp, fH, run, (<usize>(g.dH * Wp * cIn)) << 2, w, ldz, g.cOut, z, bias, relu);
     return;
@@ -198,9 +221,10 @@ export function convForward(geo: usize, xp: usize, w: usize, bias: usize, z: usi
   for (let gr = 0; gr < groups; gr++) {
     const chan = <usize>(gr * cInG) << 2;
     const wg = w + (<usize>(gr * cOutG) << 2);
-    let qi = 0, qh = 0, qw = 0;
-    for (let row0 = 0; row0 < M; row0 += MR) {
-      const mr = min(MR, M - row0);
+    const hw = outH * outW;
+    let qi = q0 / hw, qh = (q0 - qi * hw) / outW, qw = q0 - qi * hw - qh * outW;
+    for (let row0 = q0; row0 < q1; row0 += MR) {
+      const mr = min(MR, q1 - row0);
       let p0: usize = 0, p1: usize = 0, p2: usize = 0, p3: usize = 0, p4: usize = 0, p5: usize = 0;
       for (let r = 0; r < MR; r++) {
         let p: usize = p0;
@@ -275,6 +299,28 @@ export function convBackwardFilter(
     }
   }
   columnSums(dz, db, M, g.cOut);
+}
+
+/**
+ * dst[i] = Σ_p src[p·stride + i] for i in [0, n), the parts added in order
+ * p = 0, 1, … (so a sum never depends on how a call was split among
+ * threads). `stride` is in floats.
+ */
+export function addPartials(dst: usize, src: usize, n: i32, parts: i32, stride: i32): void {
+  const n4 = n & ~3;
+  const step = <usize>stride << 2;
+  for (let i = 0; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    let s = v128.load(src + o);
+    for (let p = 1; p < parts; p++) s = f32x4.add(s, v128.load(src + <usize>p * step + o));
+    v128.store(dst + o, s);
+  }
+  for (let i = n4; i < n; i++) {
+    const o = <usize>i << 2;
+    let s = load<f32>(src + o);
+    for (let p = 1; p < parts; p++) s += load<f32>(src + <usize>p * step + o);
+    store<f32>(dst + o, s);
+  }
 }
 
 /** db[n] = Σ_m dz[m, n], four columns at a time. */

@@ -1,0 +1,502 @@
+// This module is browser compatible.
+
+/**
+ * The threads behind the WebAssembly kernels: a pool of workers that share
+ * one kernels instance's memory and run slices of a call (tasks) handed out
+ * through a few control words in that memory.
+ *
+ * A call is split into tasks by the host (`wasm.ts`) before it comes here,
+ * in a way that does not depend on how many threads run them: a task writes
+ * only its own part of the output, and sums over tasks are added in task
+ * order afterwards. So the same call gives the same bits on 1, 2 or 16
+ * threads, and the calling thread can run every task itself when the
+ * workers are not there yet (they start asynchronously), are busy dying, or
+ * the call is too small to be worth waking them.
+ *
+ * Protocol (Int32 words at {@linkcode CTL}): the caller writes the task
+ * table, sets COUNT, TABLE, DONE = 0 and CLAIM = tag·4096, then bumps GEN
+ * and wakes the workers. Everyone (the caller included) claims the next task
+ * with a compare-exchange on CLAIM, which only succeeds while the tag is the
+ * current call's, runs it, and adds one to DONE. The caller returns when
+ * DONE reaches COUNT.
+ *
+ * Workers are `node:worker_threads` workers in Deno and Node (unreferenced,
+ * so a script that used them still exits by itself) and Web Workers in
+ * cross-origin-isolated browsers. workerd and runtimes without
+ * `SharedArrayBuffer` get no threads.
+ *
+ * @module
+ */
+
+import type { WasmModule } from "../core/types.ts";
+
+/** Byte offset of the control words. */
+export const CTL = 512;
+/** Byte offset of the per-thread tile staging areas (192 bytes each, 256 apart). */
+export const SCRATCH = 1024;
+/** The most threads (the caller included) a pool runs. */
+export const MAX_THREADS = 16;
+/** Bytes below this belong to the kernels and the pool: buffers start here. */
+export const HOST_BASE = SCRATCH + MAX_THREADS * 256;
+/** Byte offset of the task table (the host writes a split call's tasks there). */
+export const TASK_TABLE = HOST_BASE;
+/** Int32s per task in the task table: function, state, then up to 14 arguments. */
+export const TASK_INTS = 16;
+
+/** The kernels' exported functions a task may call, by index. */
+export const TASK_FNS = [
+  "convForward",
+  "convBackwardFilter",
+  "convBackwardData",
+  "padInput",
+  "dwForward",
+  "dwBackwardData",
+  "dwBackwardFilter",
+  "poolForward",
+  "poolBackward",
+  "activate",
+  "columnSums",
+  "addPartials",
+] as const;
+
+/** A task's function name. */
+export type TaskFn = typeof TASK_FNS[number];
+/** One slice of a call: the function and its (i32) arguments. */
+export type Task = readonly [TaskFn, ...number[]];
+
+const GEN = 0, CLAIM = 1, COUNT = 2, TABLE = 3, DONE = 4, FAILED = 5, WORKER_TASKS = 6;
+/** Word STOP + slot: 0 while a worker runs, 1 when it is asked to stop, 2 once it has. */
+const STOP = 16;
+const CTL_WORDS = STOP + MAX_THREADS;
+/** Test hooks: a task that never ends, and one that throws. */
+const HANG = -1, THROW = -2;
+
+/**
+ * The error thrown when a kernel thread fails during a call (its task threw,
+ * or it stopped making progress). The call's result is lost; the pool is
+ * rebuilt, and the next call works.
+ *
+ * @example Usage
+ * ```ts
+ * import { ThreadError } from "@convnet/wasm";
+ * const e = new ThreadError("a kernel thread stopped responding");
+ * e.name; // "ThreadError"
+ * ```
+ */
+export class ThreadError extends Error {
+  /**
+   * Creates a ThreadError.
+   *
+   * @param message What went wrong.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "ThreadError";
+  }
+}
+
+/** The worker's program: plain JavaScript, the same for both kinds of worker. */
+const SERVE = `
+const FN = ${JSON.stringify(TASK_FNS)};
+function serve(d, post) {
+  const mem = d.memory;
+  const ex = new WebAssembly.Instance(d.module, { env: { memory: mem } }).exports;
+  ex.setScratch(d.scratch);
+  const fns = FN.map((n) => ex[n]);
+  const ctl = new Int32Array(mem.buffer, ${CTL}, ${CTL_WORDS});
+  const stop = ${STOP} + d.slot;
+  post("ready");
+  let seen = Atomics.load(ctl, ${GEN});
+  for (;;) {
+    let s = 0;
+    while (Atomics.load(ctl, ${GEN}) === seen && s < 400000) s++;
+    while (Atomics.load(ctl, ${GEN}) === seen && Atomics.load(ctl, stop) === 0) {
+      Atomics.wait(ctl, ${GEN}, seen);
+    }
+    if (Atomics.load(ctl, stop) !== 0) {
+      Atomics.store(ctl, stop, 2);
+      return;
+    }
+    seen = Atomics.load(ctl, ${GEN});
+    const tag = seen & 0xfffff;
+    for (;;) {
+      const cur = Atomics.load(ctl, ${CLAIM});
+      if ((cur >>> 12) !== tag) break;
+      const i = cur & 4095;
+      const count = Atomics.load(ctl, ${COUNT}), table = Atomics.load(ctl, ${TABLE});
+      if (i >= count) break;
+      if (Atomics.compareExchange(ctl, ${CLAIM}, cur, cur + 1) !== cur) continue;
+      const t = new Int32Array(mem.buffer, table + i * ${TASK_INTS * 4}, ${TASK_INTS});
+      try {
+        const f = t[0];
+        if (f === ${HANG}) while (Atomics.load(ctl, stop) === 0);
+        if (f === ${THROW}) throw new Error("test task");
+        fns[f](t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11], t[12], t[13], t[14], t[15]);
+      } catch (e) {
+        Atomics.store(ctl, ${FAILED}, i + 1);
+      }
+      Atomics.add(ctl, ${WORKER_TASKS}, 1);
+      Atomics.add(ctl, ${DONE}, 1);
+      Atomics.notify(ctl, ${DONE});
+    }
+  }
+}
+`;
+const NODE_MAIN = SERVE +
+  `const { parentPort } = require("node:worker_threads");
+parentPort.once("message", (d) => serve(d, (m) => parentPort.postMessage(m)));`;
+const WEB_MAIN = SERVE + `self.onmessage = (e) => serve(e.data, (m) => postMessage(m));`;
+
+/** How this runtime runs threads: `node:worker_threads`, Web Workers, or not at all. */
+export type ThreadKind = "node" | "web" | null;
+
+/** Works out whether (and how) this runtime can run kernel threads. */
+export function threadKind(): ThreadKind {
+  const g = globalThis as {
+    SharedArrayBuffer?: unknown;
+    Deno?: unknown;
+    process?: { versions?: { node?: string } };
+    navigator?: { userAgent?: string };
+    crossOriginIsolated?: boolean;
+    Worker?: unknown;
+  };
+  if (typeof g.SharedArrayBuffer !== "function") return null;
+  if (g.navigator?.userAgent === "Cloudflare-Workers") return null;
+  if (g.Deno !== undefined || g.process?.versions?.node !== undefined) return "node";
+  if (typeof g.Worker === "function" && g.crossOriginIsolated === true) return "web";
+  return null;
+}
+
+/**
+ * Loads a Node built-in (Deno and Node only). The name goes through a
+ * variable so that browser bundlers and type checkers without Node's types
+ * leave it alone: the library has no dependencies, only these runtime parts.
+ */
+export function nodeBuiltin<T>(name: "node:worker_threads" | "node:os"): Promise<T> {
+  const specifier: string = name;
+  return import(specifier) as Promise<T>;
+}
+
+/** The number of cores, where the runtime says so synchronously (else undefined). */
+export function coreCount(): number | undefined {
+  const n = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
+    ?.hardwareConcurrency;
+  return typeof n === "number" && n >= 1 ? Math.floor(n) : undefined;
+}
+
+interface NodeWorker {
+  postMessage(m: unknown): void;
+  once(ev: string, f: (v: unknown) => void): void;
+  on(ev: string, f: (v: unknown) => void): void;
+  unref(): void;
+  terminate(): unknown;
+}
+interface WorkerLike {
+  terminate(): unknown;
+}
+
+interface Slot {
+  worker: WorkerLike | null;
+  ready: boolean;
+  dead: boolean;
+}
+
+let nodeWorkerCtor: Promise<new (src: string, o: { eval: true }) => NodeWorker> | null = null;
+let webUrl: string | null = null;
+
+/**
+ * A pool of kernel threads for one kernels instance. The caller is thread 0;
+ * `resize(n)` keeps n − 1 workers alive (started asynchronously).
+ */
+export class ThreadPool {
+  readonly #module: WebAssembly.Module;
+  readonly #memory: WebAssembly.Memory;
+  readonly #kind: Exclude<ThreadKind, null>;
+  /** Scratch slots 1..15; index = slot. */
+  readonly #slots: (Slot | null)[] = new Array(MAX_THREADS).fill(null);
+  #wanted = 1;
+  #gen = 0;
+  #canBlock: boolean | null = null;
+  #starting: Promise<void>[] = [];
+  /** Milliseconds without progress before a call gives up on its threads. */
+  stallMs = 60_000;
+
+  /**
+   * @param module The threaded kernels, compiled.
+   * @param memory The shared memory of the caller's instance.
+   * @param kind How to start workers here.
+   */
+  constructor(
+    module: WasmModule,
+    memory: { readonly buffer: ArrayBufferLike },
+    kind: "node" | "web",
+  ) {
+    this.#module = module as WebAssembly.Module;
+    this.#memory = memory as WebAssembly.Memory;
+    this.#kind = kind;
+  }
+
+  /** How many tasks workers (not the caller) have run so far: tests check threads really ran. */
+  get workerTasks(): number {
+    return Atomics.load(new Int32Array(this.#memory.buffer, CTL, CTL_WORDS), WORKER_TASKS);
+  }
+
+  /** Workers that have started and wait for tasks. */
+  get readyWorkers(): number {
+    let n = 0;
+    for (const s of this.#slots) if (s && s.ready && !s.dead) n++;
+    return n;
+  }
+
+  /** Keeps `threads − 1` workers (starting or stopping some). */
+  resize(threads: number): void {
+    this.#wanted = threads;
+    let live = 0;
+    this.#slots.forEach((s, slot) => {
+      if (!s || s.dead) return;
+      if (++live > threads - 1) this.#stop(slot, s);
+    });
+    this.#fill();
+  }
+
+  /** Resolves when every wanted worker has started (or failed to). */
+  async whenReady(): Promise<void> {
+    while (this.#starting.length) {
+      const now = this.#starting;
+      this.#starting = [];
+      await Promise.all(now);
+    }
+  }
+
+  /** Stops every worker (the pool can be resized again later). */
+  close(): void {
+    this.#wanted = 1;
+    this.#slots.forEach((s, slot) => {
+      if (s && !s.dead) this.#stop(slot, s);
+    });
+  }
+
+  /**
+   * Asks a worker to stop: it leaves its loop at the next wake-up and exits.
+   * `kill` also terminates it, for a worker stuck in a task (Node stops it;
+   * Deno's worker_threads cannot interrupt a running loop, so there a stuck
+   * worker keeps its slot, and its scratch, until it returns).
+   */
+  #stop(slot: number, s: Slot, kill = false): void {
+    s.dead = true;
+    s.ready = false;
+    const ctl = new Int32Array(this.#memory.buffer, CTL, CTL_WORDS);
+    if (Atomics.load(ctl, STOP + slot) === 0) Atomics.store(ctl, STOP + slot, 1);
+    Atomics.notify(ctl, GEN);
+    if (kill || this.#kind === "web") {
+      try {
+        s.worker?.terminate();
+      } catch {
+        // Already gone.
+      }
+      if (this.#kind === "web") this.#free(slot, s);
+    }
+  }
+
+  /** Frees a slot (its worker is gone) and starts a replacement if one is wanted. */
+  #free(slot: number, s: Slot): void {
+    s.dead = true;
+    s.ready = false;
+    if (this.#slots[slot] === s) this.#slots[slot] = null;
+    this.#fill();
+  }
+
+  /** Starts workers until `wanted − 1` are alive or starting. */
+  #fill(): void {
+    const ctl = new Int32Array(this.#memory.buffer, CTL, CTL_WORDS);
+    this.#slots.forEach((s, slot) => {
+      // A stopped worker that has said so no longer uses its scratch.
+      if (s && s.dead && Atomics.load(ctl, STOP + slot) === 2) this.#slots[slot] = null;
+    });
+    let live = 0;
+    for (const s of this.#slots) if (s && !s.dead) live++;
+    for (let slot = 1; slot < MAX_THREADS && live < this.#wanted - 1; slot++) {
+      if (this.#slots[slot] !== null) continue;
+      const s: Slot = { worker: null, ready: false, dead: false };
+      this.#slots[slot] = s;
+      live++;
+      this.#starting.push(this.#spawn(slot, s));
+    }
+  }
+
+  /**
+   * A worker's exit event. Deno reports it for a terminated worker whose
+   * thread is in fact still running, so there the slot is freed only once
+   * the worker has said it stopped.
+   */
+  #exited(slot: number, s: Slot): void {
+    const ctl = new Int32Array(this.#memory.buffer, CTL, CTL_WORDS);
+    const deno = (globalThis as { Deno?: unknown }).Deno !== undefined;
+    if (!s.ready || !deno || Atomics.load(ctl, STOP + slot) === 2) this.#free(slot, s);
+    else {
+      s.dead = true;
+      s.ready = false;
+    }
+  }
+
+  async #spawn(slot: number, s: Slot): Promise<void> {
+    Atomics.store(new Int32Array(this.#memory.buffer, CTL, CTL_WORDS), STOP + slot, 0);
+    const init = {
+      module: this.#module,
+      memory: this.#memory,
+      scratch: SCRATCH + slot * 256,
+      slot,
+    };
+    try {
+      if (this.#kind === "node") {
+        nodeWorkerCtor ??= nodeBuiltin<{ Worker: unknown }>("node:worker_threads").then((m) =>
+          m.Worker as new (src: string, o: { eval: true }) => NodeWorker
+        );
+        const Ctor = await nodeWorkerCtor;
+        if (s.dead) {
+          this.#free(slot, s);
+          return;
+        }
+        const w = new Ctor(NODE_MAIN, { eval: true });
+        s.worker = w;
+        // Referenced while it starts (so awaiting it keeps the event loop alive), then not:
+        // an idle pool never keeps a script from exiting.
+        await new Promise<void>((resolve) => {
+          w.once("message", () => {
+            w.unref();
+            if (!s.dead) s.ready = true;
+            resolve();
+          });
+          w.on("error", () => {
+            w.unref();
+            resolve();
+          });
+          w.on("exit", () => {
+            this.#exited(slot, s);
+            resolve();
+          });
+          w.postMessage(init);
+        });
+      } else {
+        webUrl ??= URL.createObjectURL(new Blob([WEB_MAIN], { type: "text/javascript" }));
+        const w = new Worker(webUrl);
+        s.worker = w;
+        await new Promise<void>((resolve) => {
+          w.onmessage = () => {
+            if (!s.dead) s.ready = true;
+            resolve();
+          };
+          w.onerror = () => {
+            w.terminate();
+            this.#free(slot, s);
+            resolve();
+          };
+          w.postMessage(init);
+        });
+      }
+    } catch {
+      this.#free(slot, s);
+    }
+  }
+
+  /**
+   * Runs `tasks` (already written at `table`, `count` of them) on the pool
+   * and the calling thread, returning when all are done.
+   *
+   * @param table Byte offset of the task table.
+   * @param count Number of tasks.
+   * @param runHere Runs task `i` on the calling thread.
+   * @param claim Whether the calling thread takes tasks too (tests turn it off).
+   * @throws {ThreadError} If a task failed in a worker, or the workers stopped making progress.
+   */
+  run(table: number, count: number, runHere: (i: number) => void, claim = true): void {
+    const ctl = new Int32Array(this.#memory.buffer, CTL, CTL_WORDS);
+    const tag = (this.#gen = (this.#gen + 1) & 0xfffff);
+    Atomics.store(ctl, COUNT, count);
+    Atomics.store(ctl, TABLE, table);
+    Atomics.store(ctl, DONE, 0);
+    Atomics.store(ctl, FAILED, 0);
+    Atomics.store(ctl, CLAIM, tag * 4096 | 0);
+    Atomics.store(ctl, GEN, tag);
+    Atomics.notify(ctl, GEN);
+    let error: unknown = null;
+    while (claim) {
+      const cur = Atomics.load(ctl, CLAIM);
+      const i = cur & 4095;
+      if (i >= count) break;
+      if (Atomics.compareExchange(ctl, CLAIM, cur, cur + 1) !== cur) continue;
+      try {
+        runHere(i);
+      } catch (e) {
+        error ??= e;
+      }
+      Atomics.add(ctl, DONE, 1);
+    }
+    this.#await(ctl, count);
+    if (error !== null) throw error;
+    const failed = Atomics.load(ctl, FAILED);
+    if (failed !== 0) {
+      this.#rebuild();
+      throw new ThreadError(
+        `a kernel thread failed while running task ${failed - 1} of ${count}; ` +
+          `the call's result is lost (the threads have been restarted)`,
+      );
+    }
+  }
+
+  /** Waits until DONE reaches `count`, or gives up after `stallMs` without progress. */
+  #await(ctl: Int32Array, count: number): void {
+    let last = Atomics.load(ctl, DONE);
+    if (last >= count) return;
+    let since = performance.now();
+    let spins = 0;
+    for (;;) {
+      const d = Atomics.load(ctl, DONE);
+      if (d >= count) return;
+      if (d !== last) {
+        last = d;
+        since = performance.now();
+      }
+      if (++spins > 2000) {
+        if (this.#canBlock === null) {
+          try {
+            Atomics.wait(ctl, DONE, d, 0);
+            this.#canBlock = true;
+          } catch {
+            this.#canBlock = false;
+          }
+        }
+        if (this.#canBlock) Atomics.wait(ctl, DONE, d, 5);
+        if (performance.now() - since > this.stallMs) {
+          this.#rebuild();
+          throw new ThreadError(
+            `kernel threads made no progress for ${this.stallMs} ms (${d} of ${count} tasks ` +
+              `done); the call's result is lost (the threads have been restarted)`,
+          );
+        }
+      }
+    }
+  }
+
+  /** Stops every worker and starts fresh ones (stale ones may still be running). */
+  #rebuild(): void {
+    const ctl = new Int32Array(this.#memory.buffer, CTL, CTL_WORDS);
+    // A new tag no worker can match until the next call.
+    this.#gen = (this.#gen + 1) & 0xfffff;
+    Atomics.store(ctl, CLAIM, this.#gen * 4096 | 4095);
+    this.#slots.forEach((s, slot) => {
+      if (s && !s.dead) this.#stop(slot, s, true);
+    });
+    this.#fill();
+  }
+
+  /** Test hook: runs a task that never ends (`"hang"`) or throws (`"throw"`) on a worker. */
+  _poison(kind: "hang" | "throw"): void {
+    const table = TASK_TABLE;
+    const h = new Int32Array(this.#memory.buffer, table, TASK_INTS * 2);
+    h.fill(0);
+    h[0] = kind === "hang" ? HANG : THROW;
+    h[TASK_INTS] = kind === "hang" ? HANG : THROW;
+    this.run(table, 2, () => {}, false);
+  }
+}
