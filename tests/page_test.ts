@@ -2,8 +2,10 @@
 /**
  * The demo page in a real browser (Debian's Chromium driven by
  * playwright-core) against the Worker in real workerd: draw digits with the
- * mouse along stroke paths and read what the page shows. Also: the library
- * itself, bundled, runs in the browser and matches Deno bit for bit.
+ * mouse along stroke paths and read what the page shows (the Worker's answer,
+ * and the same model run in the page on every core). Also: the library
+ * itself, bundled, runs in the browser, single-threaded and cross-origin
+ * isolated with threads, and matches Deno bit for bit.
  *
  * Needs /usr/bin/chromium (`apt-get install chromium`). Without it the test is
  * skipped on a developer's machine; under CI=true it runs, and fails if the
@@ -71,6 +73,7 @@ Deno.test({
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       await page.goto(new URL("/", worker.url).href);
+      const cores = Math.min(16, await page.evaluate(() => navigator.hardwareConcurrency));
       await page.waitForFunction(() => document.querySelectorAll("#filters canvas").length === 16);
       for (const d of [1, 0, 7, 4]) {
         await page.click("#clear");
@@ -87,7 +90,20 @@ Deno.test({
         );
         assert.equal(await page.locator("#maps canvas").count(), 16);
         assert.equal(await page.locator("#error").textContent(), "");
+        // The same model in the browser, threaded (the page is cross-origin isolated): same digit.
+        await page.waitForFunction(() => document.getElementById("local")!.dataset["digit"], null, {
+          timeout: 10_000,
+        });
+        const local = await page.$eval("#local", (e) => ({ ...(e as HTMLElement).dataset }));
+        assert.equal(local["digit"], String(d), `in the browser, drew a ${d}`);
+        assert.equal(Number(local["threads"]), cores, "threads in the browser");
+        assert.equal(Number(local["workers"]), cores - 1, "workers up in the browser");
       }
+      assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+      assert.match(
+        (await page.locator("#local").textContent())!,
+        /^In this browser: 4 in .* threads$/,
+      );
       await Deno.mkdir("test-results", { recursive: true });
       await page.screenshot({ path: "test-results/demo.png", fullPage: true });
 
@@ -221,6 +237,98 @@ Deno.test({
         });
         assert.deepEqual(got.z, [...z.data]);
         assert.deepEqual(got.dW, [...convBackward(z, cache).dW.data]);
+      } finally {
+        setBackend("wasm-relaxed-simd");
+      }
+    } finally {
+      await browser.close();
+      await server.shutdown();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "browser: cross-origin isolated, the bundled module runs threaded in Chromium: same bits on 1 and every thread, and as Deno",
+  ignore: !haveChromium && !inCi,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const bundle = await new Deno.Command(Deno.execPath(), {
+      args: ["bundle", new URL("../mod.ts", import.meta.url).pathname, "-o", `${dir}/mod.js`],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assert.ok(bundle.success, new TextDecoder().decode(bundle.stderr));
+    const code = await Deno.readTextFile(`${dir}/mod.js`);
+    await Deno.remove(dir, { recursive: true });
+    const isolation = {
+      "cross-origin-opener-policy": "same-origin",
+      "cross-origin-embedder-policy": "require-corp",
+    };
+    const server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      (req) =>
+        new URL(req.url).pathname === "/mod.js"
+          ? new Response(code, { headers: { "content-type": "text/javascript", ...isolation } })
+          : new Response("<!doctype html><title>lib</title>", {
+            headers: { "content-type": "text/html", ...isolation },
+          }),
+    );
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${server.addr.port}/`);
+      const got = await page.evaluate(async () => {
+        const lib = await import("/mod.js");
+        const backend = await lib.initKernels();
+        const threads = lib.getThreads();
+        const x = lib.tensor(
+          Float32Array.from({ length: 12 * 20 * 20 * 4 }, (_, i) => Math.sin(i * 0.37)),
+          [12, 20, 20, 4],
+        );
+        const w = lib.tensor(
+          Float32Array.from({ length: 3 * 3 * 4 * 16 }, (_, i) => Math.cos(i)),
+          [3, 3, 4, 16],
+        );
+        const run = () => {
+          const { z, cache } = lib.convForward(x, w, new Float32Array(16), { stride: 1, pad: 1 });
+          const g = lib.convBackward(z, cache);
+          return [[...z.data], [...g.dAPrev.data], [...g.dW.data], [...g.db]];
+        };
+        const many = run();
+        const workerTasks = lib.kernelThreadStats().workerTasks;
+        lib.setThreads(1);
+        const one = run();
+        return {
+          backend,
+          threads,
+          isolated: crossOriginIsolated,
+          cores: navigator.hardwareConcurrency,
+          workerTasks,
+          many,
+          one,
+        };
+      });
+      assert.equal(got.isolated, true);
+      assert.equal(got.threads, Math.min(16, got.cores));
+      assert.ok(got.threads >= 2, `Chromium reports ${got.cores} cores`);
+      assert.ok(got.workerTasks > 0, `workers ran ${got.workerTasks} tasks`);
+      assert.deepEqual(got.many, got.one, "1 thread and every thread give the same bits");
+      setBackend(got.backend as Backend);
+      try {
+        const x = tensor(
+          Float32Array.from({ length: 12 * 20 * 20 * 4 }, (_, i) => Math.sin(i * 0.37)),
+          [12, 20, 20, 4],
+        );
+        const w = tensor(
+          Float32Array.from({ length: 3 * 3 * 4 * 16 }, (_, i) => Math.cos(i)),
+          [3, 3, 4, 16],
+        );
+        const { z, cache } = convForward(x, w, new Float32Array(16), { stride: 1, pad: 1 });
+        const g = convBackward(z, cache);
+        assert.deepEqual(got.one, [[...z.data], [...g.dAPrev.data], [...g.dW.data], [...g.db]]);
       } finally {
         setBackend("wasm-relaxed-simd");
       }

@@ -12,7 +12,9 @@
  *   layer's output for this image, `h1·w1·c1` values in NHWC order.
  * - `POST /v1/predict/batch` → `{ results: [...], backend, ms }` for 1 to 64 images in a JSON
  *   body `{ "images": [...] }`; more than 64 is a 413 (`too_many_images`).
- * - `GET /` → the demo page, when one is given
+ * - `GET /v1/model/file` → the served model file (ONNX or safetensors) as bytes
+ * - `GET /` → the demo page, when one is given, and `GET /local.js`, its in-browser
+ *   inference script; both cross-origin isolated (COOP/COEP) so the browser runs it threaded
  *
  * Errors are `{ error: { code, message } }` with status 400 (an empty body says "the body
  * is empty"), 404, 405 (with `Allow`), 413 (bodies over 1 MiB) or 415. Browsers may call the
@@ -27,6 +29,7 @@ import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { methodNotAllowed } from "hono/method-not-allowed";
+import { secureHeaders } from "hono/secure-headers";
 import { getBackend, kernelMemoryBytes, softmax, type Tensor, tensor, useKernels } from "../mod.ts";
 import { ConfigError, loadServed, type ModelVars, type Served } from "./config.ts";
 import {
@@ -58,6 +61,11 @@ export interface AppOptions {
   kernels?: WebAssembly.Module;
   /** The demo page's HTML for `GET /`; the route is absent without it. */
   page?: string;
+  /**
+   * The page's in-browser inference script (worker/page/local.js, the
+   * library bundled) for `GET /local.js`; absent without it.
+   */
+  pageScript?: string;
   /**
    * Origins allowed to call the API from a browser: `"*"` (the default) or a
    * comma-separated list. In a Worker the `CORS_ORIGINS` var overrides it.
@@ -213,10 +221,31 @@ export function createApp(options: AppOptions): Hono<{ Bindings: Bindings }> {
     },
   });
 
+  // The page and its script are cross-origin isolated (COOP + COEP), so that a browser
+  // gives the page SharedArrayBuffer and the in-browser kernels their threads.
+  const isolated = secureHeaders({ crossOriginEmbedderPolicy: true });
   if (options.page) {
     const page = options.page;
-    app.get("/", (c) => c.html(page));
+    app.get("/", isolated, (c) => c.html(page));
   }
+  if (options.pageScript) {
+    const script = options.pageScript;
+    app.get("/local.js", isolated, (c) => {
+      c.header("Content-Type", "text/javascript; charset=utf-8");
+      c.header("Cache-Control", "public, max-age=300");
+      return c.body(script);
+    });
+  }
+  // The served model's file, as configured (the page runs it in the browser).
+  app.get("/v1/model/file", isolated, (c) => {
+    const served = load(c.env);
+    c.header("Content-Type", "application/octet-stream");
+    c.header(
+      "Content-Disposition",
+      `attachment; filename="model.${served.format === "onnx" ? "onnx" : "safetensors"}"`,
+    );
+    return c.body(options.modelBytes.slice().buffer);
+  });
 
   app.get("/healthz", (c) => c.json({ ok: true }));
 

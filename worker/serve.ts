@@ -49,9 +49,11 @@ for (
 }
 const modelBytes = await Deno.readFile(modelUrl);
 const page = await Deno.readTextFile(new URL("worker/page/index.html", root));
+const pageScript = await Deno.readTextFile(new URL("worker/page/local.js", root));
 const app = createApp({
   modelBytes,
   page,
+  pageScript,
   vars: vars as ModelVars,
   corsOrigins: vars["CORS_ORIGINS"] ?? "*",
 });
