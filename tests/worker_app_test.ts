@@ -3,9 +3,11 @@ import assert from "node:assert/strict";
 import { createApp } from "../worker/app.ts";
 import { API_CASES, type Fetch, heldOutAsPng } from "./_api_cases.ts";
 
+const modelBytes = await Deno.readFile(new URL("../models/mnist.safetensors", import.meta.url));
 const app = createApp({
-  modelBytes: await Deno.readFile(new URL("../models/mnist.safetensors", import.meta.url)),
+  modelBytes,
   page: "<!doctype html><title>t</title>",
+  pageScript: "export const x = 1;",
 });
 const f: Fetch = async (path, init) => await app.request(path, init);
 
@@ -16,10 +18,29 @@ Deno.test("app.request: 200 held-out digits drawn on a canvas as PNG: ≥ 98% ri
   assert.ok(right >= 196, `${right}/200`);
 });
 
-Deno.test("app.request: GET / serves the page", async () => {
+Deno.test("app.request: GET / serves the page, cross-origin isolated (for threads)", async () => {
   const r = await f("/");
   assert.equal(r.status, 200);
   assert.match(r.headers.get("content-type") ?? "", /text\/html/);
+  assert.equal(r.headers.get("cross-origin-opener-policy"), "same-origin");
+  assert.equal(r.headers.get("cross-origin-embedder-policy"), "require-corp");
+  await r.body?.cancel();
+});
+
+Deno.test("app.request: GET /local.js and /v1/model/file serve the page's script and the model", async () => {
+  const js = await f("/local.js");
+  assert.equal(js.status, 200);
+  assert.match(js.headers.get("content-type") ?? "", /text\/javascript/);
+  assert.equal(js.headers.get("cross-origin-embedder-policy"), "require-corp");
+  assert.equal(await js.text(), "export const x = 1;");
+  const file = await f("/v1/model/file");
+  assert.equal(file.status, 200);
+  assert.equal(file.headers.get("content-type"), "application/octet-stream");
+  assert.match(file.headers.get("content-disposition") ?? "", /model\.safetensors/);
+  assert.deepEqual(new Uint8Array(await file.arrayBuffer()), modelBytes);
+  // Without a script the route is absent.
+  const bare = createApp({ modelBytes });
+  assert.equal((await bare.request("/local.js")).status, 404);
 });
 
 Deno.test("app.request: CORS origins from options or the CORS_ORIGINS binding: listed origins only", async () => {
