@@ -31,7 +31,25 @@ export async function startWorkerd(config = "wrangler.toml"): Promise<RunningWor
       logLevel: "error",
     },
   });
-  await worker.ready;
+  // A Worker that fails to build never becomes ready: fail the test instead of hanging it.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(`workerd did not start within 90 s (${config}); try deno task build:worker`),
+        ),
+      90_000,
+    );
+  });
+  try {
+    await Promise.race([worker.ready, timeout]);
+  } catch (e) {
+    await worker.dispose().catch(() => {});
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
   const url = await worker.url;
   return { url: new URL(url.href), stop: () => worker.dispose() };
 }

@@ -57,6 +57,8 @@ export const TASK_FNS = [
   "activate",
   "columnSums",
   "addPartials",
+  "winoFilter",
+  "winoTiles",
 ] as const;
 
 /** A task's function name. */

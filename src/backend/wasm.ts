@@ -11,6 +11,7 @@
 
 import type { Backend, ConvGeometry, Kernels, PoolGeometry, PoolMode } from "./types.ts";
 import type { WasmModule } from "../core/types.ts";
+import { WINOGRAD, type WinogradTile } from "./_winograd.ts";
 import {
   SCRATCH,
   type Task,
@@ -71,6 +72,9 @@ interface KernelExports {
   poolBackward(geo: number, x: number, dy: number, dx: number, mode: number): void;
   activate(x: number, y: number, n: number, kind: number): void;
   addPartials(dst: number, src: number, n: number, parts: number, stride: number): void;
+  allFinite(p: number, n: number): number;
+  winoTiles(...args: number[]): void;
+  winoFilter(w: number, u: number, cIn: number, cOut: number, alpha: number, tmp: number): void;
   setScratch(p: number): void;
 }
 
@@ -96,6 +100,8 @@ const BASE = GEOS_AT + MAX_TASKS * 96;
  * depends on the batch size alone, never on the thread count.
  */
 const SUM_PARTS = 8;
+/** Winograd tiles a task handles together (wino.ts WINO_BLOCK). */
+const WINO_BLOCK = 12;
 /** Multiply-adds below which a call is not worth waking other threads for. */
 const MIN_PARALLEL_WORK = 150_000;
 /** Bytes left free after every buffer: kernels may read (never use) past a row's end. */
@@ -196,6 +202,8 @@ export interface WasmKernels extends Kernels {
   threadsReady(): Promise<void>;
   /** Tasks run by workers so far (0 without threads). */
   workerTasks(): number;
+  /** Convolutions run by Winograd so far (tests check the path is taken). */
+  winogradCalls(): number;
   /** The pool (tests reach its hooks), or null. */
   readonly pool: ThreadPool | null;
 }
@@ -225,6 +233,7 @@ export function createWasmKernels(
   const kind = options.threadKind ?? null;
   const pool = shared && kind ? new ThreadPool(mod, shared, kind) : null;
   let poolSize = 1;
+  let winogradCalls = 0;
 
   /** The threads this call may use: the setting, capped by the workers that are up. */
   function threadsNow(): number {
@@ -245,7 +254,7 @@ export function createWasmKernels(
   function parts(units: number, work: number): number {
     const n = threadsNow();
     if (n <= 1 || work < MIN_PARALLEL_WORK || units <= 1) return 1;
-    return Math.max(1, Math.min(units, MAX_TASKS, work >= 16 * MIN_PARALLEL_WORK ? 2 * n : n));
+    return Math.max(1, Math.min(units, MAX_TASKS, 2 * n));
   }
 
   /** Calls one task on this thread. */
@@ -436,6 +445,7 @@ export function createWasmKernels(
       await pool?.whenReady();
     },
     workerTasks: () => pool?.workerTasks ?? 0,
+    winogradCalls: () => winogradCalls,
     pool,
 
     convForward(g, x, w, b, relu = false) {
@@ -484,6 +494,15 @@ export function createWasmKernels(
       }
       h.set(w, pw >> 2);
       h.set(b, pb >> 2);
+      const wino = winogradFor(g);
+      if (wino) {
+        const nxp = g.m * paddedImage(g);
+        // Winograd mixes a whole patch: non-finite values stay on the direct kernel.
+        if (ex.allFinite(pxp, nxp) && ex.allFinite(pw, w.length)) {
+          const z = winograd(g, wino, pxp, pw, pb, act);
+          if (z) return z;
+        }
+      }
       // Rows split at multiples of the register tile: each row sits in the same tile as in one call.
       const P = M === 1 ? 1 : parts(Math.ceil(M / mr), work);
       const tasks: Task[] = [];
@@ -570,6 +589,8 @@ export function createWasmKernels(
     },
 
     convBackwardData(g, dz, w) {
+      const flipped = asForward(g);
+      if (flipped) return this.convForward(flipped, dz, flipWeights(g, w), new Float32Array(g.cIn));
       const N = g.cOut, nx = g.m * g.inH * g.inW * g.cIn;
       const zImage = g.outH * g.outW * N;
       const work = g.m * zImage * g.fH * g.fW * (g.cIn / g.groups);
@@ -678,6 +699,134 @@ export function createWasmKernels(
       return h.slice(pdx >> 2, (pdx >> 2) + nx);
     },
   };
+
+  /**
+   * The Winograd tile for `g`, or null. Stride 1, no dilation, one group,
+   * square 3×3 or 5×5 filters, and enough channels and tiles for the
+   * transforms to pay (with few input channels the per-tile transforms
+   * outweigh the multiplications saved; with few tiles, the filter's).
+   */
+  function winogradFor(g: ConvGeometry): WinogradTile | null {
+    if (g.strideH !== 1 || g.strideW !== 1 || g.dilationH !== 1 || g.dilationW !== 1) return null;
+    if (g.groups !== 1 || g.fH !== g.fW || g.cIn < 8 || g.cOut < 8) return null;
+    const t = WINOGRAD.get(g.fH);
+    // Below ~64 tiles the filter transform is not paid back (one 14×14 image: 49 tiles).
+    if (!t || g.m * Math.ceil(g.outH / t.m) * Math.ceil(g.outW / t.m) < 64) return null;
+    return t;
+  }
+
+  /**
+   * z = conv(xp, w) + b by Winograd, with the padded input, weights and
+   * bias already in memory at `pxp`, `pw`, `pb` (laid out from BASE by
+   * convForward). Tiles are split among threads in blocks of WINO_BLOCK, so each
+   * tile is computed the same way whatever the split. Null if the memory
+   * limit refuses the extra buffers (the caller then uses the direct kernel).
+   */
+  function winograd(
+    g: ConvGeometry,
+    t: WinogradTile,
+    pxp: number,
+    pw: number,
+    pb: number,
+    act: number,
+  ): Float32Array | null {
+    const { m, alpha } = t, a2 = alpha * alpha;
+    const tilesH = Math.ceil(g.outH / m), tilesW = Math.ceil(g.outW / m);
+    const T = g.m * tilesH * tilesW, TB = Math.ceil(T / WINO_BLOCK);
+    const cInP = Math.ceil(g.cIn / 4) * 4, cOutP = Math.ceil(g.cOut / 4) * 4;
+    const nz = g.m * g.outH * g.outW * g.cOut;
+    // Carry on from the direct path's layout (pz is its output; Winograd writes its own).
+    const L = new Layout();
+    L.take((pb - BASE) / 4 + g.cOut + 8);
+    const pz = L.take(nz), pu = L.take(a2 * g.cIn * g.cOut);
+    const pzeros = L.take(g.cOut + 8), ptmp = L.take(a2 * 4);
+    const work = T * a2 * g.cIn * g.cOut;
+    const P = parts(TB, work);
+    // Each task's scratch: one block of transformed input and products, and the transform's.
+    const scratch: number[] = [];
+    for (let p = 0; p < P; p++) {
+      scratch.push(
+        L.take(a2 * WINO_BLOCK * cInP),
+        L.take(a2 * WINO_BLOCK * cOutP),
+        L.take((a2 + m * m) * 4),
+      );
+    }
+    let h: Float32Array;
+    try {
+      h = reserve("convForward", L.end);
+    } catch (e) {
+      if (e instanceof KernelMemoryError) return null;
+      throw e;
+    }
+    h.fill(0, pzeros >> 2, (pzeros >> 2) + g.cOut + 8);
+    exec([["winoFilter", pw, pu, g.cIn, g.cOut, alpha, ptmp]]);
+    const tasks: Task[] = [];
+    for (let p = 0; p < P; p++) {
+      const [b0, b1] = range(TB, P, p);
+      tasks.push([
+        "winoTiles",
+        GEO,
+        pxp,
+        pu,
+        scratch[3 * p]!,
+        scratch[3 * p + 1]!,
+        pz,
+        pb,
+        act,
+        b0 * WINO_BLOCK,
+        Math.min(T, b1 * WINO_BLOCK),
+        pzeros,
+        scratch[3 * p + 2]!,
+        alpha,
+      ]);
+    }
+    exec(tasks);
+    winogradCalls++;
+    return h.slice(pz >> 2, (pz >> 2) + nz);
+  }
+
+  /**
+   * A stride-1 convolution's input gradient is itself a convolution: of dz,
+   * padded by d·(f − 1) − p on each side, with the filters turned half a
+   * turn and their channels swapped. Then it runs on the forward kernel
+   * (faster than the GEMM and col2im scatter, and split among threads by
+   * rows). Null where that does not apply (strides, groups, padding wider
+   * than the window).
+   */
+  function asForward(g: ConvGeometry): ConvGeometry | null {
+    if (g.strideH !== 1 || g.strideW !== 1 || g.groups !== 1) return null;
+    const eh = g.dilationH * (g.fH - 1), ew = g.dilationW * (g.fW - 1);
+    if (g.padTop > eh || g.padBottom > eh || g.padLeft > ew || g.padRight > ew) return null;
+    return {
+      ...g,
+      inH: g.outH,
+      inW: g.outW,
+      cIn: g.cOut,
+      cOut: g.cIn,
+      padTop: eh - g.padTop,
+      padBottom: eh - g.padBottom,
+      padLeft: ew - g.padLeft,
+      padRight: ew - g.padRight,
+      outH: g.inH,
+      outW: g.inW,
+    };
+  }
+
+  /** w [fH, fW, cIn, cOut] turned half a turn, channels swapped: [fH, fW, cOut, cIn]. */
+  function flipWeights(g: ConvGeometry, w: Float32Array): Float32Array {
+    const { fH, fW, cIn, cOut } = g;
+    const out = new Float32Array(w.length);
+    for (let kh = 0; kh < fH; kh++) {
+      for (let kw = 0; kw < fW; kw++) {
+        const src = ((fH - 1 - kh) * fW + (fW - 1 - kw)) * cIn * cOut;
+        const dst = (kh * fW + kw) * cOut * cIn;
+        for (let ci = 0; ci < cIn; ci++) {
+          for (let co = 0; co < cOut; co++) out[dst + co * cIn + ci] = w[src + ci * cOut + co]!;
+        }
+      }
+    }
+    return out;
+  }
 
   /** Floats per image of the padded input. */
   function paddedImage(g: ConvGeometry): number {
