@@ -1,6 +1,7 @@
 /**
- * Generates `src/wasm/assembly/wino_tf.ts`: the Winograd input and output
- * transforms of each tile in `src/backend/_winograd.ts`, as straight-line
+ * Generates `src/wasm/assembly/wino_tf.ts`: the Winograd filter, input and
+ * output transforms of each tile in `src/backend/_winograd.ts` (those of the
+ * forward convolutions and of their filter gradients), as straight-line
  * SIMD code (four channels a vector) with the zero coefficients dropped and
  * ±1 turned into additions, in the manner of XNNPACK's generated
  * micro-kernels: one template, one function per tile.
@@ -10,7 +11,7 @@
  * @module
  */
 
-import { WINOGRAD, type WinogradTile } from "../src/backend/_winograd.ts";
+import { WINOGRAD, WINOGRAD_GRAD, type WinogradTile } from "../src/backend/_winograd.ts";
 
 /** A literal for coefficient c, as AssemblyScript f32. */
 function lit(c: number): string {
@@ -60,7 +61,7 @@ function inputTransform(t: WinogradTile): string {
   }
   return `/** Bᵀ d B for F(${t.m}×${t.m}, ${t.r}×${t.r}): d is ${a}×${a} vectors at \`d\`; V[i·${a} + j] goes to \`v + (i·${a} + j)·stride\`. */
 // @ts-ignore: decorator
-@inline export function inputTransform${a}(d: usize, v: usize, stride: usize): void {
+@inline export function inputTransform${t.m}x${t.r}(d: usize, v: usize, stride: usize): void {
 ${lines.join("\n")}
 }`;
 }
@@ -90,7 +91,7 @@ function outputTransform(t: WinogradTile): string {
   }
   return `/** Aᵀ M A for F(${m}×${m}, ${t.r}×${t.r}): M is ${a}×${a} vectors \`stride\` bytes apart from \`src\`; the ${m}×${m} results go to \`y\`. */
 // @ts-ignore: decorator
-@inline export function outputTransform${a}(src: usize, stride: usize, y: usize): void {
+@inline export function outputTransform${t.m}x${t.r}(src: usize, stride: usize, y: usize): void {
 ${lines.join("\n")}
 }`;
 }
@@ -122,7 +123,7 @@ function filterTransform(t: WinogradTile): string {
   }
   return `/** G g Gᵀ for F(${t.m}×${t.m}, ${r}×${r}): g is ${r}×${r} vectors \`ldw\` bytes apart from \`src\`; U[i·${a} + j] goes to \`u + (i·${a} + j)·stride\`. */
 // @ts-ignore: decorator
-@inline export function filterTransform${a}(src: usize, ldw: usize, u: usize, stride: usize): void {
+@inline export function filterTransform${t.m}x${t.r}(src: usize, ldw: usize, u: usize, stride: usize): void {
 ${lines.join("\n")}
 }`;
 }
@@ -143,6 +144,8 @@ const parts = [
 for (const t of WINOGRAD.values()) {
   parts.push("", filterTransform(t), "", inputTransform(t), "", outputTransform(t));
 }
+// The gradient tiles share Bᵀ (same points, same α) with the forward ones: no input transform.
+for (const t of WINOGRAD_GRAD.values()) parts.push("", filterTransform(t), "", outputTransform(t));
 const out = new URL("../src/wasm/assembly/wino_tf.ts", import.meta.url);
 await Deno.writeTextFile(out, parts.join("\n") + "\n");
 console.log(`wrote ${out.pathname}`);

@@ -4,7 +4,8 @@
  * output, on every WebAssembly backend: odd output sizes (partial tiles),
  * channel counts that are not multiples of 4 or 8, batches, asymmetric
  * padding, fused ReLU and ReLU6, the input gradients that run on the forward
- * kernel, and 64 channels (the error grows with the channel count). Inputs
+ * kernel, the filter gradients (Winograd over 2×2 blocks of outputs), and 64
+ * channels (the error grows with the channel count). Inputs
  * holding ±∞ or NaN stay on the direct kernel. The transform matrices satisfy
  * the identity they are built for.
  */
@@ -72,6 +73,32 @@ function conv64(
   return out;
 }
 
+/** The filter gradient [fH, fW, cIn, cOut] of a stride-1 convolution, in float64. */
+function dW64(g: ConvGeometry, x: Float32Array, dz: Float32Array): Float64Array {
+  const out = new Float64Array(g.fH * g.fW * g.cIn * g.cOut);
+  for (let i = 0; i < g.m; i++) {
+    for (let oh = 0; oh < g.outH; oh++) {
+      for (let ow = 0; ow < g.outW; ow++) {
+        const zAt = ((i * g.outH + oh) * g.outW + ow) * g.cOut;
+        for (let kh = 0; kh < g.fH; kh++) {
+          const ih = oh - g.padTop + kh;
+          if (ih < 0 || ih >= g.inH) continue;
+          for (let kw = 0; kw < g.fW; kw++) {
+            const iw = ow - g.padLeft + kw;
+            if (iw < 0 || iw >= g.inW) continue;
+            for (let ci = 0; ci < g.cIn; ci++) {
+              const xv = x[((i * g.inH + ih) * g.inW + iw) * g.cIn + ci]!;
+              const at = ((kh * g.fW + kw) * g.cIn + ci) * g.cOut;
+              for (let co = 0; co < g.cOut; co++) out[at + co]! += xv * dz[zAt + co]!;
+            }
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
 /** max |got − want| / max |want|, failing on any non-finite value. */
 function relError(got: Float32Array, want: Float64Array): number {
   assert.equal(got.length, want.length);
@@ -89,6 +116,7 @@ const CASES: { g: ConvGeometry; act: 0 | 1 | 2 }[] = [
   { g: geo(3, 9, 10, 8, 3, 8, [0, 2, 1, 0]), act: 1 }, // asymmetric padding, ReLU
   { g: geo(1, 30, 30, 64, 3, 64, [1, 1, 1, 1]), act: 0 }, // 64 channels: the worst error
   { g: geo(2, 14, 14, 16, 5, 32, [2, 2, 2, 2]), act: 2 }, // the MNIST CNN's second layer, ReLU6
+  { g: geo(32, 14, 14, 16, 5, 32, [2, 2, 2, 2]), act: 0 }, // … on a training batch: 8 parts
   { g: geo(2, 17, 15, 33, 5, 9, [2, 1, 0, 2]), act: 0 },
   { g: geo(1, 20, 20, 64, 5, 64, [2, 2, 2, 2]), act: 0 }, // 5×5 with 64 channels
 ];
@@ -131,7 +159,7 @@ Deno.test("Winograd matrices: Aᵀ[(G g) ⊙ (Bᵀ d)] is the correlation of d w
 });
 
 for (const be of WASM) {
-  Deno.test(`${be}: Winograd convolutions within 1e-5 of float64, and their input gradients`, () => {
+  Deno.test(`${be}: Winograd convolutions within 1e-5 of float64, with their input and filter gradients`, () => {
     const before = getBackend();
     setBackend(be);
     try {
@@ -160,6 +188,14 @@ for (const be of WASM) {
           sc = Math.max(sc, Math.abs(want[i]!));
         }
         assert.ok(err / sc <= 1e-5, `${be} dX: ${err / sc}`);
+        // The filter gradient: Winograd over 2×2 blocks of outputs, summed per part of the batch.
+        const { dW, db } = k.convBackwardFilter(g, x, dz);
+        assert.equal(state.kernels.winogradCalls(), calls + 3, "dW took the Winograd path");
+        const eW = relError(dW, dW64(g, x, dz));
+        assert.ok(eW <= 1e-5, `${be} dW ${JSON.stringify(g)}: ${eW}`);
+        const db64 = new Float64Array(g.cOut);
+        for (let q = 0; q < dz.length; q++) db64[q % g.cOut]! += dz[q]!;
+        assert.ok(relError(db, db64) <= 1e-5, `${be} db`);
       }
     } finally {
       setBackend(before);

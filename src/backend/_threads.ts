@@ -59,6 +59,7 @@ export const TASK_FNS = [
   "addPartials",
   "winoFilter",
   "winoTiles",
+  "winoGradTiles",
 ] as const;
 
 /** A task's function name. */

@@ -70,8 +70,22 @@ export function cookToom(m: number, r: number, points: readonly number[]): Winog
   return { m, r, alpha, mats };
 }
 
+const POINTS3 = [0, 1, -1], POINTS5 = [0, 1, -1, 2, -0.5];
+
 /** F(2×2, 3×3) and F(2×2, 5×5), by filter side. */
 export const WINOGRAD: ReadonlyMap<number, WinogradTile> = new Map([
-  [3, cookToom(2, 3, [0, 1, -1])],
-  [5, cookToom(2, 5, [0, 1, -1, 2, -0.5])],
+  [3, cookToom(2, 3, POINTS3)],
+  [5, cookToom(2, 5, POINTS5)],
+]);
+
+/**
+ * For filter gradients, by filter side: F(3×3, 2×2) and F(5×5, 2×2). The
+ * gradient of an r×r filter is the correlation of each α×α input patch with
+ * the 2×2 block of output gradients it produced, summed over the blocks:
+ * the same patches (and the same Bᵀ, from the same points) as the forward
+ * tile, with the 2×2 blocks as "filters" and the r×r taps as "outputs".
+ */
+export const WINOGRAD_GRAD: ReadonlyMap<number, WinogradTile> = new Map([
+  [3, cookToom(3, 2, POINTS3)],
+  [5, cookToom(5, 2, POINTS5)],
 ]);

@@ -11,7 +11,7 @@
 
 import type { Backend, ConvGeometry, Kernels, PoolGeometry, PoolMode } from "./types.ts";
 import type { WasmModule } from "../core/types.ts";
-import { WINOGRAD, type WinogradTile } from "./_winograd.ts";
+import { WINOGRAD, WINOGRAD_GRAD, type WinogradTile } from "./_winograd.ts";
 import {
   SCRATCH,
   type Task,
@@ -74,6 +74,8 @@ interface KernelExports {
   addPartials(dst: number, src: number, n: number, parts: number, stride: number): void;
   allFinite(p: number, n: number): number;
   winoTiles(...args: number[]): void;
+  winoGradTiles(...args: number[]): void;
+  winoGradOut(...args: number[]): void;
   winoFilter(w: number, u: number, cIn: number, cOut: number, alpha: number, tmp: number): void;
   setScratch(p: number): void;
 }
@@ -102,6 +104,8 @@ const BASE = GEOS_AT + MAX_TASKS * 96;
 const SUM_PARTS = 8;
 /** Winograd tiles a task handles together (wino.ts WINO_BLOCK). */
 const WINO_BLOCK = 12;
+/** Tiles of a filter gradient transformed together (wino.ts WINO_GRAD_BLOCK). */
+const WINO_GRAD_BLOCK = 48;
 /** Multiply-adds below which a call is not worth waking other threads for. */
 const MIN_PARALLEL_WORK = 150_000;
 /** Bytes left free after every buffer: kernels may read (never use) past a row's end. */
@@ -553,8 +557,13 @@ export function createWasmKernels(
         }
         return { dW, db };
       }
+      const wg = winogradFor(g) ? WINOGRAD_GRAD.get(g.fH)! : null;
+      if (wg) {
+        const r = winogradGrad(g, wg, x, dz, P);
+        if (r) return r;
+      }
       const cOutG = N / g.groups, K = g.fH * g.fW * (g.cIn / g.groups);
-      const Np = Math.ceil(cOutG / mr) * mr, Kp = Math.ceil(K / 8) * 8, rows = blockRows(K);
+      const Np = Math.ceil(cOutG / 8) * 8, Kp = Math.ceil(K / mr) * mr, rows = blockRows(K);
       const L = new Layout();
       const px = L.take(x.length), pdz = L.take(dz.length), pdw = L.take(K * N);
       const pdb = L.take(N);
@@ -786,6 +795,71 @@ export function createWasmKernels(
   }
 
   /**
+   * dW and db by Winograd (see wino.ts `winoGradTiles`): the batch in `P`
+   * parts of whole images (P fixed by the batch size), each summing its
+   * tiles into its own transformed gradient; the parts added in order; then
+   * transformed back. Null for non-finite inputs or when the memory limit
+   * refuses the buffers (the caller then uses im2col).
+   */
+  function winogradGrad(
+    g: ConvGeometry,
+    t: WinogradTile,
+    x: Float32Array,
+    dz: Float32Array,
+    P: number,
+  ): { dW: Float32Array; db: Float32Array } | null {
+    const { alpha } = t, a2 = alpha * alpha, m = alpha - g.fH + 1, N = g.cOut;
+    const cInP = Math.ceil(g.cIn / 4) * 4, cOutP = Math.ceil(N / 4) * 4;
+    const cInR = Math.ceil(g.cIn / mr) * mr, cOut8 = Math.ceil(N / 8) * 8;
+    const nu = a2 * cInR * cOut8, nw = g.fH * g.fW * g.cIn * N;
+    const L = new Layout();
+    const xAt = reservePadded(L, x, g), pxp = xAt.pxp;
+    const pdz = L.take(dz.length), pdw = L.take(nw), pdb = L.take(N), pu = L.take(nu);
+    const parts: number[] = [];
+    for (let p = 0; p < P; p++) {
+      parts.push(
+        P > 1 ? L.take(nu) : pu,
+        L.take(a2 * WINO_GRAD_BLOCK * cInP + 8),
+        L.take(a2 * WINO_GRAD_BLOCK * cOutP + 8),
+        L.take((a2 + 4) * 4),
+      );
+    }
+    const ptmp = L.take(g.fH * g.fW * 4 * 2);
+    let h: Float32Array;
+    try {
+      h = reserve("convBackward", L.end);
+    } catch (e) {
+      if (e instanceof KernelMemoryError) return null;
+      throw e;
+    }
+    h.set(dz, pdz >> 2);
+    writeConv(g);
+    fillPadded(h, xAt, x, g);
+    if (!ex.allFinite(pxp, g.m * paddedImage(g)) || !ex.allFinite(pdz, dz.length)) return null;
+    const xpImage = paddedImage(g), zImage = g.outH * g.outW * N;
+    exec(imageTasks(g.m, P, (p, i0, n) => [
+      "winoGradTiles",
+      P === 1 ? GEO : partGeo(p, n, g.outH * g.outW, true),
+      pxp + i0 * xpImage * 4,
+      pdz + i0 * zImage * 4,
+      parts[4 * p]!,
+      parts[4 * p + 1]!,
+      parts[4 * p + 2]!,
+      parts[4 * p + 3]!,
+      alpha,
+    ]));
+    if (P > 1) exec(sumTasks(pu, parts[0]!, nu, P, parts[4]! - parts[0]!));
+    ex.columnSums(pdz, pdb, g.m * g.outH * g.outW, N);
+    ex.winoGradOut(pu, pdw, g.cIn, N, g.fH, alpha, 0, g.cIn, ptmp);
+    winogradCalls++;
+    void m;
+    return {
+      dW: h.slice(pdw >> 2, (pdw >> 2) + nw),
+      db: h.slice(pdb >> 2, (pdb >> 2) + N),
+    };
+  }
+
+  /**
    * A stride-1 convolution's input gradient is itself a convolution: of dz,
    * padded by d·(f − 1) − p on each side, with the filters turned half a
    * turn and their channels swapped. Then it runs on the forward kernel
@@ -848,13 +922,13 @@ export function createWasmKernels(
   }
 
   /** dst = Σ_p src[p] (n floats each, `P` parts), in vector-aligned slices. */
-  function sumTasks(dst: number, src: number, n: number, P: number): Task[] {
+  function sumTasks(dst: number, src: number, n: number, P: number, strideBytes = n * 4): Task[] {
     const vecs = Math.ceil(n / 4), S = parts(vecs, n * P);
     const tasks: Task[] = [];
     for (let s = 0; s < S; s++) {
       const [v0, v1] = range(vecs, S, s);
       const e0 = v0 * 4, e1 = Math.min(n, v1 * 4);
-      tasks.push(["addPartials", dst + e0 * 4, src + e0 * 4, e1 - e0, P, n]);
+      tasks.push(["addPartials", dst + e0 * 4, src + e0 * 4, e1 - e0, P, strideBytes / 4]);
     }
     return tasks;
   }

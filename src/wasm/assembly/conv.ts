@@ -258,9 +258,10 @@ export function convForward(
 }
 
 /**
- * dW and db from x and dz. For each group, dW's block is built transposed in
- * `dwt` ([Np][Kp], Np = MR·ceil(cOutG/MR), Kp = 8·ceil(K/8)) from im2col
- * blocks in `col` (scratch for `blockRows`·K floats), then written to `dw`
+ * dW and db from x and dz. For each group, dW's block is accumulated in `dwt`
+ * ([Kp][Np], Kp = MR·⌈K/MR⌉, Np = 8·⌈cOutG/8⌉: im2col columns as the
+ * register tile's rows, output channels as its columns) from im2col blocks
+ * in `col` (scratch for `blockRows`·K floats), then written to `dw`
  * ([K, cOut]) at the group's columns.
  */
 export function convBackwardFilter(
@@ -269,33 +270,30 @@ export function convBackwardFilter(
   const g = readGeo(geo);
   const M = g.M, groups = g.groups;
   const K = g.K, N = g.cOutG;
-  const Np = ((N + MR - 1) / MR) * MR;
-  const Kp = ((K + 7) >> 3) << 3;
+  const Kp = ((K + MR - 1) / MR) * MR;
+  const Np = ((N + 7) >> 3) << 3;
   const ldk = <usize>K << 2;
   const ldn = <usize>g.cOut << 2;
-  const ldw = <usize>Kp << 2;
+  const ldp = <usize>Np << 2;
   for (let gr = 0; gr < groups; gr++) {
-    memory.fill(dwt, 0, <usize>Np * ldw);
+    memory.fill(dwt, 0, <usize>Kp * ldp);
     const dzg = dz + (<usize>(gr * N) << 2);
     for (let m0 = 0; m0 < M; m0 += blockRows) {
       const mb = min(blockRows, M - m0);
       for (let r = 0; r < mb; r++) gatherRow(g, x, m0 + r, gr, col + <usize>r * ldk);
       const dzBlock = dzg + <usize>m0 * ldn;
-      for (let k0 = 0; k0 < K; k0 += 8) {
-        for (let n0 = 0; n0 < N; n0 += MR) {
+      for (let k0 = 0; k0 < K; k0 += MR) {
+        for (let n0 = 0; n0 < N; n0 += 8) {
           gemmTile(
-            mb, dzBlock + (<usize>n0 << 2), ldn, col + (<usize>k0 << 2), ldk,
-            dwt + <usize>n0 * ldw + (<usize>k0 << 2), ldw, MR, 8, INIT_LOAD,
+            mb, col + (<usize>k0 << 2), ldk, dzBlock + (<usize>n0 << 2), ldn,
+            dwt + <usize>k0 * ldp + (<usize>n0 << 2), ldp, MR, 8, INIT_LOAD,
           );
         }
       }
     }
-    // dw[k, gr·N + n] = dwt[n, k]
+    // dw[k, gr·N + n] = dwt[k, n]
     for (let k = 0; k < K; k++) {
-      const out = dw + <usize>k * ldn + (<usize>(gr * N) << 2);
-      for (let n = 0; n < N; n++) {
-        store<f32>(out + (<usize>n << 2), load<f32>(dwt + ((<usize>(n * Kp + k)) << 2)));
-      }
+      memory.copy(dw + <usize>k * ldn + (<usize>(gr * N) << 2), dwt + <usize>k * ldp, <usize>N << 2);
     }
   }
   columnSums(dz, db, M, g.cOut);

@@ -4,4 +4,4 @@ export { dwBackwardData, dwBackwardFilter, dwForward } from "./dw";
 export { poolBackward, poolForward } from "./pool";
 export { activate } from "./act";
 export { setScratch } from "./gemm";
-export { allFinite, winoFilter, winoTiles } from "./wino";
+export { allFinite, winoFilter, winoGradOut, winoGradTiles, winoTiles } from "./wino";

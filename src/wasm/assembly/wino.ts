@@ -14,11 +14,12 @@
 // vectors. Tiles are numbered t = (i·tilesH + th)·tilesW + tw.
 // The transforms themselves are generated (scripts/gen_wino.ts → wino_tf.ts).
 
-import { convTile, MR } from "./gemm";
+import { convTile, gemmTile, INIT_LOAD, MR } from "./gemm";
 import { Geo } from "./conv";
 import {
-  filterTransform4, filterTransform6, inputTransform4, inputTransform6, outputTransform4,
-  outputTransform6,
+  filterTransform2x3, filterTransform2x5, filterTransform3x2, filterTransform5x2,
+  inputTransform2x3, inputTransform2x5, outputTransform2x3, outputTransform2x5,
+  outputTransform3x2, outputTransform5x2,
 } from "./wino_tf";
 
 // @ts-ignore: decorator
@@ -45,8 +46,8 @@ export function winoFilter(w: usize, u: usize, cIn: i32, cOut: i32, alpha: i32, 
       const dst = u + (<usize>(ci * cOut + co) << 2);
       const whole = co + 4 <= cOut;
       const to = whole ? dst : tmp, step = whole ? stride : 16;
-      if (alpha == 4) filterTransform4(src, ldw, to, step);
-      else filterTransform6(src, ldw, to, step);
+      if (alpha == 4) filterTransform2x3(src, ldw, to, step);
+      else filterTransform2x5(src, ldw, to, step);
       if (!whole) {
         for (let ab = 0; ab < alpha * alpha; ab++) {
           for (let l = 0; l < cOut - co; l++) {
@@ -104,8 +105,8 @@ export function winoTiles(
           }
         }
         const dst = v + (<usize>(k * cInP + ci) << 2);
-        if (alpha == 4) inputTransform4(tmp, dst, vPlane);
-        else inputTransform6(tmp, dst, vPlane);
+        if (alpha == 4) inputTransform2x3(tmp, dst, vPlane);
+        else inputTransform2x5(tmp, dst, vPlane);
       }
     }
 
@@ -133,8 +134,8 @@ export function winoTiles(
       const t = blk + k;
       const i = t / per, rem = t - i * per, th = rem / tilesW, tw = rem - th * tilesW;
       for (let co = 0; co < cOut; co += 4) {
-        if (alpha == 4) outputTransform4(mt + (<usize>(k * cOutP + co) << 2), mPlane, y);
-        else outputTransform6(mt + (<usize>(k * cOutP + co) << 2), mPlane, y);
+        if (alpha == 4) outputTransform2x3(mt + (<usize>(k * cOutP + co) << 2), mPlane, y);
+        else outputTransform2x5(mt + (<usize>(k * cOutP + co) << 2), mPlane, y);
         const bv = v128.load(bias + (<usize>co << 2));
         const lanes = min(4, cOut - co);
         for (let p = 0; p < m; p++) {
@@ -154,6 +155,118 @@ export function winoTiles(
               if (lanes > 2) store<f32>(dst, f32x4.extract_lane(s, 2), 8);
             }
           }
+        }
+      }
+    }
+  }
+}
+
+/** Tiles of a filter gradient transformed and multiplied together (the GEMMs' depth). */
+export const WINO_GRAD_BLOCK: i32 = 48;
+
+/**
+ * One part of a filter gradient by Winograd (stride 1): over all tiles of
+ * the call's images (2×2 blocks of outputs), `up` [α²][cInR][cOut8] (cInR =
+ * MR·⌈cIn/MR⌉, cOut8 = 8·⌈cOut/8⌉, zeroed here) = Σ_t (Bᵀ x B)[t] ⊗ (G dz Gᵀ)[t],
+ * a block of WINO_GRAD_BLOCK tiles at a time: each input patch (α×α, from
+ * the padded input) and its 2×2 block of output gradients are transformed,
+ * then α² GEMMs accumulate over the block's tiles. `v` and `d` are scratch
+ * for one block (plus a row of slack), `tmp` for α² + 4 vectors.
+ */
+export function winoGradTiles(
+  geo: usize, xp: usize, dz: usize, up: usize, v: usize, d: usize, tmp: usize, alpha: i32,
+): void {
+  const g = changetype<Geo>(geo);
+  const r = g.fH, cIn = g.cIn, cOut = g.cOut;
+  const m = alpha - r + 1, a2 = alpha * alpha;
+  const cInP = (cIn + 3) & ~3, cOutP = (cOut + 3) & ~3;
+  const cInR = ((cIn + MR - 1) / MR) * MR, cOut8 = ((cOut + 7) >> 3) << 3;
+  const Hp = g.inH + g.pT + g.pB, Wp = g.inW + g.pL + g.pR;
+  const tilesH = (g.outH + m - 1) / m, tilesW = (g.outW + m - 1) / m;
+  const per = tilesH * tilesW, T = g.m * per;
+  const vPlane = <usize>(WINO_GRAD_BLOCK * cInP) << 2;
+  const dPlane = <usize>(WINO_GRAD_BLOCK * cOutP) << 2;
+  const zero = f32x4.splat(0);
+  const q = tmp + (<usize>a2 << 4);
+  memory.fill(up, 0, <usize>(a2 * cInR * cOut8) << 2);
+  for (let blk = 0; blk < T; blk += WINO_GRAD_BLOCK) {
+    const nt = min(WINO_GRAD_BLOCK, T - blk);
+    for (let k = 0; k < nt; k++) {
+      const t = blk + k;
+      const i = t / per, rem = t - i * per, th = rem / tilesW, tw = rem - th * tilesW;
+      const y0 = th * m, x0 = tw * m;
+      const full = y0 + alpha <= Hp && x0 + alpha <= Wp;
+      // The input patch: Bᵀ x B, four channels at a time.
+      for (let ci = 0; ci < cIn; ci += 4) {
+        for (let a = 0; a < alpha; a++) {
+          const yy = y0 + a;
+          const row = xp + (<usize>(((i * Hp + yy) * Wp + x0) * cIn + ci) << 2);
+          for (let b = 0; b < alpha; b++) {
+            const ok = full || (yy < Hp && x0 + b < Wp);
+            v128.store(tmp + (<usize>(a * alpha + b) << 4), ok ? v128.load(row + (<usize>(b * cIn) << 2)) : zero);
+          }
+        }
+        const dst = v + (<usize>(k * cInP + ci) << 2);
+        if (alpha == 4) inputTransform2x3(tmp, dst, vPlane);
+        else inputTransform2x5(tmp, dst, vPlane);
+      }
+      // The 2×2 block of output gradients (zeros past the output): G dz Gᵀ.
+      for (let co = 0; co < cOut; co += 4) {
+        for (let p = 0; p < m; p++) {
+          for (let s = 0; s < m; s++) {
+            const oh = y0 + p, ow = x0 + s;
+            const ok = oh < g.outH && ow < g.outW;
+            const src = dz + (<usize>(((i * g.outH + oh) * g.outW + ow) * cOut + co) << 2);
+            v128.store(q + (<usize>(p * m + s) << 4), ok ? v128.load(src) : zero);
+          }
+        }
+        const dst = d + (<usize>(k * cOutP + co) << 2);
+        if (alpha == 4) filterTransform3x2(q, 16, dst, dPlane);
+        else filterTransform5x2(q, 16, dst, dPlane);
+      }
+    }
+    // up[ab] += V[ab]ᵀ D[ab] over the block's tiles.
+    for (let ab = 0; ab < a2; ab++) {
+      const va = v + <usize>ab * vPlane, da = d + <usize>ab * dPlane;
+      const ua = up + (<usize>(ab * cInR * cOut8) << 2);
+      for (let ci0 = 0; ci0 < cIn; ci0 += MR) {
+        for (let co0 = 0; co0 < cOut; co0 += 8) {
+          gemmTile(
+            nt, va + (<usize>ci0 << 2), <usize>cInP << 2, da + (<usize>co0 << 2), <usize>cOutP << 2,
+            ua + (<usize>(ci0 * cOut8 + co0) << 2), <usize>cOut8 << 2, MR, 8, INIT_LOAD,
+          );
+        }
+      }
+    }
+  }
+}
+
+/**
+ * dW [r, r, cIn, cOut] = Aᵀ U A for input channels [ci0, ci1), from the
+ * summed transformed gradient `up` ([α²][cInR][cOut8], see winoGradTiles).
+ * `tmp` is scratch for r² vectors.
+ */
+export function winoGradOut(
+  up: usize, dw: usize, cIn: i32, cOut: i32, r: i32, alpha: i32, ci0: i32, ci1: i32, tmp: usize,
+): void {
+  const cInR = ((cIn + MR - 1) / MR) * MR, cOut8 = ((cOut + 7) >> 3) << 3;
+  const plane = <usize>(cInR * cOut8) << 2;
+  const tap = <usize>(cIn * cOut) << 2;
+  for (let ci = ci0; ci < ci1; ci++) {
+    for (let co = 0; co < cOut; co += 4) {
+      const src = up + (<usize>(ci * cOut8 + co) << 2);
+      if (alpha == 4) outputTransform3x2(src, plane, tmp);
+      else outputTransform5x2(src, plane, tmp);
+      const dst = dw + (<usize>(ci * cOut + co) << 2);
+      const lanes = min(4, cOut - co);
+      for (let t = 0; t < r * r; t++) {
+        const s = v128.load(tmp + (<usize>t << 4));
+        const o = dst + <usize>t * tap;
+        if (lanes == 4) v128.store(o, s);
+        else {
+          store<f32>(o, f32x4.extract_lane(s, 0));
+          if (lanes > 1) store<f32>(o, f32x4.extract_lane(s, 1), 4);
+          if (lanes > 2) store<f32>(o, f32x4.extract_lane(s, 2), 8);
         }
       }
     }

@@ -12,7 +12,7 @@
 
 /** G g Gᵀ for F(2×2, 3×3): g is 3×3 vectors `ldw` bytes apart from `src`; U[i·4 + j] goes to `u + (i·4 + j)·stride`. */
 // @ts-ignore: decorator
-@inline export function filterTransform4(src: usize, ldw: usize, u: usize, stride: usize): void {
+@inline export function filterTransform2x3(src: usize, ldw: usize, u: usize, stride: usize): void {
   const g0_0 = v128.load(src + <usize>0 * ldw);
   const g0_1 = v128.load(src + <usize>1 * ldw);
   const g0_2 = v128.load(src + <usize>2 * ldw);
@@ -54,7 +54,7 @@
 
 /** Bᵀ d B for F(2×2, 3×3): d is 4×4 vectors at `d`; V[i·4 + j] goes to `v + (i·4 + j)·stride`. */
 // @ts-ignore: decorator
-@inline export function inputTransform4(d: usize, v: usize, stride: usize): void {
+@inline export function inputTransform2x3(d: usize, v: usize, stride: usize): void {
   const d0_0 = v128.load(d, 0);
   const d0_1 = v128.load(d, 16);
   const d0_2 = v128.load(d, 32);
@@ -107,7 +107,7 @@
 
 /** Aᵀ M A for F(2×2, 3×3): M is 4×4 vectors `stride` bytes apart from `src`; the 2×2 results go to `y`. */
 // @ts-ignore: decorator
-@inline export function outputTransform4(src: usize, stride: usize, y: usize): void {
+@inline export function outputTransform2x3(src: usize, stride: usize, y: usize): void {
   const m0_0 = v128.load(src + <usize>0 * stride);
   const m0_1 = v128.load(src + <usize>1 * stride);
   const m0_2 = v128.load(src + <usize>2 * stride);
@@ -140,7 +140,7 @@
 
 /** G g Gᵀ for F(2×2, 5×5): g is 5×5 vectors `ldw` bytes apart from `src`; U[i·6 + j] goes to `u + (i·6 + j)·stride`. */
 // @ts-ignore: decorator
-@inline export function filterTransform6(src: usize, ldw: usize, u: usize, stride: usize): void {
+@inline export function filterTransform2x5(src: usize, ldw: usize, u: usize, stride: usize): void {
   const g0_0 = v128.load(src + <usize>0 * ldw);
   const g0_1 = v128.load(src + <usize>1 * ldw);
   const g0_2 = v128.load(src + <usize>2 * ldw);
@@ -236,7 +236,7 @@
 
 /** Bᵀ d B for F(2×2, 5×5): d is 6×6 vectors at `d`; V[i·6 + j] goes to `v + (i·6 + j)·stride`. */
 // @ts-ignore: decorator
-@inline export function inputTransform6(d: usize, v: usize, stride: usize): void {
+@inline export function inputTransform2x5(d: usize, v: usize, stride: usize): void {
   const d0_0 = v128.load(d, 0);
   const d0_1 = v128.load(d, 16);
   const d0_2 = v128.load(d, 32);
@@ -349,7 +349,7 @@
 
 /** Aᵀ M A for F(2×2, 5×5): M is 6×6 vectors `stride` bytes apart from `src`; the 2×2 results go to `y`. */
 // @ts-ignore: decorator
-@inline export function outputTransform6(src: usize, stride: usize, y: usize): void {
+@inline export function outputTransform2x5(src: usize, stride: usize, y: usize): void {
   const m0_0 = v128.load(src + <usize>0 * stride);
   const m0_1 = v128.load(src + <usize>1 * stride);
   const m0_2 = v128.load(src + <usize>2 * stride);
@@ -402,4 +402,232 @@
   v128.store(y, f32x4.add(fma(f32x4.splat(-0.5), s0_4, fma(f32x4.splat(2.0), s0_3, f32x4.sub(s0_1, s0_2))), s0_5), 16);
   v128.store(y, f32x4.add(f32x4.add(f32x4.add(f32x4.add(s1_0, s1_1), s1_2), s1_3), s1_4), 32);
   v128.store(y, f32x4.add(fma(f32x4.splat(-0.5), s1_4, fma(f32x4.splat(2.0), s1_3, f32x4.sub(s1_1, s1_2))), s1_5), 48);
+}
+
+/** G g Gᵀ for F(3×3, 2×2): g is 2×2 vectors `ldw` bytes apart from `src`; U[i·4 + j] goes to `u + (i·4 + j)·stride`. */
+// @ts-ignore: decorator
+@inline export function filterTransform3x2(src: usize, ldw: usize, u: usize, stride: usize): void {
+  const g0_0 = v128.load(src + <usize>0 * ldw);
+  const g0_1 = v128.load(src + <usize>1 * ldw);
+  const g1_0 = v128.load(src + <usize>2 * ldw);
+  const g1_1 = v128.load(src + <usize>3 * ldw);
+  const s0_0 = f32x4.neg(g0_0);
+  const s0_1 = f32x4.neg(g0_1);
+  const s1_0 = fma(f32x4.splat(0.5), g1_0, f32x4.mul(f32x4.splat(0.5), g0_0));
+  const s1_1 = fma(f32x4.splat(0.5), g1_1, f32x4.mul(f32x4.splat(0.5), g0_1));
+  const s2_0 = fma(f32x4.splat(-0.5), g1_0, f32x4.mul(f32x4.splat(0.5), g0_0));
+  const s2_1 = fma(f32x4.splat(-0.5), g1_1, f32x4.mul(f32x4.splat(0.5), g0_1));
+  const s3_0 = g1_0;
+  const s3_1 = g1_1;
+  v128.store(u + <usize>0 * stride, f32x4.neg(s0_0));
+  v128.store(u + <usize>1 * stride, fma(f32x4.splat(0.5), s0_1, f32x4.mul(f32x4.splat(0.5), s0_0)));
+  v128.store(u + <usize>2 * stride, fma(f32x4.splat(-0.5), s0_1, f32x4.mul(f32x4.splat(0.5), s0_0)));
+  v128.store(u + <usize>3 * stride, s0_1);
+  v128.store(u + <usize>4 * stride, f32x4.neg(s1_0));
+  v128.store(u + <usize>5 * stride, fma(f32x4.splat(0.5), s1_1, f32x4.mul(f32x4.splat(0.5), s1_0)));
+  v128.store(u + <usize>6 * stride, fma(f32x4.splat(-0.5), s1_1, f32x4.mul(f32x4.splat(0.5), s1_0)));
+  v128.store(u + <usize>7 * stride, s1_1);
+  v128.store(u + <usize>8 * stride, f32x4.neg(s2_0));
+  v128.store(u + <usize>9 * stride, fma(f32x4.splat(0.5), s2_1, f32x4.mul(f32x4.splat(0.5), s2_0)));
+  v128.store(u + <usize>10 * stride, fma(f32x4.splat(-0.5), s2_1, f32x4.mul(f32x4.splat(0.5), s2_0)));
+  v128.store(u + <usize>11 * stride, s2_1);
+  v128.store(u + <usize>12 * stride, f32x4.neg(s3_0));
+  v128.store(u + <usize>13 * stride, fma(f32x4.splat(0.5), s3_1, f32x4.mul(f32x4.splat(0.5), s3_0)));
+  v128.store(u + <usize>14 * stride, fma(f32x4.splat(-0.5), s3_1, f32x4.mul(f32x4.splat(0.5), s3_0)));
+  v128.store(u + <usize>15 * stride, s3_1);
+}
+
+/** Aᵀ M A for F(3×3, 2×2): M is 4×4 vectors `stride` bytes apart from `src`; the 3×3 results go to `y`. */
+// @ts-ignore: decorator
+@inline export function outputTransform3x2(src: usize, stride: usize, y: usize): void {
+  const m0_0 = v128.load(src + <usize>0 * stride);
+  const m0_1 = v128.load(src + <usize>1 * stride);
+  const m0_2 = v128.load(src + <usize>2 * stride);
+  const m0_3 = v128.load(src + <usize>3 * stride);
+  const m1_0 = v128.load(src + <usize>4 * stride);
+  const m1_1 = v128.load(src + <usize>5 * stride);
+  const m1_2 = v128.load(src + <usize>6 * stride);
+  const m1_3 = v128.load(src + <usize>7 * stride);
+  const m2_0 = v128.load(src + <usize>8 * stride);
+  const m2_1 = v128.load(src + <usize>9 * stride);
+  const m2_2 = v128.load(src + <usize>10 * stride);
+  const m2_3 = v128.load(src + <usize>11 * stride);
+  const m3_0 = v128.load(src + <usize>12 * stride);
+  const m3_1 = v128.load(src + <usize>13 * stride);
+  const m3_2 = v128.load(src + <usize>14 * stride);
+  const m3_3 = v128.load(src + <usize>15 * stride);
+  const s0_0 = f32x4.add(f32x4.add(m0_0, m1_0), m2_0);
+  const s0_1 = f32x4.add(f32x4.add(m0_1, m1_1), m2_1);
+  const s0_2 = f32x4.add(f32x4.add(m0_2, m1_2), m2_2);
+  const s0_3 = f32x4.add(f32x4.add(m0_3, m1_3), m2_3);
+  const s1_0 = f32x4.sub(m1_0, m2_0);
+  const s1_1 = f32x4.sub(m1_1, m2_1);
+  const s1_2 = f32x4.sub(m1_2, m2_2);
+  const s1_3 = f32x4.sub(m1_3, m2_3);
+  const s2_0 = f32x4.add(f32x4.add(m1_0, m2_0), m3_0);
+  const s2_1 = f32x4.add(f32x4.add(m1_1, m2_1), m3_1);
+  const s2_2 = f32x4.add(f32x4.add(m1_2, m2_2), m3_2);
+  const s2_3 = f32x4.add(f32x4.add(m1_3, m2_3), m3_3);
+  v128.store(y, f32x4.add(f32x4.add(s0_0, s0_1), s0_2), 0);
+  v128.store(y, f32x4.sub(s0_1, s0_2), 16);
+  v128.store(y, f32x4.add(f32x4.add(s0_1, s0_2), s0_3), 32);
+  v128.store(y, f32x4.add(f32x4.add(s1_0, s1_1), s1_2), 48);
+  v128.store(y, f32x4.sub(s1_1, s1_2), 64);
+  v128.store(y, f32x4.add(f32x4.add(s1_1, s1_2), s1_3), 80);
+  v128.store(y, f32x4.add(f32x4.add(s2_0, s2_1), s2_2), 96);
+  v128.store(y, f32x4.sub(s2_1, s2_2), 112);
+  v128.store(y, f32x4.add(f32x4.add(s2_1, s2_2), s2_3), 128);
+}
+
+/** G g Gᵀ for F(5×5, 2×2): g is 2×2 vectors `ldw` bytes apart from `src`; U[i·6 + j] goes to `u + (i·6 + j)·stride`. */
+// @ts-ignore: decorator
+@inline export function filterTransform5x2(src: usize, ldw: usize, u: usize, stride: usize): void {
+  const g0_0 = v128.load(src + <usize>0 * ldw);
+  const g0_1 = v128.load(src + <usize>1 * ldw);
+  const g1_0 = v128.load(src + <usize>2 * ldw);
+  const g1_1 = v128.load(src + <usize>3 * ldw);
+  const s0_0 = g0_0;
+  const s0_1 = g0_1;
+  const s1_0 = fma(f32x4.splat(-0.3333333432674408), g1_0, f32x4.mul(f32x4.splat(-0.3333333432674408), g0_0));
+  const s1_1 = fma(f32x4.splat(-0.3333333432674408), g1_1, f32x4.mul(f32x4.splat(-0.3333333432674408), g0_1));
+  const s2_0 = fma(f32x4.splat(-0.3333333432674408), g1_0, f32x4.mul(f32x4.splat(0.3333333432674408), g0_0));
+  const s2_1 = fma(f32x4.splat(-0.3333333432674408), g1_1, f32x4.mul(f32x4.splat(0.3333333432674408), g0_1));
+  const s3_0 = fma(f32x4.splat(0.13333334028720856), g1_0, f32x4.mul(f32x4.splat(0.06666667014360428), g0_0));
+  const s3_1 = fma(f32x4.splat(0.13333334028720856), g1_1, f32x4.mul(f32x4.splat(0.06666667014360428), g0_1));
+  const s4_0 = fma(f32x4.splat(0.5333333611488342), g1_0, f32x4.mul(f32x4.splat(-1.0666667222976685), g0_0));
+  const s4_1 = fma(f32x4.splat(0.5333333611488342), g1_1, f32x4.mul(f32x4.splat(-1.0666667222976685), g0_1));
+  const s5_0 = g1_0;
+  const s5_1 = g1_1;
+  v128.store(u + <usize>0 * stride, s0_0);
+  v128.store(u + <usize>1 * stride, fma(f32x4.splat(-0.3333333432674408), s0_1, f32x4.mul(f32x4.splat(-0.3333333432674408), s0_0)));
+  v128.store(u + <usize>2 * stride, fma(f32x4.splat(-0.3333333432674408), s0_1, f32x4.mul(f32x4.splat(0.3333333432674408), s0_0)));
+  v128.store(u + <usize>3 * stride, fma(f32x4.splat(0.13333334028720856), s0_1, f32x4.mul(f32x4.splat(0.06666667014360428), s0_0)));
+  v128.store(u + <usize>4 * stride, fma(f32x4.splat(0.5333333611488342), s0_1, f32x4.mul(f32x4.splat(-1.0666667222976685), s0_0)));
+  v128.store(u + <usize>5 * stride, s0_1);
+  v128.store(u + <usize>6 * stride, s1_0);
+  v128.store(u + <usize>7 * stride, fma(f32x4.splat(-0.3333333432674408), s1_1, f32x4.mul(f32x4.splat(-0.3333333432674408), s1_0)));
+  v128.store(u + <usize>8 * stride, fma(f32x4.splat(-0.3333333432674408), s1_1, f32x4.mul(f32x4.splat(0.3333333432674408), s1_0)));
+  v128.store(u + <usize>9 * stride, fma(f32x4.splat(0.13333334028720856), s1_1, f32x4.mul(f32x4.splat(0.06666667014360428), s1_0)));
+  v128.store(u + <usize>10 * stride, fma(f32x4.splat(0.5333333611488342), s1_1, f32x4.mul(f32x4.splat(-1.0666667222976685), s1_0)));
+  v128.store(u + <usize>11 * stride, s1_1);
+  v128.store(u + <usize>12 * stride, s2_0);
+  v128.store(u + <usize>13 * stride, fma(f32x4.splat(-0.3333333432674408), s2_1, f32x4.mul(f32x4.splat(-0.3333333432674408), s2_0)));
+  v128.store(u + <usize>14 * stride, fma(f32x4.splat(-0.3333333432674408), s2_1, f32x4.mul(f32x4.splat(0.3333333432674408), s2_0)));
+  v128.store(u + <usize>15 * stride, fma(f32x4.splat(0.13333334028720856), s2_1, f32x4.mul(f32x4.splat(0.06666667014360428), s2_0)));
+  v128.store(u + <usize>16 * stride, fma(f32x4.splat(0.5333333611488342), s2_1, f32x4.mul(f32x4.splat(-1.0666667222976685), s2_0)));
+  v128.store(u + <usize>17 * stride, s2_1);
+  v128.store(u + <usize>18 * stride, s3_0);
+  v128.store(u + <usize>19 * stride, fma(f32x4.splat(-0.3333333432674408), s3_1, f32x4.mul(f32x4.splat(-0.3333333432674408), s3_0)));
+  v128.store(u + <usize>20 * stride, fma(f32x4.splat(-0.3333333432674408), s3_1, f32x4.mul(f32x4.splat(0.3333333432674408), s3_0)));
+  v128.store(u + <usize>21 * stride, fma(f32x4.splat(0.13333334028720856), s3_1, f32x4.mul(f32x4.splat(0.06666667014360428), s3_0)));
+  v128.store(u + <usize>22 * stride, fma(f32x4.splat(0.5333333611488342), s3_1, f32x4.mul(f32x4.splat(-1.0666667222976685), s3_0)));
+  v128.store(u + <usize>23 * stride, s3_1);
+  v128.store(u + <usize>24 * stride, s4_0);
+  v128.store(u + <usize>25 * stride, fma(f32x4.splat(-0.3333333432674408), s4_1, f32x4.mul(f32x4.splat(-0.3333333432674408), s4_0)));
+  v128.store(u + <usize>26 * stride, fma(f32x4.splat(-0.3333333432674408), s4_1, f32x4.mul(f32x4.splat(0.3333333432674408), s4_0)));
+  v128.store(u + <usize>27 * stride, fma(f32x4.splat(0.13333334028720856), s4_1, f32x4.mul(f32x4.splat(0.06666667014360428), s4_0)));
+  v128.store(u + <usize>28 * stride, fma(f32x4.splat(0.5333333611488342), s4_1, f32x4.mul(f32x4.splat(-1.0666667222976685), s4_0)));
+  v128.store(u + <usize>29 * stride, s4_1);
+  v128.store(u + <usize>30 * stride, s5_0);
+  v128.store(u + <usize>31 * stride, fma(f32x4.splat(-0.3333333432674408), s5_1, f32x4.mul(f32x4.splat(-0.3333333432674408), s5_0)));
+  v128.store(u + <usize>32 * stride, fma(f32x4.splat(-0.3333333432674408), s5_1, f32x4.mul(f32x4.splat(0.3333333432674408), s5_0)));
+  v128.store(u + <usize>33 * stride, fma(f32x4.splat(0.13333334028720856), s5_1, f32x4.mul(f32x4.splat(0.06666667014360428), s5_0)));
+  v128.store(u + <usize>34 * stride, fma(f32x4.splat(0.5333333611488342), s5_1, f32x4.mul(f32x4.splat(-1.0666667222976685), s5_0)));
+  v128.store(u + <usize>35 * stride, s5_1);
+}
+
+/** Aᵀ M A for F(5×5, 2×2): M is 6×6 vectors `stride` bytes apart from `src`; the 5×5 results go to `y`. */
+// @ts-ignore: decorator
+@inline export function outputTransform5x2(src: usize, stride: usize, y: usize): void {
+  const m0_0 = v128.load(src + <usize>0 * stride);
+  const m0_1 = v128.load(src + <usize>1 * stride);
+  const m0_2 = v128.load(src + <usize>2 * stride);
+  const m0_3 = v128.load(src + <usize>3 * stride);
+  const m0_4 = v128.load(src + <usize>4 * stride);
+  const m0_5 = v128.load(src + <usize>5 * stride);
+  const m1_0 = v128.load(src + <usize>6 * stride);
+  const m1_1 = v128.load(src + <usize>7 * stride);
+  const m1_2 = v128.load(src + <usize>8 * stride);
+  const m1_3 = v128.load(src + <usize>9 * stride);
+  const m1_4 = v128.load(src + <usize>10 * stride);
+  const m1_5 = v128.load(src + <usize>11 * stride);
+  const m2_0 = v128.load(src + <usize>12 * stride);
+  const m2_1 = v128.load(src + <usize>13 * stride);
+  const m2_2 = v128.load(src + <usize>14 * stride);
+  const m2_3 = v128.load(src + <usize>15 * stride);
+  const m2_4 = v128.load(src + <usize>16 * stride);
+  const m2_5 = v128.load(src + <usize>17 * stride);
+  const m3_0 = v128.load(src + <usize>18 * stride);
+  const m3_1 = v128.load(src + <usize>19 * stride);
+  const m3_2 = v128.load(src + <usize>20 * stride);
+  const m3_3 = v128.load(src + <usize>21 * stride);
+  const m3_4 = v128.load(src + <usize>22 * stride);
+  const m3_5 = v128.load(src + <usize>23 * stride);
+  const m4_0 = v128.load(src + <usize>24 * stride);
+  const m4_1 = v128.load(src + <usize>25 * stride);
+  const m4_2 = v128.load(src + <usize>26 * stride);
+  const m4_3 = v128.load(src + <usize>27 * stride);
+  const m4_4 = v128.load(src + <usize>28 * stride);
+  const m4_5 = v128.load(src + <usize>29 * stride);
+  const m5_0 = v128.load(src + <usize>30 * stride);
+  const m5_1 = v128.load(src + <usize>31 * stride);
+  const m5_2 = v128.load(src + <usize>32 * stride);
+  const m5_3 = v128.load(src + <usize>33 * stride);
+  const m5_4 = v128.load(src + <usize>34 * stride);
+  const m5_5 = v128.load(src + <usize>35 * stride);
+  const s0_0 = f32x4.add(f32x4.add(f32x4.add(f32x4.add(m0_0, m1_0), m2_0), m3_0), m4_0);
+  const s0_1 = f32x4.add(f32x4.add(f32x4.add(f32x4.add(m0_1, m1_1), m2_1), m3_1), m4_1);
+  const s0_2 = f32x4.add(f32x4.add(f32x4.add(f32x4.add(m0_2, m1_2), m2_2), m3_2), m4_2);
+  const s0_3 = f32x4.add(f32x4.add(f32x4.add(f32x4.add(m0_3, m1_3), m2_3), m3_3), m4_3);
+  const s0_4 = f32x4.add(f32x4.add(f32x4.add(f32x4.add(m0_4, m1_4), m2_4), m3_4), m4_4);
+  const s0_5 = f32x4.add(f32x4.add(f32x4.add(f32x4.add(m0_5, m1_5), m2_5), m3_5), m4_5);
+  const s1_0 = fma(f32x4.splat(-0.5), m4_0, fma(f32x4.splat(2.0), m3_0, f32x4.sub(m1_0, m2_0)));
+  const s1_1 = fma(f32x4.splat(-0.5), m4_1, fma(f32x4.splat(2.0), m3_1, f32x4.sub(m1_1, m2_1)));
+  const s1_2 = fma(f32x4.splat(-0.5), m4_2, fma(f32x4.splat(2.0), m3_2, f32x4.sub(m1_2, m2_2)));
+  const s1_3 = fma(f32x4.splat(-0.5), m4_3, fma(f32x4.splat(2.0), m3_3, f32x4.sub(m1_3, m2_3)));
+  const s1_4 = fma(f32x4.splat(-0.5), m4_4, fma(f32x4.splat(2.0), m3_4, f32x4.sub(m1_4, m2_4)));
+  const s1_5 = fma(f32x4.splat(-0.5), m4_5, fma(f32x4.splat(2.0), m3_5, f32x4.sub(m1_5, m2_5)));
+  const s2_0 = fma(f32x4.splat(0.25), m4_0, fma(f32x4.splat(4.0), m3_0, f32x4.add(m1_0, m2_0)));
+  const s2_1 = fma(f32x4.splat(0.25), m4_1, fma(f32x4.splat(4.0), m3_1, f32x4.add(m1_1, m2_1)));
+  const s2_2 = fma(f32x4.splat(0.25), m4_2, fma(f32x4.splat(4.0), m3_2, f32x4.add(m1_2, m2_2)));
+  const s2_3 = fma(f32x4.splat(0.25), m4_3, fma(f32x4.splat(4.0), m3_3, f32x4.add(m1_3, m2_3)));
+  const s2_4 = fma(f32x4.splat(0.25), m4_4, fma(f32x4.splat(4.0), m3_4, f32x4.add(m1_4, m2_4)));
+  const s2_5 = fma(f32x4.splat(0.25), m4_5, fma(f32x4.splat(4.0), m3_5, f32x4.add(m1_5, m2_5)));
+  const s3_0 = fma(f32x4.splat(-0.125), m4_0, fma(f32x4.splat(8.0), m3_0, f32x4.sub(m1_0, m2_0)));
+  const s3_1 = fma(f32x4.splat(-0.125), m4_1, fma(f32x4.splat(8.0), m3_1, f32x4.sub(m1_1, m2_1)));
+  const s3_2 = fma(f32x4.splat(-0.125), m4_2, fma(f32x4.splat(8.0), m3_2, f32x4.sub(m1_2, m2_2)));
+  const s3_3 = fma(f32x4.splat(-0.125), m4_3, fma(f32x4.splat(8.0), m3_3, f32x4.sub(m1_3, m2_3)));
+  const s3_4 = fma(f32x4.splat(-0.125), m4_4, fma(f32x4.splat(8.0), m3_4, f32x4.sub(m1_4, m2_4)));
+  const s3_5 = fma(f32x4.splat(-0.125), m4_5, fma(f32x4.splat(8.0), m3_5, f32x4.sub(m1_5, m2_5)));
+  const s4_0 = f32x4.add(fma(f32x4.splat(0.0625), m4_0, fma(f32x4.splat(16.0), m3_0, f32x4.add(m1_0, m2_0))), m5_0);
+  const s4_1 = f32x4.add(fma(f32x4.splat(0.0625), m4_1, fma(f32x4.splat(16.0), m3_1, f32x4.add(m1_1, m2_1))), m5_1);
+  const s4_2 = f32x4.add(fma(f32x4.splat(0.0625), m4_2, fma(f32x4.splat(16.0), m3_2, f32x4.add(m1_2, m2_2))), m5_2);
+  const s4_3 = f32x4.add(fma(f32x4.splat(0.0625), m4_3, fma(f32x4.splat(16.0), m3_3, f32x4.add(m1_3, m2_3))), m5_3);
+  const s4_4 = f32x4.add(fma(f32x4.splat(0.0625), m4_4, fma(f32x4.splat(16.0), m3_4, f32x4.add(m1_4, m2_4))), m5_4);
+  const s4_5 = f32x4.add(fma(f32x4.splat(0.0625), m4_5, fma(f32x4.splat(16.0), m3_5, f32x4.add(m1_5, m2_5))), m5_5);
+  v128.store(y, f32x4.add(f32x4.add(f32x4.add(f32x4.add(s0_0, s0_1), s0_2), s0_3), s0_4), 0);
+  v128.store(y, fma(f32x4.splat(-0.5), s0_4, fma(f32x4.splat(2.0), s0_3, f32x4.sub(s0_1, s0_2))), 16);
+  v128.store(y, fma(f32x4.splat(0.25), s0_4, fma(f32x4.splat(4.0), s0_3, f32x4.add(s0_1, s0_2))), 32);
+  v128.store(y, fma(f32x4.splat(-0.125), s0_4, fma(f32x4.splat(8.0), s0_3, f32x4.sub(s0_1, s0_2))), 48);
+  v128.store(y, f32x4.add(fma(f32x4.splat(0.0625), s0_4, fma(f32x4.splat(16.0), s0_3, f32x4.add(s0_1, s0_2))), s0_5), 64);
+  v128.store(y, f32x4.add(f32x4.add(f32x4.add(f32x4.add(s1_0, s1_1), s1_2), s1_3), s1_4), 80);
+  v128.store(y, fma(f32x4.splat(-0.5), s1_4, fma(f32x4.splat(2.0), s1_3, f32x4.sub(s1_1, s1_2))), 96);
+  v128.store(y, fma(f32x4.splat(0.25), s1_4, fma(f32x4.splat(4.0), s1_3, f32x4.add(s1_1, s1_2))), 112);
+  v128.store(y, fma(f32x4.splat(-0.125), s1_4, fma(f32x4.splat(8.0), s1_3, f32x4.sub(s1_1, s1_2))), 128);
+  v128.store(y, f32x4.add(fma(f32x4.splat(0.0625), s1_4, fma(f32x4.splat(16.0), s1_3, f32x4.add(s1_1, s1_2))), s1_5), 144);
+  v128.store(y, f32x4.add(f32x4.add(f32x4.add(f32x4.add(s2_0, s2_1), s2_2), s2_3), s2_4), 160);
+  v128.store(y, fma(f32x4.splat(-0.5), s2_4, fma(f32x4.splat(2.0), s2_3, f32x4.sub(s2_1, s2_2))), 176);
+  v128.store(y, fma(f32x4.splat(0.25), s2_4, fma(f32x4.splat(4.0), s2_3, f32x4.add(s2_1, s2_2))), 192);
+  v128.store(y, fma(f32x4.splat(-0.125), s2_4, fma(f32x4.splat(8.0), s2_3, f32x4.sub(s2_1, s2_2))), 208);
+  v128.store(y, f32x4.add(fma(f32x4.splat(0.0625), s2_4, fma(f32x4.splat(16.0), s2_3, f32x4.add(s2_1, s2_2))), s2_5), 224);
+  v128.store(y, f32x4.add(f32x4.add(f32x4.add(f32x4.add(s3_0, s3_1), s3_2), s3_3), s3_4), 240);
+  v128.store(y, fma(f32x4.splat(-0.5), s3_4, fma(f32x4.splat(2.0), s3_3, f32x4.sub(s3_1, s3_2))), 256);
+  v128.store(y, fma(f32x4.splat(0.25), s3_4, fma(f32x4.splat(4.0), s3_3, f32x4.add(s3_1, s3_2))), 272);
+  v128.store(y, fma(f32x4.splat(-0.125), s3_4, fma(f32x4.splat(8.0), s3_3, f32x4.sub(s3_1, s3_2))), 288);
+  v128.store(y, f32x4.add(fma(f32x4.splat(0.0625), s3_4, fma(f32x4.splat(16.0), s3_3, f32x4.add(s3_1, s3_2))), s3_5), 304);
+  v128.store(y, f32x4.add(f32x4.add(f32x4.add(f32x4.add(s4_0, s4_1), s4_2), s4_3), s4_4), 320);
+  v128.store(y, fma(f32x4.splat(-0.5), s4_4, fma(f32x4.splat(2.0), s4_3, f32x4.sub(s4_1, s4_2))), 336);
+  v128.store(y, fma(f32x4.splat(0.25), s4_4, fma(f32x4.splat(4.0), s4_3, f32x4.add(s4_1, s4_2))), 352);
+  v128.store(y, fma(f32x4.splat(-0.125), s4_4, fma(f32x4.splat(8.0), s4_3, f32x4.sub(s4_1, s4_2))), 368);
+  v128.store(y, f32x4.add(fma(f32x4.splat(0.0625), s4_4, fma(f32x4.splat(16.0), s4_3, f32x4.add(s4_1, s4_2))), s4_5), 384);
 }
