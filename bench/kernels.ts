@@ -11,7 +11,16 @@
  * @module
  */
 
-import { convForward, convTransposeForward, getBackend, setBackend, tensor } from "../mod.ts";
+import {
+  convForward,
+  convTransposeForward,
+  getBackend,
+  getThreads,
+  initKernels,
+  setBackend,
+  setThreads,
+  tensor,
+} from "../mod.ts";
 import { activeKernels } from "../src/backend/select.ts";
 import { squareConv, squarePool } from "../src/core/_geometry.ts";
 import type { Backend, ConvGeometry, PoolGeometry } from "../src/backend/types.ts";
@@ -58,7 +67,19 @@ export interface Row {
   ms: Partial<Record<Impl, number>>;
 }
 
-type Impl = Backend | "tfjs-wasm" | "tfjs-cpu";
+/** Ours on relaxed SIMD with every core (`setThreads(CORES)`). */
+const THREADED = "wasm-relaxed-simd+threads";
+type Impl = Backend | typeof THREADED | "tfjs-wasm" | "tfjs-cpu";
+/** The cores the threaded column uses. */
+export const CORES: number = Math.min(16, navigator.hardwareConcurrency);
+
+/** Selects one of our implementations: backend and thread count (waiting for the workers). */
+async function useOurs(impl: Backend | typeof THREADED): Promise<void> {
+  const threaded = impl === THREADED;
+  setBackend(threaded ? "wasm-relaxed-simd" : impl);
+  setThreads(threaded ? CORES : 1);
+  if (threaded) await initKernels();
+}
 
 /** Something to time: which implementation, and one call of it. */
 interface Candidate {
@@ -80,7 +101,7 @@ async function measure(row: Row, candidates: Candidate[]): Promise<void> {
       const slow = impl === "js" || impl === "tfjs-cpu";
       if (slow && round > 0) continue;
       if (impl.startsWith("tfjs-")) await tf.setBackend(impl.slice(5));
-      else setBackend(impl as Backend);
+      else await useOurs(impl as Backend | typeof THREADED);
       try {
         const ms = medianMs(run, slow ? 150 : 250, slow ? 1 : 5);
         row.ms[impl] = Math.min(row.ms[impl] ?? Infinity, ms);
@@ -91,7 +112,8 @@ async function measure(row: Row, candidates: Candidate[]): Promise<void> {
   }
 }
 
-const ours = (run: () => unknown): Candidate[] => OURS.map((impl) => ({ impl, run }));
+const ours = (run: () => unknown): Candidate[] =>
+  [...OURS, ...(CORES > 1 ? [THREADED] as const : [])].map((impl) => ({ impl, run }));
 
 function tfjs(make: () => tf.Tensor, cpu = true): Candidate[] {
   const run = () => {
@@ -106,12 +128,13 @@ function tfjs(make: () => tf.Tensor, cpu = true): Candidate[] {
 
 /** Runs every case and returns the rows. */
 export async function benchKernels(log: (s: string) => void): Promise<Row[]> {
-  const before = getBackend();
+  const before = getBackend(), threads = getThreads();
   try {
     return await benchKernelsOn(log);
   } finally {
     // The sections after this one measure the default backend, not the last one tried here.
     setBackend(before);
+    setThreads(threads);
   }
 }
 
@@ -267,17 +290,19 @@ async function benchGeometries(log: (s: string) => void): Promise<Row[]> {
 /** Renders the rows as a Markdown table. */
 export function kernelTable(rows: Row[], peak: number): string {
   const head =
-    "| case | operation | ours relaxed ms | GFLOP/s | % peak | ours simd ms | ours js ms | tfjs-wasm ms | tfjs-cpu ms | relaxed vs tfjs-wasm |\n" +
-    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |";
+    `| case | operation | ours relaxed ms | GFLOP/s | % peak | ours simd ms | ours js ms | tfjs-wasm ms | tfjs-cpu ms | relaxed vs tfjs-wasm | ours relaxed, ${CORES} threads ms | ${CORES} threads vs 1 |\n` +
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |";
   const lines = rows.map((r) => {
     const ours = r.ms["wasm-relaxed-simd"]!;
     const gf = r.flops ? r.flops / (ours * 1e6) : undefined;
-    const tw = r.ms["tfjs-wasm"];
+    const tw = r.ms["tfjs-wasm"], tt = r.ms[THREADED];
     return `| ${r.case} | ${r.op} | ${fmt(ours, 3)} | ${fmt(gf, 1)} | ${
       gf ? fmt((100 * gf) / peak, 0) : "–"
     } | ${fmt(r.ms["wasm-simd"], 3)} | ${fmt(r.ms.js, 2)} | ${
       tw === undefined ? "no kernel" : fmt(tw, 3)
-    } | ${fmt(r.ms["tfjs-cpu"], 1)} | ${tw === undefined ? "–" : fmt(tw / ours, 2) + "×"} |`;
+    } | ${fmt(r.ms["tfjs-cpu"], 1)} | ${tw === undefined ? "–" : fmt(tw / ours, 2) + "×"} | ${
+      fmt(tt, 3)
+    } | ${tt === undefined ? "–" : fmt(ours / tt, 2) + "×"} |`;
   });
   return [head, ...lines].join("\n");
 }

@@ -2,14 +2,24 @@
  * Model benchmarks: training throughput and inference latency/throughput of
  * the MNIST CNN (conv 5×5×16 same → pool → conv 5×5×32 same → pool → dense
  * 10), ours against the same architecture built with TensorFlow.js 4.22
- * layers. Training runs against tfjs-cpu (tfjs-wasm cannot train a
- * convolution); inference against tfjs-wasm.
+ * layers and against PyTorch (bench/torch_mnist.py, when Debian's
+ * python3-torch is installed), with 1 thread and with every core. Training
+ * runs against tfjs-cpu (tfjs-wasm cannot train a convolution); inference
+ * against tfjs-wasm.
  *
  * @module
  */
 
 import * as tfl from "@tensorflow/tfjs-layers";
-import { Adam, getBackend, tensor, trainStep } from "../mod.ts";
+import {
+  Adam,
+  getBackend,
+  getThreads,
+  initKernels,
+  setThreads,
+  tensor,
+  trainStep,
+} from "../mod.ts";
 import { mnistCnn } from "../train/architecture.ts";
 import { fmt, medianMs } from "./_timing.ts";
 import { tf } from "./_tfjs.ts";
@@ -39,17 +49,74 @@ function tfModel(): tfl.Sequential {
   return m;
 }
 
-/** Runs the model benchmarks and returns the Markdown section. */
-export async function benchModel(log: (s: string) => void): Promise<string> {
-  const B = 32;
-  const x = random(B * 784), labels = Array.from({ length: B }, (_, i) => i % 10);
+/** PyTorch's figures for one thread count (bench/torch_mnist.py). */
+interface TorchRun {
+  trainMs: number;
+  oneMs: number;
+  batch64Ms: number;
+}
 
-  // Training: forward + backward + Adam, batch 32.
-  const ours = mnistCnn(1);
+/**
+ * Runs bench/torch_mnist.py with Debian's PyTorch, or explains how to get
+ * it. The benchmark is not a test: CI never needs PyTorch.
+ */
+async function torch(log: (s: string) => void): Promise<
+  { version: string; threads: Record<string, TorchRun> } | string
+> {
+  const python = "/usr/bin/python3";
+  const script = new URL("./torch_mnist.py", import.meta.url).pathname;
+  try {
+    const probe = await new Deno.Command(python, { args: ["-c", "import torch"], stderr: "null" })
+      .output();
+    if (!probe.success) throw new Error("no torch");
+  } catch {
+    const how =
+      'PyTorch not found (`/usr/bin/python3 -c "import torch"` failed): install it with `apt-get install python3-torch libopenblas0-pthread` for the PyTorch columns';
+    log(how);
+    return how;
+  }
+  log("PyTorch: running bench/torch_mnist.py (1 and 2 threads)");
+  const out = await new Deno.Command(python, { args: [script], stderr: "piped" }).output();
+  if (!out.success) {
+    const why = `bench/torch_mnist.py failed: ${new TextDecoder().decode(out.stderr).slice(-300)}`;
+    log(why);
+    return why;
+  }
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
+/** Ours: training step, one image and batch 64, with `threads` threads. */
+async function oursWith(
+  threads: number,
+  x: Float32Array,
+  labels: number[],
+  x64: Float32Array,
+): Promise<TorchRun> {
+  setThreads(threads);
+  await initKernels();
+  const B = labels.length;
+  const model = mnistCnn(1);
   const opt = new Adam();
   const xt = tensor(x, [B, 28, 28, 1]);
-  const oursTrainMs = medianMs(() => trainStep(ours, xt, labels, opt), 2000, 10);
-  log(`ours training: ${fmt(oursTrainMs)} ms/batch`);
+  const trainMs = medianMs(() => trainStep(model, xt, labels, opt), 2000, 10);
+  const one = tensor(x.subarray(0, 784), [1, 28, 28, 1]), t64 = tensor(x64, [64, 28, 28, 1]);
+  const oneMs = medianMs(() => model.predict(one), 1000, 50);
+  const batch64Ms = medianMs(() => model.predict(t64), 1000, 10);
+  return { trainMs, oneMs, batch64Ms };
+}
+
+/** Runs the model benchmarks and returns the Markdown section. */
+export async function benchModel(log: (s: string) => void): Promise<string> {
+  const B = 32, cores = Math.min(16, navigator.hardwareConcurrency);
+  const x = random(B * 784), labels = Array.from({ length: B }, (_, i) => i % 10);
+  const x64 = random(64 * 784);
+  const before = getThreads();
+  const ours1 = await oursWith(1, x, labels, x64);
+  const oursN = cores > 1 ? await oursWith(cores, x, labels, x64) : undefined;
+  setThreads(before);
+  log(
+    `ours: training ${fmt(ours1.trainMs)} / ${fmt(oursN?.trainMs)} ms/batch (1 / ${cores} threads)`,
+  );
 
   await tf.setBackend("cpu");
   const tm = tfModel();
@@ -65,11 +132,6 @@ export async function benchModel(log: (s: string) => void): Promise<string> {
   const tfTrainMs = Math.min(...tfTimes);
   log(`tfjs-cpu training: ${fmt(tfTrainMs)} ms/batch`);
 
-  // Inference: one image, and batches of 64.
-  const one = tensor(x.subarray(0, 784), [1, 28, 28, 1]);
-  const x64 = random(64 * 784), t64 = tensor(x64, [64, 28, 28, 1]);
-  const ours1 = medianMs(() => ours.predict(one), 1000, 50);
-  const ours64 = medianMs(() => ours.predict(t64), 1000, 10);
   await tf.setBackend("wasm");
   const tw = tfModel();
   const tOne = tf.tensor4d(x.subarray(0, 784), [1, 28, 28, 1]),
@@ -81,26 +143,41 @@ export async function benchModel(log: (s: string) => void): Promise<string> {
   };
   const tf1 = medianMs(() => run(tOne), 1000, 50);
   const tf64 = medianMs(() => run(t64tf), 1000, 10);
-  log(
-    `inference: ours ${fmt(ours1, 3)} / ${fmt(ours64)} ms, tfjs-wasm ${fmt(tf1, 3)} / ${
-      fmt(tf64)
-    } ms`,
-  );
+  log(`inference: tfjs-wasm ${fmt(tf1, 3)} / ${fmt(tf64)} ms`);
+  const pt = await torch(log);
 
-  const ips = (ms: number, n: number) => (1000 * n) / ms;
+  const ips = (ms: number | undefined, n: number) => ms === undefined ? undefined : (1000 * n) / ms;
+  const p1 = typeof pt === "string" ? undefined : pt.threads["1"];
+  const p2 = typeof pt === "string" ? undefined : pt.threads["2"];
+  const row = (
+    what: string,
+    pick: (r: TorchRun) => number | undefined,
+    digits: number,
+    tfjs: string,
+  ) =>
+    `| ${what} | ${fmt(p1 && pick(p1), digits)} | ${fmt(p2 && pick(p2), digits)} | ${
+      fmt(pick(ours1), digits)
+    } | ${fmt(oursN && pick(oursN), digits)} | ${tfjs} |`;
   return [
-    `Architecture: conv 5×5×16 (same) → ReLU → max-pool 2 → conv 5×5×32 (same) → ReLU → max-pool 2 → dense 10; ours on \`${getBackend()}\`, single thread.`,
+    `Architecture: conv 5×5×16 (same) → ReLU → max-pool 2 → conv 5×5×32 (same) → ReLU → max-pool 2 → dense 10; ours on \`${getBackend()}\`, with 1 and ${cores} threads (\`setThreads\`); PyTorch ${
+      typeof pt === "string" ? "not measured" : pt.version
+    } (Debian's \`python3-torch\`, \`torch.set_num_threads\`) measured in the same run by \`bench/torch_mnist.py\`.`,
+    ...(typeof pt === "string" ? ["", pt + "."] : []),
     "",
-    "| measure | ours | TensorFlow.js | ratio |",
-    "| --- | ---: | ---: | ---: |",
-    `| training, batch 32 (forward + backward + Adam), images/s | ${
-      fmt(ips(oursTrainMs, B), 0)
-    } | ${fmt(ips(tfTrainMs, B), 1)} (cpu) | ${fmt(tfTrainMs / oursTrainMs, 0)}× |`,
-    `| inference, one image, ms | ${fmt(ours1, 3)} | ${fmt(tf1, 3)} (wasm) | ${
-      fmt(tf1 / ours1, 2)
-    }× |`,
-    `| inference, batch 64, images/s | ${fmt(ips(ours64, 64), 0)} | ${
-      fmt(ips(tf64, 64), 0)
-    } (wasm) | ${fmt(tf64 / ours64, 2)}× |`,
+    `| measure | PyTorch 1 thread | PyTorch 2 threads | ours 1 thread | ours ${cores} threads | TensorFlow.js |`,
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
+    row(
+      "training, batch 32 (forward + backward + Adam), images/s",
+      (r) => ips(r.trainMs, B),
+      0,
+      `${fmt(ips(tfTrainMs, B), 1)} (cpu)`,
+    ),
+    row(
+      "inference, batch 64, images/s",
+      (r) => ips(r.batch64Ms, 64),
+      0,
+      `${fmt(ips(tf64, 64), 0)} (wasm)`,
+    ),
+    row("inference, one image, ms", (r) => r.oneMs, 3, `${fmt(tf1, 3)} (wasm)`),
   ].join("\n");
 }

@@ -11,6 +11,7 @@ import { benchKernels, kernelTable } from "./kernels.ts";
 import { measurePeak } from "./_peak.ts";
 import { initTfjs, tf } from "./_tfjs.ts";
 import { replaceSection } from "../scripts/sections.ts";
+import { setThreads } from "../mod.ts";
 
 type Section = "kernels" | "model" | "onnx" | "worker" | "request";
 const ALL: Section[] = ["kernels", "model", "onnx", "worker", "request"];
@@ -53,6 +54,9 @@ if (import.meta.main) {
     const { benchModel } = await import("./model.ts");
     await writeSection("model", await benchModel((s: string) => console.error(s)));
   }
+  // The sections below compare single-threaded peers (onnxruntime-web with one thread) or
+  // stand in for workerd, which has no threads: ours runs on one thread there too.
+  setThreads(1);
   if (wanted.includes("onnx")) {
     const { benchOnnx } = await import("./onnx.ts");
     await writeSection("onnx", await benchOnnx((s: string) => console.error(s)));

@@ -57,6 +57,7 @@ function runAll(seed: number): Float32Array[] {
   const convs: ConvGeometry[] = [
     geo(9, 21, 19, 1, 5, 16), // first-layer shape: one input channel
     geo(7, 13, 11, 13, 3, 21, { pad: 1 }), // odd channels, padding
+    geo(3, 21, 19, 13, 3, 21, { pad: 1 }), // Winograd (forward, dX and dW in 5 parts)
     geo(5, 17, 17, 8, 3, 12, { stride: 2, pad: 1, dilation: 2 }),
     geo(6, 12, 12, 12, 3, 12, { groups: 3, pad: 1 }), // grouped
     geo(6, 15, 15, 10, 3, 20, { groups: 10, pad: 1 }), // depthwise, multiplier 2
@@ -135,6 +136,7 @@ for (const be of WASM) {
           const many = runAll(7);
           const ran = _threadState()!.workerTasks - before;
           assert.ok(ran > 0, `${n} threads: workers ran ${ran} tasks`);
+          assert.ok(_threadState()!.kernels.winogradCalls() > 0, "Winograd ran");
           assertBitEqual(many, one, `${be}, ${n} threads`);
         }
       } finally {

@@ -112,12 +112,12 @@ function relError(got: Float32Array, want: Float64Array): number {
 }
 
 const CASES: { g: ConvGeometry; act: 0 | 1 | 2 }[] = [
-  { g: geo(2, 13, 11, 13, 3, 21, [1, 1, 1, 1]), act: 0 }, // odd sizes and channels
-  { g: geo(3, 9, 10, 8, 3, 8, [0, 2, 1, 0]), act: 1 }, // asymmetric padding, ReLU
+  { g: geo(2, 21, 19, 13, 3, 21, [1, 1, 1, 1]), act: 0 }, // odd sizes and channels
+  { g: geo(2, 33, 34, 8, 3, 8, [0, 2, 1, 0]), act: 1 }, // asymmetric padding, ReLU
   { g: geo(1, 30, 30, 64, 3, 64, [1, 1, 1, 1]), act: 0 }, // 64 channels: the worst error
-  { g: geo(2, 14, 14, 16, 5, 32, [2, 2, 2, 2]), act: 2 }, // the MNIST CNN's second layer, ReLU6
+  { g: geo(4, 14, 14, 16, 5, 32, [2, 2, 2, 2]), act: 2 }, // the MNIST CNN's second layer, ReLU6
   { g: geo(32, 14, 14, 16, 5, 32, [2, 2, 2, 2]), act: 0 }, // … on a training batch: 8 parts
-  { g: geo(2, 17, 15, 33, 5, 9, [2, 1, 0, 2]), act: 0 },
+  { g: geo(4, 17, 15, 33, 5, 9, [2, 1, 0, 2]), act: 0 },
   { g: geo(1, 20, 20, 64, 5, 64, [2, 2, 2, 2]), act: 0 }, // 5×5 with 64 channels
 ];
 
@@ -208,12 +208,17 @@ for (const be of WASM) {
     try {
       const k = activeKernels();
       const state = _threadState()!;
-      const g = geo(1, 12, 12, 8, 3, 8, [1, 1, 1, 1]);
+      const g = geo(1, 32, 32, 16, 3, 16, [1, 1, 1, 1]);
       const r = rng(5);
-      const w = randArray(r, 9 * 8 * 8, -0.3, 0.3), b = new Float32Array(8);
+      const w = randArray(r, 9 * 16 * 16, -0.3, 0.3), b = new Float32Array(16);
+      // With finite values this shape runs on Winograd…
+      const before = state.kernels.winogradCalls();
+      k.convForward(g, randArray(r, 32 * 32 * 16, -1, 1), w, b, 0);
+      assert.equal(state.kernels.winogradCalls(), before + 1);
       for (const bad of [Infinity, -Infinity, NaN]) {
-        const x = randArray(r, 12 * 12 * 8, -1, 1);
-        x[5 * 12 * 8 + 5 * 8 + 3] = bad;
+        // … and with one bad value it does not.
+        const x = randArray(r, 32 * 32 * 16, -1, 1);
+        x[(5 * 32 + 5) * 16 + 3] = bad;
         const calls = state.kernels.winogradCalls();
         const z = k.convForward(g, x, w, b, 0);
         assert.equal(state.kernels.winogradCalls(), calls, "not Winograd");
@@ -223,6 +228,34 @@ for (const be of WASM) {
           assert.equal(Number.isFinite(z[i]), Number.isFinite(want[i]), `output ${i} (${bad})`);
         }
       }
+    } finally {
+      setBackend(before);
+    }
+  });
+}
+
+for (const be of WASM) {
+  Deno.test(`${be}: transformed filters are kept for an unchanged filter array and redone when it changes`, () => {
+    const before = getBackend();
+    setBackend(be);
+    try {
+      const k = activeKernels();
+      const g = geo(1, 14, 14, 32, 5, 64, [2, 2, 2, 2]); // one image: Winograd thanks to the cache
+      const r = rng(9);
+      const x = randArray(r, 14 * 14 * 32, -1, 1), b = randArray(r, 64, -0.1, 0.1);
+      const w = randArray(r, 25 * 32 * 64, -0.05, 0.05);
+      const check = (what: string) => {
+        const e = relError(k.convForward(g, x, w, b, 0), conv64(g, x, w, b, 0));
+        assert.ok(e <= 1e-5, `${be} ${what}: ${e}`);
+      };
+      check("first call");
+      check("second call (filters transformed and kept)");
+      check("third call (kept filters reused)");
+      // Training updates weights in place: the kept transform must not be used any more.
+      for (let i = 0; i < w.length; i += 7) w[i] = -w[i]!;
+      check("after an in-place update");
+      w[w.length - 1] = w[w.length - 1]! + 0.01;
+      check("after one value changed");
     } finally {
       setBackend(before);
     }

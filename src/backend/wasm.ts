@@ -97,9 +97,10 @@ const GEOS_AT = TASKS_AT + MAX_TASKS * TASK_INTS * 4;
 /** Bytes below this offset belong to the kernels, the thread pool and the task tables. */
 const BASE = GEOS_AT + MAX_TASKS * 96;
 /**
- * A filter gradient (a sum over the batch) is computed in this many parts at
- * most, each over whole images, and the parts added in order: the split
- * depends on the batch size alone, never on the thread count.
+ * A filter gradient (a sum over the batch's output pixels) is computed in
+ * this many parts at most — whole images (depthwise), im2col rows or
+ * Winograd tiles — and the parts added in order: the split depends on the
+ * geometry alone, never on the thread count.
  */
 const SUM_PARTS = 8;
 /** Winograd tiles a task handles together (wino.ts WINO_BLOCK). */
@@ -191,6 +192,15 @@ function sharedMemory(): { memory: WebAssembly.Memory; maxBytes: number } {
   throw last;
 }
 
+/** Whether two arrays hold the same bits (NaN payloads included). */
+function sameBits(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  const x = new Int32Array(a.buffer, a.byteOffset, a.length);
+  const y = new Int32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
 /** Splits `n` units into `parts` contiguous ranges, as even as can be: the range of part `p`. */
 function range(n: number, parts: number, p: number): [number, number] {
   return [Math.floor((n * p) / parts), Math.floor((n * (p + 1)) / parts)];
@@ -238,6 +248,8 @@ export function createWasmKernels(
   const pool = shared && kind ? new ThreadPool(mod, shared, kind) : null;
   let poolSize = 1;
   let winogradCalls = 0;
+  /** Winograd-transformed filters by filter array (see `winograd`). */
+  const packed = new WeakMap<Float32Array, { w: Float32Array; u: Float32Array | null }>();
 
   /** The threads this call may use: the setting, capped by the workers that are up. */
   function threadsNow(): number {
@@ -503,7 +515,7 @@ export function createWasmKernels(
         const nxp = g.m * paddedImage(g);
         // Winograd mixes a whole patch: non-finite values stay on the direct kernel.
         if (ex.allFinite(pxp, nxp) && ex.allFinite(pw, w.length)) {
-          const z = winograd(g, wino, pxp, pw, pb, act);
+          const z = winograd(g, wino, w, pxp, pw, pb, act);
           if (z) return z;
         }
       }
@@ -520,10 +532,10 @@ export function createWasmKernels(
 
     convBackwardFilter(g, x, dz) {
       const N = g.cOut;
-      // The sum over the batch goes in parts of whole images, added in order afterwards.
-      const P = Math.min(g.m, SUM_PARTS);
-      const zImage = g.outH * g.outW * N;
       if (isDepthwise(g)) {
+        // The sum over the batch goes in parts of whole images, added in order afterwards.
+        const P = Math.min(g.m, SUM_PARTS);
+        const zImage = g.outH * g.outW * N;
         const c = g.cIn, mult = N / c, M = g.m * g.outH * g.outW, taps = g.fH * g.fW;
         const L = new Layout();
         const xAt = reservePadded(L, x, g), pxp = xAt.pxp;
@@ -559,37 +571,46 @@ export function createWasmKernels(
       }
       const wg = winogradFor(g) ? WINOGRAD_GRAD.get(g.fH)! : null;
       if (wg) {
-        const r = winogradGrad(g, wg, x, dz, P);
+        const r = winogradGrad(g, wg, x, dz);
         if (r) return r;
       }
       const cOutG = N / g.groups, K = g.fH * g.fW * (g.cIn / g.groups);
       const Np = Math.ceil(cOutG / 8) * 8, Kp = Math.ceil(K / mr) * mr, rows = blockRows(K);
+      // Parts of whole im2col rows, as many as the rows allow (fixed by the geometry).
+      const M = g.m * g.outH * g.outW;
+      const R = Math.max(1, Math.min(SUM_PARTS, Math.floor(M / 512)));
       const L = new Layout();
       const px = L.take(x.length), pdz = L.take(dz.length), pdw = L.take(K * N);
       const pdb = L.take(N);
       // Each part has its own partial sums and scratch.
       const dbStride = Math.ceil(N / 4) * 4 + 16;
-      const ppdw = P > 1 ? L.take(P * K * N) : pdw, ppdb = P > 1 ? L.take(P * dbStride) : pdb;
+      const ppdw = R > 1 ? L.take(R * K * N) : pdw, ppdb = R > 1 ? L.take(R * dbStride) : pdb;
       const scratch: number[] = [];
-      for (let p = 0; p < P; p++) scratch.push(L.take(Np * Kp), L.take(rows * K));
+      for (let p = 0; p < R; p++) scratch.push(L.take(Np * Kp), L.take(rows * K));
       const h = reserve("convBackward", L.end);
       h.set(x, px >> 2);
       h.set(dz, pdz >> 2);
       writeConv(g);
-      const xImage = g.inH * g.inW * g.cIn;
-      exec(imageTasks(g.m, P, (p, i0, n) => [
-        "convBackwardFilter",
-        P === 1 ? GEO : partGeo(p, n, g.outH * g.outW, true),
-        px + i0 * xImage * 4,
-        pdz + i0 * zImage * 4,
-        ppdw + p * K * N * 4,
-        ppdb + p * dbStride * 4,
-        scratch[2 * p]!,
-        scratch[2 * p + 1]!,
-        rows,
-      ]));
-      if (P > 1) {
-        exec([...sumTasks(pdw, ppdw, K * N, P), ["addPartials", pdb, ppdb, N, P, dbStride]]);
+      const tasks: Task[] = [];
+      for (let p = 0; p < R; p++) {
+        const [q0, q1] = range(M, R, p);
+        tasks.push([
+          "convBackwardFilter",
+          GEO,
+          px,
+          pdz,
+          ppdw + p * K * N * 4,
+          ppdb + p * dbStride * 4,
+          scratch[2 * p]!,
+          scratch[2 * p + 1]!,
+          rows,
+          q0,
+          q1,
+        ]);
+      }
+      exec(tasks);
+      if (R > 1) {
+        exec([...sumTasks(pdw, ppdw, K * N, R), ["addPartials", pdb, ppdb, N, R, dbStride]]);
       }
       return {
         dW: h.slice(pdw >> 2, (pdw >> 2) + K * N),
@@ -713,15 +734,19 @@ export function createWasmKernels(
    * The Winograd tile for `g`, or null. Stride 1, no dilation, one group,
    * square 3×3 or 5×5 filters, and enough channels and tiles for the
    * transforms to pay (with few input channels the per-tile transforms
-   * outweigh the multiplications saved; with few tiles, the filter's).
+   * outweigh the multiplications saved; with little work, the fixed costs).
    */
   function winogradFor(g: ConvGeometry): WinogradTile | null {
     if (g.strideH !== 1 || g.strideW !== 1 || g.dilationH !== 1 || g.dilationW !== 1) return null;
     if (g.groups !== 1 || g.fH !== g.fW || g.cIn < 8 || g.cOut < 8) return null;
     const t = WINOGRAD.get(g.fH);
-    // Below ~64 tiles the filter transform is not paid back (one 14×14 image: 49 tiles).
-    if (!t || g.m * Math.ceil(g.outH / t.m) * Math.ceil(g.outW / t.m) < 64) return null;
-    return t;
+    if (!t) return null;
+    // Small images do not pay back the transforms' fixed costs (measured: one 14×14 image with
+    // 16 → 32 channels, 49 tiles · 512 channel pairs, gains a little on one thread and loses a
+    // little on two; batches of it gain 20%). Decided per image, never by the batch size, so that
+    // an image's output does not depend on the batch it comes in.
+    const tiles = Math.ceil(g.outH / t.m) * Math.ceil(g.outW / t.m);
+    return tiles * g.cIn * g.cOut >= 16384 ? t : null;
   }
 
   /**
@@ -734,6 +759,7 @@ export function createWasmKernels(
   function winograd(
     g: ConvGeometry,
     t: WinogradTile,
+    w: Float32Array,
     pxp: number,
     pw: number,
     pb: number,
@@ -768,7 +794,19 @@ export function createWasmKernels(
       throw e;
     }
     h.fill(0, pzeros >> 2, (pzeros >> 2) + g.cOut + 8);
-    exec([["winoFilter", pw, pu, g.cIn, g.cOut, alpha, ptmp]]);
+    // Pre-packed filters: the transformed filters of an array seen twice with the same
+    // contents are kept and reused (inference calls a layer with the same weights each time).
+    const nu = a2 * g.cIn * g.cOut, kept = packed.get(w);
+    if (kept && sameBits(kept.w, w)) {
+      if (kept.u) h.set(kept.u, pu >> 2);
+      else {
+        exec([["winoFilter", pw, pu, g.cIn, g.cOut, alpha, ptmp]]);
+        kept.u = h.slice(pu >> 2, (pu >> 2) + nu);
+      }
+    } else {
+      exec([["winoFilter", pw, pu, g.cIn, g.cOut, alpha, ptmp]]);
+      packed.set(w, { w: w.slice(), u: null });
+    }
     const tasks: Task[] = [];
     for (let p = 0; p < P; p++) {
       const [b0, b1] = range(TB, P, p);
@@ -806,9 +844,11 @@ export function createWasmKernels(
     t: WinogradTile,
     x: Float32Array,
     dz: Float32Array,
-    P: number,
   ): { dW: Float32Array; db: Float32Array } | null {
     const { alpha } = t, a2 = alpha * alpha, m = alpha - g.fH + 1, N = g.cOut;
+    // Parts of whole tiles, as many as the tiles allow (fixed by the geometry).
+    const T = g.m * Math.ceil(g.outH / m) * Math.ceil(g.outW / m);
+    const P = Math.max(1, Math.min(SUM_PARTS, Math.floor(T / 64)));
     const cInP = Math.ceil(g.cIn / 4) * 4, cOutP = Math.ceil(N / 4) * 4;
     const cInR = Math.ceil(g.cIn / mr) * mr, cOut8 = Math.ceil(N / 8) * 8;
     const nu = a2 * cInR * cOut8, nw = g.fH * g.fW * g.cIn * N;
@@ -836,23 +876,28 @@ export function createWasmKernels(
     writeConv(g);
     fillPadded(h, xAt, x, g);
     if (!ex.allFinite(pxp, g.m * paddedImage(g)) || !ex.allFinite(pdz, dz.length)) return null;
-    const xpImage = paddedImage(g), zImage = g.outH * g.outW * N;
-    exec(imageTasks(g.m, P, (p, i0, n) => [
-      "winoGradTiles",
-      P === 1 ? GEO : partGeo(p, n, g.outH * g.outW, true),
-      pxp + i0 * xpImage * 4,
-      pdz + i0 * zImage * 4,
-      parts[4 * p]!,
-      parts[4 * p + 1]!,
-      parts[4 * p + 2]!,
-      parts[4 * p + 3]!,
-      alpha,
-    ]));
+    const tasks: Task[] = [];
+    for (let p = 0; p < P; p++) {
+      const [t0, t1] = range(T, P, p);
+      tasks.push([
+        "winoGradTiles",
+        GEO,
+        pxp,
+        pdz,
+        parts[4 * p]!,
+        parts[4 * p + 1]!,
+        parts[4 * p + 2]!,
+        parts[4 * p + 3]!,
+        alpha,
+        t0,
+        t1,
+      ]);
+    }
+    exec(tasks);
     if (P > 1) exec(sumTasks(pu, parts[0]!, nu, P, parts[4]! - parts[0]!));
     ex.columnSums(pdz, pdb, g.m * g.outH * g.outW, N);
     ex.winoGradOut(pu, pdw, g.cIn, N, g.fH, alpha, 0, g.cIn, ptmp);
     winogradCalls++;
-    void m;
     return {
       dW: h.slice(pdw >> 2, (pdw >> 2) + nw),
       db: h.slice(pdb >> 2, (pdb >> 2) + N),

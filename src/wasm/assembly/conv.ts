@@ -262,13 +262,15 @@ export function convForward(
  * ([Kp][Np], Kp = MR·⌈K/MR⌉, Np = 8·⌈cOutG/8⌉: im2col columns as the
  * register tile's rows, output channels as its columns) from im2col blocks
  * in `col` (scratch for `blockRows`·K floats), then written to `dw`
- * ([K, cOut]) at the group's columns.
+ * ([K, cOut]) at the group's columns. Only output pixels (im2col rows)
+ * `q0 ≤ q < q1` are summed: the host adds such parts in a fixed order.
  */
 export function convBackwardFilter(
   geo: usize, x: usize, dz: usize, dw: usize, db: usize, dwt: usize, col: usize, blockRows: i32,
+  q0: i32, q1: i32,
 ): void {
   const g = readGeo(geo);
-  const M = g.M, groups = g.groups;
+  const groups = g.groups;
   const K = g.K, N = g.cOutG;
   const Kp = ((K + MR - 1) / MR) * MR;
   const Np = ((N + 7) >> 3) << 3;
@@ -278,8 +280,8 @@ export function convBackwardFilter(
   for (let gr = 0; gr < groups; gr++) {
     memory.fill(dwt, 0, <usize>Kp * ldp);
     const dzg = dz + (<usize>(gr * N) << 2);
-    for (let m0 = 0; m0 < M; m0 += blockRows) {
-      const mb = min(blockRows, M - m0);
+    for (let m0 = q0; m0 < q1; m0 += blockRows) {
+      const mb = min(blockRows, q1 - m0);
       for (let r = 0; r < mb; r++) gatherRow(g, x, m0 + r, gr, col + <usize>r * ldk);
       const dzBlock = dzg + <usize>m0 * ldn;
       for (let k0 = 0; k0 < K; k0 += MR) {
@@ -296,7 +298,7 @@ export function convBackwardFilter(
       memory.copy(dw + <usize>k * ldn + (<usize>(gr * N) << 2), dwt + <usize>k * ldp, <usize>N << 2);
     }
   }
-  columnSums(dz, db, M, g.cOut);
+  columnSums(dz + <usize>q0 * ldn, db, q1 - q0, g.cOut);
 }
 
 /**

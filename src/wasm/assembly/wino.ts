@@ -165,8 +165,8 @@ export function winoTiles(
 export const WINO_GRAD_BLOCK: i32 = 48;
 
 /**
- * One part of a filter gradient by Winograd (stride 1): over all tiles of
- * the call's images (2×2 blocks of outputs), `up` [α²][cInR][cOut8] (cInR =
+ * One part of a filter gradient by Winograd (stride 1): over tiles
+ * [t0, t1) (2×2 blocks of outputs, numbered across the batch), `up` [α²][cInR][cOut8] (cInR =
  * MR·⌈cIn/MR⌉, cOut8 = 8·⌈cOut/8⌉, zeroed here) = Σ_t (Bᵀ x B)[t] ⊗ (G dz Gᵀ)[t],
  * a block of WINO_GRAD_BLOCK tiles at a time: each input patch (α×α, from
  * the padded input) and its 2×2 block of output gradients are transformed,
@@ -175,6 +175,7 @@ export const WINO_GRAD_BLOCK: i32 = 48;
  */
 export function winoGradTiles(
   geo: usize, xp: usize, dz: usize, up: usize, v: usize, d: usize, tmp: usize, alpha: i32,
+  t0: i32, t1: i32,
 ): void {
   const g = changetype<Geo>(geo);
   const r = g.fH, cIn = g.cIn, cOut = g.cOut;
@@ -183,14 +184,14 @@ export function winoGradTiles(
   const cInR = ((cIn + MR - 1) / MR) * MR, cOut8 = ((cOut + 7) >> 3) << 3;
   const Hp = g.inH + g.pT + g.pB, Wp = g.inW + g.pL + g.pR;
   const tilesH = (g.outH + m - 1) / m, tilesW = (g.outW + m - 1) / m;
-  const per = tilesH * tilesW, T = g.m * per;
+  const per = tilesH * tilesW;
   const vPlane = <usize>(WINO_GRAD_BLOCK * cInP) << 2;
   const dPlane = <usize>(WINO_GRAD_BLOCK * cOutP) << 2;
   const zero = f32x4.splat(0);
   const q = tmp + (<usize>a2 << 4);
   memory.fill(up, 0, <usize>(a2 * cInR * cOut8) << 2);
-  for (let blk = 0; blk < T; blk += WINO_GRAD_BLOCK) {
-    const nt = min(WINO_GRAD_BLOCK, T - blk);
+  for (let blk = t0; blk < t1; blk += WINO_GRAD_BLOCK) {
+    const nt = min(WINO_GRAD_BLOCK, t1 - blk);
     for (let k = 0; k < nt; k++) {
       const t = blk + k;
       const i = t / per, rem = t - i * per, th = rem / tilesW, tw = rem - th * tilesW;
