@@ -85,6 +85,19 @@ function runAll(seed: number): Float32Array[] {
   return out;
 }
 
+/** One convolution of ~40 M multiply-adds. */
+function bigCall(): void {
+  const g = geo(16, 32, 32, 16, 3, 32, { pad: 1 });
+  const r = rng(1);
+  activeKernels().convForward(
+    g,
+    randArray(r, 16 * 32 * 32 * 16),
+    randArray(r, 9 * 16 * 32),
+    new Float32Array(32),
+    0,
+  );
+}
+
 function assertBitEqual(a: Float32Array[], b: Float32Array[], what: string): void {
   assert.equal(a.length, b.length);
   for (let i = 0; i < a.length; i++) {
@@ -134,6 +147,7 @@ for (const be of WASM) {
           runAll(8); // new workers warm up
           const before = _threadState()!.workerTasks;
           const many = runAll(7);
+          bigCall(); // long enough (~2 ms) for a sleeping worker to wake and take a share
           const ran = _threadState()!.workerTasks - before;
           assert.ok(ran > 0, `${n} threads: workers ran ${ran} tasks`);
           assert.ok(_threadState()!.kernels.winogradCalls() > 0, "Winograd ran");
@@ -156,7 +170,7 @@ async function withBackendAsync(be: Backend, f: () => Promise<void>): Promise<vo
   }
 }
 
-/** A small CNN trained for two epochs on 96 random images: its weights, flattened. */
+/** A small CNN trained for two epochs on 96 random 28×28 images: its weights. */
 function trainRun(): Float32Array[] {
   const r = rng(11);
   const model = new Sequential(
@@ -168,10 +182,10 @@ function trainRun(): Float32Array[] {
       new Flatten(),
       new Dense({ units: 10 }),
     ],
-    [16, 16, 1],
+    [28, 28, 1],
     { seed: 3 },
   );
-  const x = tensor(randArray(r, 96 * 16 * 16), [96, 16, 16, 1]);
+  const x = tensor(randArray(r, 96 * 28 * 28), [96, 28, 28, 1]);
   const labels = Array.from({ length: 96 }, (_, i) => i % 10);
   fit(model, { x, labels }, { epochs: 2, batchSize: 32, shuffle: 5 });
   return model.params().map((p) => p.value);

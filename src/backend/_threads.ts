@@ -70,7 +70,14 @@ export type Task = readonly [TaskFn, ...number[]];
 const GEN = 0, CLAIM = 1, COUNT = 2, TABLE = 3, DONE = 4, FAILED = 5, WORKER_TASKS = 6;
 /** Word STOP + slot: 0 while a worker runs, 1 when it is asked to stop, 2 once it has. */
 const STOP = 16;
-const CTL_WORDS = STOP + MAX_THREADS;
+/**
+ * Word OWNER + slot: the spawn number of the worker that owns the slot. A
+ * worker that finds another number there (its slot was given to a
+ * replacement while it was stuck) leaves at once: two workers never share a
+ * slot's scratch.
+ */
+const OWNER = STOP + MAX_THREADS;
+const CTL_WORDS = OWNER + MAX_THREADS;
 /** Test hooks: a task that never ends, and one that throws. */
 const HANG = -1, THROW = -2;
 
@@ -107,17 +114,16 @@ function serve(d, post) {
   ex.setScratch(d.scratch);
   const fns = FN.map((n) => ex[n]);
   const ctl = new Int32Array(mem.buffer, ${CTL}, ${CTL_WORDS});
-  const stop = ${STOP} + d.slot;
+  const stop = ${STOP} + d.slot, owner = ${OWNER} + d.slot;
+  const live = () => Atomics.load(ctl, stop) === 0 && Atomics.load(ctl, owner) === d.epoch;
   post("ready");
   let seen = Atomics.load(ctl, ${GEN});
   for (;;) {
     let s = 0;
     while (Atomics.load(ctl, ${GEN}) === seen && s < 400000) s++;
-    while (Atomics.load(ctl, ${GEN}) === seen && Atomics.load(ctl, stop) === 0) {
-      Atomics.wait(ctl, ${GEN}, seen);
-    }
-    if (Atomics.load(ctl, stop) !== 0) {
-      Atomics.store(ctl, stop, 2);
+    while (Atomics.load(ctl, ${GEN}) === seen && live()) Atomics.wait(ctl, ${GEN}, seen, 1000);
+    if (!live()) {
+      if (Atomics.load(ctl, owner) === d.epoch) Atomics.store(ctl, stop, 2);
       return;
     }
     seen = Atomics.load(ctl, ${GEN});
@@ -132,7 +138,7 @@ function serve(d, post) {
       const t = new Int32Array(mem.buffer, table + i * ${TASK_INTS * 4}, ${TASK_INTS});
       try {
         const f = t[0];
-        if (f === ${HANG}) while (Atomics.load(ctl, stop) === 0);
+        if (f === ${HANG}) while (live());
         if (f === ${THROW}) throw new Error("test task");
         fns[f](t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11], t[12], t[13], t[14], t[15]);
       } catch (e) {
@@ -200,7 +206,10 @@ interface WorkerLike {
 
 interface Slot {
   worker: WorkerLike | null;
+  /** Up and taking tasks. */
   ready: boolean;
+  /** Was ever up (a worker that never started holds no scratch). */
+  started: boolean;
   dead: boolean;
 }
 
@@ -221,6 +230,7 @@ export class ThreadPool {
   #gen = 0;
   #canBlock: boolean | null = null;
   #starting: Promise<void>[] = [];
+  #spawned = 0;
   /** Milliseconds without progress before a call gives up on its threads. */
   stallMs = 60_000;
 
@@ -320,7 +330,7 @@ export class ThreadPool {
     for (const s of this.#slots) if (s && !s.dead) live++;
     for (let slot = 1; slot < MAX_THREADS && live < this.#wanted - 1; slot++) {
       if (this.#slots[slot] !== null) continue;
-      const s: Slot = { worker: null, ready: false, dead: false };
+      const s: Slot = { worker: null, ready: false, started: false, dead: false };
       this.#slots[slot] = s;
       live++;
       this.#starting.push(this.#spawn(slot, s));
@@ -335,7 +345,7 @@ export class ThreadPool {
   #exited(slot: number, s: Slot): void {
     const ctl = new Int32Array(this.#memory.buffer, CTL, CTL_WORDS);
     const deno = (globalThis as { Deno?: unknown }).Deno !== undefined;
-    if (!s.ready || !deno || Atomics.load(ctl, STOP + slot) === 2) this.#free(slot, s);
+    if (!s.started || !deno || Atomics.load(ctl, STOP + slot) === 2) this.#free(slot, s);
     else {
       s.dead = true;
       s.ready = false;
@@ -343,12 +353,16 @@ export class ThreadPool {
   }
 
   async #spawn(slot: number, s: Slot): Promise<void> {
-    Atomics.store(new Int32Array(this.#memory.buffer, CTL, CTL_WORDS), STOP + slot, 0);
+    const ctl = new Int32Array(this.#memory.buffer, CTL, CTL_WORDS);
+    const epoch = ++this.#spawned;
+    Atomics.store(ctl, OWNER + slot, epoch);
+    Atomics.store(ctl, STOP + slot, 0);
     const init = {
       module: this.#module,
       memory: this.#memory,
       scratch: SCRATCH + slot * 256,
       slot,
+      epoch,
     };
     try {
       if (this.#kind === "node") {
@@ -367,6 +381,7 @@ export class ThreadPool {
         await new Promise<void>((resolve) => {
           w.once("message", () => {
             w.unref();
+            s.started = true;
             if (!s.dead) s.ready = true;
             resolve();
           });
@@ -386,6 +401,7 @@ export class ThreadPool {
         s.worker = w;
         await new Promise<void>((resolve) => {
           w.onmessage = () => {
+            s.started = true;
             if (!s.dead) s.ready = true;
             resolve();
           };

@@ -126,12 +126,13 @@ function validates(b: WasmBackend): boolean {
   }
 }
 
-function adopt(module: WebAssembly.Module): WasmKernels {
+function adopt(module: WebAssembly.Module, single?: WebAssembly.Module): WasmKernels {
   void countCores();
   const k = createWasmKernels(module, {
     memoryLimit: () => memoryLimit,
     threads: () => threads,
     threadKind: kind,
+    ...(single ? { single: createWasmKernels(single, { memoryLimit: () => memoryLimit }) } : {}),
   });
   wasm.set(k.backend as WasmBackend, k);
   return k;
@@ -141,13 +142,16 @@ function adopt(module: WebAssembly.Module): WasmKernels {
 function load(b: WasmBackend): WasmKernels {
   const have = wasm.get(b);
   if (have) return have;
-  let module: WebAssembly.Module;
+  let module: WebAssembly.Module, single: WebAssembly.Module | undefined;
   try {
-    module = new WebAssembly.Module(bytesOf(buildOf(b)));
+    const build = buildOf(b);
+    module = new WebAssembly.Module(bytesOf(build));
+    // The threaded build also gets the plain one, for calls that run on one thread.
+    if (build !== b) single = new WebAssembly.Module(bytesOf(b));
   } catch (e) {
     throw new KernelLoadError(e instanceof Error ? e.message : String(e));
   }
-  return adopt(module);
+  return adopt(module, single);
 }
 
 /** The kernels the public functions call, choosing the best backend on first use. */
@@ -295,7 +299,11 @@ export async function initKernels(): Promise<Backend> {
     }
     if (!validates(b)) continue;
     try {
-      const k = adopt(await WebAssembly.compile(bytesOf(buildOf(b))));
+      const build = buildOf(b);
+      const k = adopt(
+        await WebAssembly.compile(bytesOf(build)),
+        build !== b ? await WebAssembly.compile(bytesOf(b)) : undefined,
+      );
       await countCores();
       await k.threadsReady();
       return (active = k).backend;

@@ -173,6 +173,13 @@ export interface WasmKernelOptions {
   threads?(): number;
   /** How this runtime starts threads (for a threaded build). */
   threadKind?: ThreadKind;
+  /**
+   * The same build on a memory of its own (not shared), for the calls that
+   * run on one thread: V8 checks loads from a shared memory at some cost
+   * (measured: a depthwise convolution 35% slower, others ~5%), so a call
+   * the threads would not split goes there. Its results are the same bits.
+   */
+  single?: WasmKernels;
 }
 
 /** The largest shared memory the threaded builds declare, in pages (2 GiB). */
@@ -248,6 +255,11 @@ export function createWasmKernels(
   const pool = shared && kind ? new ThreadPool(mod, shared, kind) : null;
   let poolSize = 1;
   let winogradCalls = 0;
+  const single = pool ? options.single ?? null : null;
+  /** The instance for a call that `P` parts would not spread over threads, or null for this one. */
+  function alone(P: number): WasmKernels | null {
+    return single && (P <= 1 || threadsNow() <= 1) ? single : null;
+  }
   /** Winograd-transformed filters by filter array (see `winograd`). */
   const packed = new WeakMap<Float32Array, { w: Float32Array; u: Float32Array | null }>();
 
@@ -454,19 +466,23 @@ export function createWasmKernels(
 
   return {
     backend,
-    memoryBytes: () => ex.memory.buffer.byteLength,
+    memoryBytes: () => ex.memory.buffer.byteLength + (single?.memoryBytes() ?? 0),
     threaded: pool !== null,
     threadsReady: async () => {
       threadsNow();
       await pool?.whenReady();
     },
     workerTasks: () => pool?.workerTasks ?? 0,
-    winogradCalls: () => winogradCalls,
+    winogradCalls: () => winogradCalls + (single?.winogradCalls() ?? 0),
     pool,
 
     convForward(g, x, w, b, relu = false) {
       const act = relu === true ? 1 : relu === false ? 0 : relu;
       const M = g.m * g.outH * g.outW, N = g.cOut;
+      const one = alone(
+        isDepthwise(g) ? g.m : parts(M, M * N * g.fH * g.fW * (g.cIn / g.groups)),
+      );
+      if (one) return one.convForward(g, x, w, b, relu);
       const L = new Layout();
       const xAt = reservePadded(L, x, g), pxp = xAt.pxp;
       const pw = L.take(w.length), pb = L.take(N + 8), pz = L.take(M * N);
@@ -532,6 +548,9 @@ export function createWasmKernels(
 
     convBackwardFilter(g, x, dz) {
       const N = g.cOut;
+      // Fixed parts (by the geometry) run the same on one thread, in the same order.
+      const one = alone(threadsNow());
+      if (one) return one.convBackwardFilter(g, x, dz);
       if (isDepthwise(g)) {
         // The sum over the batch goes in parts of whole images, added in order afterwards.
         const P = Math.min(g.m, SUM_PARTS);
@@ -619,6 +638,8 @@ export function createWasmKernels(
     },
 
     convBackwardData(g, dz, w) {
+      const one = alone(threadsNow());
+      if (one) return one.convBackwardData(g, dz, w);
       const flipped = asForward(g);
       if (flipped) return this.convForward(flipped, dz, flipWeights(g, w), new Float32Array(g.cIn));
       const N = g.cOut, nx = g.m * g.inH * g.inW * g.cIn;
@@ -673,6 +694,8 @@ export function createWasmKernels(
 
     poolForward(g, x, mode: PoolMode) {
       const ny = g.m * g.outH * g.outW * g.c;
+      const one = alone(parts(g.m, ny * g.fH * g.fW));
+      if (one) return one.poolForward(g, x, mode);
       const L = new Layout();
       const px = L.take(x.length), py = L.take(ny);
       const h = reserve("poolForward", L.end);
@@ -691,6 +714,8 @@ export function createWasmKernels(
     },
 
     activation(kind, x) {
+      const one = alone(parts(Math.ceil(x.length / 4), x.length * 8));
+      if (one) return one.activation(kind, x);
       const L = new Layout();
       const px = L.take(x.length), py = L.take(x.length);
       const h = reserve("activation", L.end);
@@ -708,6 +733,8 @@ export function createWasmKernels(
     },
 
     poolBackward(g, x, dy, mode: PoolMode) {
+      const one = alone(parts(g.m, dy.length * g.fH * g.fW));
+      if (one) return one.poolBackward(g, x, dy, mode);
       const L = new Layout();
       const max = mode === "max";
       const nx = g.m * g.inH * g.inW * g.c;
