@@ -7,6 +7,8 @@
 import assert from "node:assert/strict";
 import { type Backend, getBackend, mulberry32, setBackend, type Tensor, tensor } from "../mod.ts";
 import { assertTensorClose, compareArrays } from "../src/testing/mod.ts";
+import { planConv } from "../src/core/_geometry.ts";
+import type { ConvGeometry } from "../src/core/types.ts";
 
 /** The library's seeded PRNG (mulberry32), giving floats in [0, 1). */
 export const rng: (seed: number) => () => number = mulberry32;
@@ -20,6 +22,42 @@ export function withBackend<T>(b: Backend, fn: () => T): T {
   } finally {
     setBackend(before);
   }
+}
+
+/** `withBackend` for an async body: backend `b` stays active until it settles. */
+export async function withBackendAsync(b: Backend, fn: () => Promise<void>): Promise<void> {
+  const before = getBackend();
+  setBackend(b);
+  try {
+    await fn();
+  } finally {
+    setBackend(before);
+  }
+}
+
+/** A square-filter convolution geometry: padding `pad` all round, or `pads` [top, bottom, left, right]. */
+export function convGeo(
+  m: number,
+  h: number,
+  w: number,
+  cIn: number,
+  f: number,
+  cOut: number,
+  o: {
+    stride?: number;
+    pad?: number;
+    pads?: [number, number, number, number];
+    groups?: number;
+    dilation?: number;
+  } = {},
+): ConvGeometry {
+  const s = o.stride ?? 1, p = o.pad ?? 0, d = o.dilation ?? 1;
+  return planConv("test", "f", m, h, w, cIn, f, f, cOut, {
+    stride: [s, s],
+    pads: o.pads ?? [p, p, p, p],
+    dilation: [d, d],
+    groups: o.groups ?? 1,
+  });
 }
 
 /** An integer in [lo, hi]. */

@@ -7,47 +7,28 @@
 import assert from "node:assert/strict";
 import {
   availableBackends,
-  type Backend,
   Conv2D,
   Dense,
   fit,
   Flatten,
-  getBackend,
   getThreads,
   MaxPool2D,
   ReLU,
   Sequential,
-  setBackend,
   setThreads,
   tensor,
   ThreadError,
 } from "../mod.ts";
 import { _threadState, activeKernels } from "../src/backend/select.ts";
-import { planConv, squarePool } from "../src/core/_geometry.ts";
+import { squarePool } from "../src/core/_geometry.ts";
 import type { ConvGeometry } from "../src/core/types.ts";
-import { randArray, rng } from "./_helpers.ts";
+import { convGeo, randArray, rng, withBackendAsync } from "./_helpers.ts";
 
 const WASM = availableBackends().filter((b) => b !== "js");
 const threaded = _threadState()?.kernels.threaded ?? false;
 const DEFAULT_THREADS = getThreads();
 
-function geo(
-  m: number,
-  h: number,
-  w: number,
-  cIn: number,
-  f: number,
-  cOut: number,
-  o: { stride?: number; pad?: number; groups?: number; dilation?: number } = {},
-): ConvGeometry {
-  const s = o.stride ?? 1, p = o.pad ?? 0, d = o.dilation ?? 1;
-  return planConv("test", "f", m, h, w, cIn, f, f, cOut, {
-    stride: [s, s],
-    pads: [p, p, p, p],
-    dilation: [d, d],
-    groups: o.groups ?? 1,
-  });
-}
+const geo = convGeo;
 
 /** Every kernel on shapes big enough to be split (and odd enough to have tails). */
 function runAll(seed: number): Float32Array[] {
@@ -85,17 +66,15 @@ function runAll(seed: number): Float32Array[] {
   return out;
 }
 
-/** One convolution of ~40 M multiply-adds. */
-function bigCall(): void {
-  const g = geo(16, 32, 32, 16, 3, 32, { pad: 1 });
-  const r = rng(1);
-  activeKernels().convForward(
-    g,
-    randArray(r, 16 * 32 * 32 * 16),
-    randArray(r, 9 * 16 * 32),
-    new Float32Array(32),
-    0,
-  );
+/** Runs `f` with the calling thread leaving every split call's tasks to the workers. */
+function workersOnly<T>(f: () => T): T {
+  const pool = _threadState()!.kernels.pool!;
+  pool.callerTakesTasks = false;
+  try {
+    return f();
+  } finally {
+    pool.callerTakesTasks = true;
+  }
 }
 
 function assertBitEqual(a: Float32Array[], b: Float32Array[], what: string): void {
@@ -144,30 +123,21 @@ for (const be of WASM) {
         const one = runAll(7);
         for (const n of [2, 3]) {
           await useThreads(n);
-          runAll(8); // new workers warm up
+          // Shared between the caller and the workers as timing has it…
+          assertBitEqual(runAll(7), one, `${be}, ${n} threads`);
+          // … and every split call left to the workers alone, so they surely ran.
           const before = _threadState()!.workerTasks;
-          const many = runAll(7);
-          bigCall(); // long enough (~2 ms) for a sleeping worker to wake and take a share
+          const many = workersOnly(() => runAll(7));
           const ran = _threadState()!.workerTasks - before;
-          assert.ok(ran > 0, `${n} threads: workers ran ${ran} tasks`);
+          assert.ok(ran > 40, `${n} threads: workers ran ${ran} tasks`);
           assert.ok(_threadState()!.kernels.winogradCalls() > 0, "Winograd ran");
-          assertBitEqual(many, one, `${be}, ${n} threads`);
+          assertBitEqual(many, one, `${be}, ${n} threads, workers only`);
         }
       } finally {
         setThreads(DEFAULT_THREADS);
       }
     });
   });
-}
-
-async function withBackendAsync(be: Backend, f: () => Promise<void>): Promise<void> {
-  const before = getBackend();
-  setBackend(be);
-  try {
-    await f();
-  } finally {
-    setBackend(before);
-  }
 }
 
 /** A small CNN trained for two epochs on 96 random 28×28 images: its weights. */
@@ -197,10 +167,11 @@ Deno.test("a training run gives the same weights, bit for bit, on 1, 2 and 3 thr
     const one = trainRun();
     for (const n of [2, 3]) {
       await useThreads(n);
+      assertBitEqual(trainRun(), one, `training on ${n} threads`);
       const before = _threadState()!.workerTasks;
-      const many = trainRun();
-      assert.ok(_threadState()!.workerTasks - before > 0, `${n} threads ran`);
-      assertBitEqual(many, one, `training on ${n} threads`);
+      const many = workersOnly(trainRun);
+      assert.ok(_threadState()!.workerTasks - before > 10, `${n} threads ran`);
+      assertBitEqual(many, one, `training on ${n} threads, workers only`);
     }
   } finally {
     setThreads(DEFAULT_THREADS);
@@ -245,7 +216,7 @@ Deno.test("a worker that hangs fails the call after the stall timeout, not forev
     await useThreads(2);
     assert.equal(k.pool!.readyWorkers, 1);
     const before = _threadState()!.workerTasks;
-    const got = runAll(4);
+    const got = workersOnly(() => runAll(4));
     assert.ok(_threadState()!.workerTasks > before, "the replacement ran tasks");
     setThreads(1);
     assertBitEqual(got, runAll(4), "after a hang");
@@ -275,8 +246,6 @@ Deno.test("a script that used threads exits by itself", async () => {
   assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
   const got = JSON.parse(text);
   assert.equal(got.threads, DEFAULT_THREADS);
-  if (DEFAULT_THREADS > 1) {
-    assert.equal(got.workers, DEFAULT_THREADS - 1);
-    assert.ok(got.workerTasks > 0, text);
-  }
+  // The workers were up (whether they took a share of this one call is up to timing).
+  if (DEFAULT_THREADS > 1) assert.equal(got.workers, DEFAULT_THREADS - 1);
 });

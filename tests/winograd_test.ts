@@ -13,10 +13,9 @@ import assert from "node:assert/strict";
 import { availableBackends, getBackend, setBackend } from "../mod.ts";
 import { _threadState, activeKernels } from "../src/backend/select.ts";
 import { cookToom, WINOGRAD } from "../src/backend/_winograd.ts";
-import { planConv } from "../src/core/_geometry.ts";
 import type { ConvGeometry } from "../src/core/types.ts";
 import { jsKernels } from "../src/backend/js.ts";
-import { randArray, rng } from "./_helpers.ts";
+import { convGeo, randArray, rng } from "./_helpers.ts";
 
 const WASM = availableBackends().filter((b) => b !== "js");
 
@@ -29,12 +28,7 @@ function geo(
   cOut: number,
   pads: [number, number, number, number],
 ): ConvGeometry {
-  return planConv("test", "f", m, h, w, cIn, f, f, cOut, {
-    stride: [1, 1],
-    pads,
-    dilation: [1, 1],
-    groups: 1,
-  });
+  return convGeo(m, h, w, cIn, f, cOut, { pads });
 }
 
 /** Direct convolution in float64 (+ bias, then the activation), NHWC. */

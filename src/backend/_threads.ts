@@ -116,8 +116,10 @@ function serve(d, post) {
   const ctl = new Int32Array(mem.buffer, ${CTL}, ${CTL_WORDS});
   const stop = ${STOP} + d.slot, owner = ${OWNER} + d.slot;
   const live = () => Atomics.load(ctl, stop) === 0 && Atomics.load(ctl, owner) === d.epoch;
-  post("ready");
+  // The generation is read before saying ready: a call made as soon as the caller hears it
+  // bumps GEN past this value, so the worker takes part in it.
   let seen = Atomics.load(ctl, ${GEN});
+  post("ready");
   for (;;) {
     let s = 0;
     while (Atomics.load(ctl, ${GEN}) === seen && s < 400000) s++;
@@ -233,6 +235,12 @@ export class ThreadPool {
   #spawned = 0;
   /** Milliseconds without progress before a call gives up on its threads. */
   stallMs = 60_000;
+  /**
+   * Test hook: when false, the calling thread leaves every task of a split
+   * call to the workers (so tests can check their results whatever the
+   * timing). Calls the threads would not split still run on the caller.
+   */
+  callerTakesTasks = true;
 
   /**
    * @param module The threaded kernels, compiled.

@@ -302,7 +302,7 @@ export function createWasmKernels(
       table[i * TASK_INTS] = TASK_FNS.indexOf(t[0]);
       for (let a = 1; a < t.length; a++) table[i * TASK_INTS + 1 + a] = t[a] as number;
     });
-    pool.run(TASKS_AT, tasks.length, (i) => call(tasks[i]!));
+    pool.run(TASKS_AT, tasks.length, (i) => call(tasks[i]!), pool.callerTakesTasks);
   }
 
   /** A copy of the geometry block at GEO for part `p`, with `m` images (and M rows for a convolution). */

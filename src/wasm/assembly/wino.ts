@@ -59,6 +59,32 @@ export function winoFilter(w: usize, u: usize, cIn: i32, cOut: i32, alpha: i32, 
   }
 }
 
+/**
+ * The α×α input patch of image `i` at (y0, x0) of the padded input, every
+ * channel: gathered four channels at a time into `tmp` (zeros past the
+ * padded input), then Bᵀ d B to `dst` + channel (planes `plane` bytes apart).
+ */
+// @ts-ignore: decorator
+@inline function transformPatch(
+  xp: usize, i: i32, y0: i32, x0: i32, Hp: i32, Wp: i32, cIn: i32, alpha: i32, tmp: usize,
+  dst: usize, plane: usize,
+): void {
+  const full = y0 + alpha <= Hp && x0 + alpha <= Wp;
+  const zero = f32x4.splat(0);
+  for (let ci = 0; ci < cIn; ci += 4) {
+    for (let a = 0; a < alpha; a++) {
+      const yy = y0 + a;
+      const row = xp + (<usize>(((i * Hp + yy) * Wp + x0) * cIn + ci) << 2);
+      for (let b = 0; b < alpha; b++) {
+        const ok = full || (yy < Hp && x0 + b < Wp);
+        v128.store(tmp + (<usize>(a * alpha + b) << 4), ok ? v128.load(row + (<usize>(b * cIn) << 2)) : zero);
+      }
+    }
+    if (alpha == 4) inputTransform2x3(tmp, dst + (<usize>ci << 2), plane);
+    else inputTransform2x5(tmp, dst + (<usize>ci << 2), plane);
+  }
+}
+
 /** Tiles transformed, multiplied and transformed back together (a multiple of both MRs). */
 export const WINO_BLOCK: i32 = 12;
 
@@ -94,20 +120,7 @@ export function winoTiles(
       const t = blk + k;
       const i = t / per, rem = t - i * per, th = rem / tilesW, tw = rem - th * tilesW;
       const y0 = th * m, x0 = tw * m;
-      const full = y0 + alpha <= Hp && x0 + alpha <= Wp;
-      for (let ci = 0; ci < cIn; ci += 4) {
-        for (let a = 0; a < alpha; a++) {
-          const yy = y0 + a;
-          const row = xp + (<usize>(((i * Hp + yy) * Wp + x0) * cIn + ci) << 2);
-          for (let b = 0; b < alpha; b++) {
-            const ok = full || (yy < Hp && x0 + b < Wp);
-            v128.store(tmp + (<usize>(a * alpha + b) << 4), ok ? v128.load(row + (<usize>(b * cIn) << 2)) : zero);
-          }
-        }
-        const dst = v + (<usize>(k * cInP + ci) << 2);
-        if (alpha == 4) inputTransform2x3(tmp, dst, vPlane);
-        else inputTransform2x5(tmp, dst, vPlane);
-      }
+      transformPatch(xp, i, y0, x0, Hp, Wp, cIn, alpha, tmp, v + (<usize>(k * cInP) << 2), vPlane);
     }
 
     // 2. The α² products: rows of V times U, on the convolution's register tile.
@@ -196,21 +209,7 @@ export function winoGradTiles(
       const t = blk + k;
       const i = t / per, rem = t - i * per, th = rem / tilesW, tw = rem - th * tilesW;
       const y0 = th * m, x0 = tw * m;
-      const full = y0 + alpha <= Hp && x0 + alpha <= Wp;
-      // The input patch: Bᵀ x B, four channels at a time.
-      for (let ci = 0; ci < cIn; ci += 4) {
-        for (let a = 0; a < alpha; a++) {
-          const yy = y0 + a;
-          const row = xp + (<usize>(((i * Hp + yy) * Wp + x0) * cIn + ci) << 2);
-          for (let b = 0; b < alpha; b++) {
-            const ok = full || (yy < Hp && x0 + b < Wp);
-            v128.store(tmp + (<usize>(a * alpha + b) << 4), ok ? v128.load(row + (<usize>(b * cIn) << 2)) : zero);
-          }
-        }
-        const dst = v + (<usize>(k * cInP + ci) << 2);
-        if (alpha == 4) inputTransform2x3(tmp, dst, vPlane);
-        else inputTransform2x5(tmp, dst, vPlane);
-      }
+      transformPatch(xp, i, y0, x0, Hp, Wp, cIn, alpha, tmp, v + (<usize>(k * cInP) << 2), vPlane);
       // The 2×2 block of output gradients (zeros past the output): G dz Gᵀ.
       for (let co = 0; co < cOut; co += 4) {
         for (let p = 0; p < m; p++) {
