@@ -64,16 +64,22 @@ setThreads(1);
 const one = both();
 setThreads(2);
 await initKernels();
+const workersUp = kernelThreadStats().workers;
 const before = kernelThreadStats().workerTasks;
-let two = both();
-for (let i = 0; i < 4; i++) two = both(); // a few calls: the worker takes a share of some
+// Whether the worker wins a share of one call is timing (the caller takes tasks too): repeat
+// until it has, within reason; a pool that never runs anything still fails.
+let two = both(), calls = 1;
+while (kernelThreadStats().workerTasks === before && calls < 200) {
+  two = both();
+  calls++;
+}
 const workerTasks = kernelThreadStats().workerTasks - before;
 const sameBits = one.every((a, i) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
   Buffer.from(two[i].buffer, two[i].byteOffset, two[i].byteLength)));
 console.log(JSON.stringify({
   version: pkg.version, backends: availableBackends(), active: getBackend(), ones: [...ones.data],
   z: [...z.data], logits: [...logits.data], small: small.params().map((p) => [...p.value]), caught,
-  threadsDefault, workerTasks, sameBits,
+  threadsDefault, workersUp, workerTasks, calls, sameBits,
 }));
 `;
 
@@ -162,7 +168,8 @@ Deno.test({
     );
     assert.equal(got.threadsDefault, Math.min(16, cores));
     assert.equal(got.sameBits, true);
-    assert.ok(got.workerTasks > 0, `workers ran ${got.workerTasks} tasks`);
+    assert.equal(got.workersUp, Math.min(16, cores) - 1, "workers up");
+    assert.ok(got.workerTasks > 0, `workers ran ${got.workerTasks} tasks in ${got.calls} calls`);
     setBackend("wasm-simd");
     try {
       const x = tensor(Float32Array.from({ length: 2 * 9 * 7 * 3 }, (_, i) => Math.sin(i)), [
