@@ -301,10 +301,21 @@ Deno.test("predict with a wrong shape and backward before forward are clear erro
   const fresh = smallModel(2);
   assert.throws(
     () => fresh.backward(tensor(new Float32Array(3), [1, 3])),
-    /Sequential: backward was called before forward/,
+    (e: Error) =>
+      e instanceof RangeError &&
+      /Sequential.backward: backward was called before forward/.test(e.message),
   );
   const conv = new Conv2D({ filters: 1, kernelSize: 1 });
-  assert.throws(() => conv.forward(tensor(new Float32Array(1), [1, 1, 1, 1])), /used before build/);
+  assert.throws(
+    () => conv.forward(tensor(new Float32Array(1), [1, 1, 1, 1])),
+    (e: Error) => e instanceof RangeError && /used before build/.test(e.message),
+  );
+  const relu = new ReLU();
+  assert.throws(
+    () => relu.backward(tensor(new Float32Array(1), [1, 1])),
+    (e: Error) =>
+      e instanceof RangeError && /ReLU "": backward was called before forward/.test(e.message),
+  );
 });
 
 Deno.test("the same seed gives bit-identical weights and training; another seed differs", () => {

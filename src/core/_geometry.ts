@@ -18,7 +18,22 @@ import {
   describe,
   fail,
 } from "./_validate.ts";
+import { checkKeys } from "./_options.ts";
 import type { ConvGeometry, PoolGeometry, PoolMode, Tensor4 } from "./types.ts";
+
+/** The keys of {@linkcode ConvParams}. */
+const CONV_KEYS = ["stride", "pad", "dilation", "groups"] as const;
+/** The keys of {@linkcode ConvTransposeParams}. */
+const CONV_TRANSPOSE_KEYS = [...CONV_KEYS, "outputPadding"] as const;
+/** The keys of {@linkcode PoolParams}. */
+const POOL_KEYS = ["f", "stride", "pad", "dilation", "ceilMode", "countIncludePad"] as const;
+
+/** Checks that `hp` is an object holding only the `accepted` hyper-parameters. */
+function checkHp(fn: string, hp: unknown, accepted: readonly string[]): Record<string, unknown> {
+  const o = checkObject(fn, "hp", hp);
+  checkKeys(fn, "hp", o, accepted);
+  return o;
+}
 
 /** One number for both axes, or `[height, width]`. */
 export type Pair = number | readonly [number, number];
@@ -296,7 +311,7 @@ export function convGeometry(
 ): { x: Tensor4; w: Tensor4; b: Float32Array; g: ConvGeometry } {
   const x = checkTensor4(fn, "aPrev", aPrev);
   const wt = checkTensor4(fn, "w", w);
-  const params = checkObject(fn, "hp", hp);
+  const params = checkHp(fn, hp, CONV_KEYS);
   const [m, inH, inW, cIn] = x.shape;
   const [fH, fW, wcIn, cOut] = wt.shape;
   const plan = convPlan(fn, "hp", params, inH, inW, fH, fW);
@@ -408,7 +423,7 @@ export function convTransposeGeometry(
 ): { x: Tensor4; w: Tensor4; b: Float32Array; g: ConvGeometry } {
   const x = checkTensor4(fn, "x", xIn);
   const wt = checkTensor4(fn, "w", w);
-  const params = checkObject(fn, "hp", hp);
+  const params = checkHp(fn, hp, CONV_TRANSPOSE_KEYS);
   const [m, h, wd, cIn] = x.shape;
   const [fH, fW, cOutG, wcIn] = wt.shape;
   const stride = checkPair(fn, "hp.stride", params["stride"] ?? 1);
@@ -548,7 +563,7 @@ export function poolGeometry(
   hp: unknown,
 ): { x: Tensor4; g: PoolGeometry } {
   const x = checkTensor4(fn, "aPrev", aPrev);
-  const params = checkObject(fn, "hp", hp);
+  const params = checkHp(fn, hp, POOL_KEYS);
   const p = poolPlan(fn, "hp", params);
   const [m, inH, inW, c] = x.shape;
   const pads = resolvePadding(p.spec, inH, inW, p.f[0], p.f[1], p.stride, p.dilation);

@@ -8,6 +8,7 @@
  */
 
 import type { Shape4, Tensor, Tensor4 } from "./types.ts";
+import { checkKeys } from "./_options.ts";
 
 /** The largest number of elements a tensor this library makes may hold (1 GiB of float32). */
 export const MAX_ELEMENTS = 2 ** 28;
@@ -221,10 +222,21 @@ export function checkDims(
   return Object.freeze([...value] as number[]);
 }
 
-/** Checks that an optional options argument is `undefined` or an object. */
-export function checkOptions(fn: string, arg: string, value: unknown): Record<string, unknown> {
+/**
+ * Checks that an optional options argument is `undefined` or an object whose
+ * keys are all in `accepted` (an unknown key is a `TypeError` naming it and
+ * the accepted ones, with a "did you mean" when one is close).
+ */
+export function checkOptions(
+  fn: string,
+  arg: string,
+  value: unknown,
+  accepted: readonly string[],
+): Record<string, unknown> {
   if (value === undefined) return {};
-  return checkObject(fn, arg, value);
+  const o = checkObject(fn, arg, value);
+  checkKeys(fn, arg, o, accepted);
+  return o;
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 
 import type { Tensor } from "../core/tensor.ts";
-import { checkOneOf, checkOptions, checkString } from "../core/_validate.ts";
+import { checkOneOf } from "../core/_validate.ts";
 import type { Layer, MergeLayer, Param, SampleShape } from "./layer.ts";
 
 /** Makes a parameter with a zero gradient. */
@@ -15,9 +15,18 @@ export function makeParam(name: string, shape: readonly number[], value: Float32
   return { name, shape: Object.freeze([...shape]), value, grad: new Float32Array(value.length) };
 }
 
-/** Throws the error for `backward` before `forward`. */
-export function noForward(layer: Layer): never {
-  throw new Error(`${layer.kind} "${layer.name}": backward was called before forward`);
+/** Throws the error for `backward` before `forward` (a RangeError, as documented on {@linkcode Layer}). */
+export function noForward(layer: { readonly kind: string; readonly name: string }): never {
+  throw new RangeError(
+    `${layer.kind} "${layer.name}": backward was called before forward (run forward on a batch first)`,
+  );
+}
+
+/** Throws the error for a layer used before it was built (a RangeError, as documented on {@linkcode Layer}). */
+export function notBuilt(layer: { readonly kind: string; readonly name: string }): never {
+  throw new RangeError(
+    `${layer.kind} "${layer.name}": used before build (add it to a model, or call build(inputShape, rand))`,
+  );
 }
 
 /** Checks that a batch has the shape `[m, ...sample]` and returns m. */
@@ -133,16 +142,6 @@ export function checkActivation(kind: string, a: unknown): Activation {
 /** Checks an `init` option (`undefined` means `fallback`). */
 export function checkInit(kind: string, v: unknown, fallback: "he" | "glorot"): "he" | "glorot" {
   return checkOneOf(kind, "options.init", v ?? fallback, ["he", "glorot"] as const);
-}
-
-/** Checks a layer's options bag (`undefined` is an empty one) and its `name`, returning both. */
-export function layerOptions(
-  kind: string,
-  options: unknown,
-): { o: Record<string, unknown>; name: string } {
-  const o = checkOptions(kind, "options", options);
-  const name = o["name"] === undefined ? "" : checkString(kind, "options.name", o["name"]);
-  return { o, name };
 }
 
 /** The layers that belong to a model. A layer holds one model's weights and cache, so it may join only one. */

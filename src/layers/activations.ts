@@ -4,67 +4,11 @@ import type { Tensor } from "../core/tensor.ts";
 import { activeKernels } from "../backend/select.ts";
 import { checkFinite, checkNumberIn, fail } from "../core/_validate.ts";
 import { checkSeed, mulberry32 } from "../core/random.ts";
-import { checkBatch, layerOptions, noForward } from "./_util.ts";
+import { checkBatch, noForward } from "./_util.ts";
+import { type OptionDecls, optionsConfig, readOptions } from "./_declare.ts";
+import { ElementwiseLayer } from "./elementwise.ts";
 import { LayerBase } from "./layer_base.ts";
 import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
-
-/**
- * An element-wise function with its derivative: the forward pass keeps its
- * input and output, the backward pass multiplies `dOut` by `f'(x)` (private;
- * the activation classes compose it).
- */
-class Elementwise {
-  #shape: SampleShape | null = null;
-  #x: Float32Array | null = null;
-  #y: Float32Array | null = null;
-
-  /**
-   * @param layer The layer, for messages.
-   * @param fwd Writes `y[i] = f(x[i])`; each layer passes its own loop, so V8 inlines `f`.
-   * @param bwd Writes `dx[i] = g[i] · f'(x[i])` (given `x` and `y`).
-   */
-  constructor(
-    readonly layer: Layer,
-    readonly fwd: (x: Float32Array, y: Float32Array) => void,
-    readonly bwd: (g: Float32Array, x: Float32Array, y: Float32Array, dx: Float32Array) => void,
-    /** When given, computes the whole output instead of `fwd` (a kernel call). */
-    readonly whole?: (x: Float32Array) => Float32Array,
-  ) {}
-
-  build(s: SampleShape, rand?: () => number): SampleShape {
-    if (rand) this.#shape = s;
-    return s;
-  }
-
-  forward(x: Tensor): Tensor {
-    checkBatch(this.layer, "the input", x, this.#shape ?? []);
-    let y: Float32Array;
-    // The kernel for every size: the same input gives the same bits whatever the batch.
-    if (this.whole) y = this.whole(x.data);
-    else {
-      y = new Float32Array(x.data.length);
-      this.fwd(x.data, y);
-    }
-    this.#x = x.data;
-    this.#y = y;
-    return { shape: x.shape, data: y };
-  }
-
-  backward(dOut: Tensor, need: boolean): Tensor | null {
-    const x = this.#x, y = this.#y;
-    if (!x || !y) noForward(this.layer);
-    checkBatch(this.layer, "dOut", dOut, this.#shape ?? []);
-    if (dOut.data.length !== x.length) {
-      throw new RangeError(
-        `${this.layer.kind} "${this.layer.name}": dOut has ${dOut.data.length} values, the forward output ${x.length}`,
-      );
-    }
-    if (!need) return null;
-    const dx = new Float32Array(dOut.data.length);
-    this.bwd(dOut.data, x, y, dx);
-    return { shape: dOut.shape, data: dx };
-  }
-}
 
 /** Options of the activation layers. */
 export interface ActivationOptions {
@@ -72,9 +16,20 @@ export interface ActivationOptions {
   name?: string;
 }
 
+const NO_OPTIONS = {} as const;
+
+const LEAKY_OPTIONS = {
+  alpha: {
+    type: "number",
+    default: "0.01",
+    doc: "The slope for negative inputs, in [0, 1).",
+    read: (k: string, a: string, v: unknown) => checkNumberIn(k, a, v ?? 0.01, 0, 1, true),
+  },
+} as const;
+
 /**
  * The leaky rectifier: `x` where positive, `alpha · x` elsewhere
- * (PyTorch's `LeakyReLU`, default slope 0.01; ONNX's `LeakyRelu`).
+ * (PyTorch's `LeakyReLU`, default slope 0.01; ONNX's `LeakyRelu`). NaN stays NaN.
  *
  * @example Usage
  * ```ts
@@ -82,14 +37,15 @@ export interface ActivationOptions {
  * new Sequential([new LeakyReLU({ alpha: 0.1 })], [2]).predict(tensor([-1, 2], [1, 2])).data; // [-0.1, 2]
  * ```
  */
-export class LeakyReLU extends LayerBase implements Layer {
+export class LeakyReLU extends ElementwiseLayer {
   /** `"LeakyReLU"`. */
   readonly kind = "LeakyReLU" as const;
-  /** The layer's name. */
-  name: string;
+  /** `"LeakyReLU"`. */
+  static readonly kind = "LeakyReLU" as const;
+  /** Its options, declared once: they drive construction, `config()`, model files and the docs. */
+  static readonly options: OptionDecls = LEAKY_OPTIONS;
   /** The slope for negative inputs. */
   readonly alpha: number;
-  readonly #e: Elementwise;
 
   /**
    * Creates a LeakyReLU.
@@ -97,64 +53,42 @@ export class LeakyReLU extends LayerBase implements Layer {
    * @param options `alpha` (a number in [0, 1), default 0.01), name.
    */
   constructor(options: ActivationOptions & { alpha?: number } = {}) {
-    super();
-    const { o, name } = layerOptions("LeakyReLU", options);
-    this.name = name;
-    const a = checkNumberIn("LeakyReLU", "options.alpha", o["alpha"] ?? 0.01, 0, 1, true);
-    this.alpha = a;
-    this.#e = new Elementwise(this, (s, y) => {
-      for (let i = 0; i < s.length; i++) {
-        const v = s[i]!;
-        y[i] = v > 0 ? v : a * v;
-      }
-    }, (g, s, _y, d) => {
-      for (let i = 0; i < g.length; i++) d[i] = s[i]! > 0 ? g[i]! : a * g[i]!;
-    });
+    const c = readOptions("LeakyReLU", LEAKY_OPTIONS, options);
+    super(c.name);
+    this.alpha = c.alpha;
   }
-
-  /** Returns the input shape (called by the model). This layer has no parameters. */
-  build(inputShape: SampleShape, rand?: () => number): SampleShape {
-    return this.#e.build(inputShape, rand);
+  /** `y = x > 0 ? x : alpha · x`. */
+  protected f(x: Float32Array, y: Float32Array): void {
+    const a = this.alpha;
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      y[i] = v > 0 ? v : a * v;
+    }
   }
-  /** Computes the output for a batch, keeping what `backward` needs. */
-  forward(x: Tensor): Tensor {
-    return this.#e.forward(x);
-  }
-  /**
-   * Back-propagates `dOut`.
-   *
-   * @param dOut The gradient of the loss with respect to the last forward output.
-   * @param needInputGrad Whether to compute the input gradient (default true).
-   * @returns The input gradient, or `null`.
-   */
-  backward(dOut: Tensor, needInputGrad = true): Tensor | null {
-    return this.#e.backward(dOut, needInputGrad);
-  }
-  /** The trainable parameters: none. */
-  params(): Param[] {
-    return [];
-  }
-  /** The description stored in model files. */
-  config(): LayerConfig {
-    return { kind: this.kind, name: this.name, alpha: this.alpha };
+  /** `dx = x > 0 ? g : alpha · g`. */
+  protected df(g: Float32Array, x: Float32Array, _y: Float32Array, d: Float32Array): void {
+    const a = this.alpha;
+    for (let i = 0; i < g.length; i++) d[i] = x[i]! > 0 ? g[i]! : a * g[i]!;
   }
 }
 
 /**
- * `min(max(0, x), 6)` element-wise (MobileNets; ONNX `Clip(0, 6)`). Its gradient passes where `0 < x < 6`.
+ * `min(max(0, x), 6)` element-wise (MobileNets; ONNX `Clip(0, 6)`). Its
+ * gradient passes where `0 < x < 6`. NaN stays NaN, as in PyTorch.
  *
  * @example Usage
  * ```ts
  * import { ReLU6, Sequential, tensor } from "@convnet/wasm";
- * new Sequential([new ReLU6()], [3]).predict(tensor([-4, 0, 4], [1, 3])).data; // Float32Array [0, 0, 4]
+ * new Sequential([new ReLU6()], [3]).predict(tensor([-4, 0, 8], [1, 3])).data; // Float32Array [0, 0, 6]
  * ```
  */
-export class ReLU6 extends LayerBase implements Layer {
+export class ReLU6 extends ElementwiseLayer {
   /** `"ReLU6"`. */
   readonly kind = "ReLU6" as const;
-  /** The layer's name. */
-  name: string;
-  readonly #e: Elementwise;
+  /** `"ReLU6"`. */
+  static readonly kind = "ReLU6" as const;
+  /** Its options (only `name`). */
+  static readonly options: OptionDecls = NO_OPTIONS;
 
   /**
    * Creates a ReLU6.
@@ -162,46 +96,21 @@ export class ReLU6 extends LayerBase implements Layer {
    * @param options The layer's name.
    */
   constructor(options: ActivationOptions = {}) {
-    super();
-    this.name = layerOptions("ReLU6", options).name;
-    this.#e = new Elementwise(this, (s, y) => {
-      for (let i = 0; i < s.length; i++) {
-        const v = s[i]!;
-        y[i] = v > 0 ? (v < 6 ? v : 6) : 0;
-      }
-    }, (g, s, _y, d) => {
-      for (let i = 0; i < g.length; i++) {
-        const v = s[i]!;
-        d[i] = v > 0 && v < 6 ? g[i]! : 0;
-      }
-    });
+    super(readOptions("ReLU6", NO_OPTIONS, options).name);
   }
-
-  /** Returns the input shape (called by the model). This layer has no parameters. */
-  build(inputShape: SampleShape, rand?: () => number): SampleShape {
-    return this.#e.build(inputShape, rand);
+  /** `y = x < 0 ? 0 : x > 6 ? 6 : x` (NaN passes). */
+  protected f(x: Float32Array, y: Float32Array): void {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      y[i] = v < 0 ? 0 : v > 6 ? 6 : v;
+    }
   }
-  /** Computes the output for a batch, keeping what `backward` needs. */
-  forward(x: Tensor): Tensor {
-    return this.#e.forward(x);
-  }
-  /**
-   * Back-propagates `dOut`.
-   *
-   * @param dOut The gradient of the loss with respect to the last forward output.
-   * @param needInputGrad Whether to compute the input gradient (default true).
-   * @returns The input gradient, or `null`.
-   */
-  backward(dOut: Tensor, needInputGrad = true): Tensor | null {
-    return this.#e.backward(dOut, needInputGrad);
-  }
-  /** The trainable parameters: none. */
-  params(): Param[] {
-    return [];
-  }
-  /** The description stored in model files. */
-  config(): LayerConfig {
-    return { kind: this.kind, name: this.name };
+  /** `dx = 0 < x < 6 ? g : 0`. */
+  protected df(g: Float32Array, x: Float32Array, _y: Float32Array, d: Float32Array): void {
+    for (let i = 0; i < g.length; i++) {
+      const v = x[i]!;
+      d[i] = v > 0 && v < 6 ? g[i]! : 0;
+    }
   }
 }
 
@@ -214,12 +123,13 @@ export class ReLU6 extends LayerBase implements Layer {
  * new Sequential([new Sigmoid()], [3]).predict(tensor([-4, 0, 4], [1, 3])).data; // about [0.018, 0.5, 0.982]
  * ```
  */
-export class Sigmoid extends LayerBase implements Layer {
+export class Sigmoid extends ElementwiseLayer {
   /** `"Sigmoid"`. */
   readonly kind = "Sigmoid" as const;
-  /** The layer's name. */
-  name: string;
-  readonly #e: Elementwise;
+  /** `"Sigmoid"`. */
+  static readonly kind = "Sigmoid" as const;
+  /** Its options (only `name`). */
+  static readonly options: OptionDecls = NO_OPTIONS;
 
   /**
    * Creates a Sigmoid.
@@ -227,40 +137,19 @@ export class Sigmoid extends LayerBase implements Layer {
    * @param options The layer's name.
    */
   constructor(options: ActivationOptions = {}) {
-    super();
-    this.name = layerOptions("Sigmoid", options).name;
-    this.#e = new Elementwise(this, (s, y) => {
-      for (let i = 0; i < s.length; i++) y[i] = 1 / (1 + Math.exp(-s[i]!));
-    }, (g, _s, y, d) => {
-      for (let i = 0; i < g.length; i++) d[i] = g[i]! * y[i]! * (1 - y[i]!);
-    }, (s) => activeKernels().activation("sigmoid", s));
+    super(readOptions("Sigmoid", NO_OPTIONS, options).name);
   }
-
-  /** Returns the input shape (called by the model). This layer has no parameters. */
-  build(inputShape: SampleShape, rand?: () => number): SampleShape {
-    return this.#e.build(inputShape, rand);
+  /** `y = 1 / (1 + e^−x)` (the JS twin of the kernel). */
+  protected f(x: Float32Array, y: Float32Array): void {
+    for (let i = 0; i < x.length; i++) y[i] = 1 / (1 + Math.exp(-x[i]!));
   }
-  /** Computes the output for a batch, keeping what `backward` needs. */
-  forward(x: Tensor): Tensor {
-    return this.#e.forward(x);
+  /** The kernel, at every size: the same input gives the same bits whatever the batch. */
+  protected override whole(x: Float32Array): Float32Array {
+    return activeKernels().activation("sigmoid", x);
   }
-  /**
-   * Back-propagates `dOut`.
-   *
-   * @param dOut The gradient of the loss with respect to the last forward output.
-   * @param needInputGrad Whether to compute the input gradient (default true).
-   * @returns The input gradient, or `null`.
-   */
-  backward(dOut: Tensor, needInputGrad = true): Tensor | null {
-    return this.#e.backward(dOut, needInputGrad);
-  }
-  /** The trainable parameters: none. */
-  params(): Param[] {
-    return [];
-  }
-  /** The description stored in model files. */
-  config(): LayerConfig {
-    return { kind: this.kind, name: this.name };
+  /** `dx = g · y · (1 − y)`. */
+  protected df(g: Float32Array, _x: Float32Array, y: Float32Array, d: Float32Array): void {
+    for (let i = 0; i < g.length; i++) d[i] = g[i]! * y[i]! * (1 - y[i]!);
   }
 }
 
@@ -273,12 +162,13 @@ export class Sigmoid extends LayerBase implements Layer {
  * new Sequential([new Tanh()], [3]).predict(tensor([-4, 0, 4], [1, 3])).data; // about [-0.9993, 0, 0.9993]
  * ```
  */
-export class Tanh extends LayerBase implements Layer {
+export class Tanh extends ElementwiseLayer {
   /** `"Tanh"`. */
   readonly kind = "Tanh" as const;
-  /** The layer's name. */
-  name: string;
-  readonly #e: Elementwise;
+  /** `"Tanh"`. */
+  static readonly kind = "Tanh" as const;
+  /** Its options (only `name`). */
+  static readonly options: OptionDecls = NO_OPTIONS;
 
   /**
    * Creates a Tanh.
@@ -286,40 +176,19 @@ export class Tanh extends LayerBase implements Layer {
    * @param options The layer's name.
    */
   constructor(options: ActivationOptions = {}) {
-    super();
-    this.name = layerOptions("Tanh", options).name;
-    this.#e = new Elementwise(this, (s, y) => {
-      for (let i = 0; i < s.length; i++) y[i] = Math.tanh(s[i]!);
-    }, (g, _s, y, d) => {
-      for (let i = 0; i < g.length; i++) d[i] = g[i]! * (1 - y[i]! * y[i]!);
-    }, (s) => activeKernels().activation("tanh", s));
+    super(readOptions("Tanh", NO_OPTIONS, options).name);
   }
-
-  /** Returns the input shape (called by the model). This layer has no parameters. */
-  build(inputShape: SampleShape, rand?: () => number): SampleShape {
-    return this.#e.build(inputShape, rand);
+  /** `y = tanh(x)` (the JS twin of the kernel). */
+  protected f(x: Float32Array, y: Float32Array): void {
+    for (let i = 0; i < x.length; i++) y[i] = Math.tanh(x[i]!);
   }
-  /** Computes the output for a batch, keeping what `backward` needs. */
-  forward(x: Tensor): Tensor {
-    return this.#e.forward(x);
+  /** The kernel, at every size. */
+  protected override whole(x: Float32Array): Float32Array {
+    return activeKernels().activation("tanh", x);
   }
-  /**
-   * Back-propagates `dOut`.
-   *
-   * @param dOut The gradient of the loss with respect to the last forward output.
-   * @param needInputGrad Whether to compute the input gradient (default true).
-   * @returns The input gradient, or `null`.
-   */
-  backward(dOut: Tensor, needInputGrad = true): Tensor | null {
-    return this.#e.backward(dOut, needInputGrad);
-  }
-  /** The trainable parameters: none. */
-  params(): Param[] {
-    return [];
-  }
-  /** The description stored in model files. */
-  config(): LayerConfig {
-    return { kind: this.kind, name: this.name };
+  /** `dx = g · (1 − y²)`. */
+  protected df(g: Float32Array, _x: Float32Array, y: Float32Array, d: Float32Array): void {
+    for (let i = 0; i < g.length; i++) d[i] = g[i]! * (1 - y[i]! * y[i]!);
   }
 }
 
@@ -332,12 +201,13 @@ export class Tanh extends LayerBase implements Layer {
  * new Sequential([new HardSwish()], [3]).predict(tensor([-4, 0, 4], [1, 3])).data; // Float32Array [-0, 0, 4]
  * ```
  */
-export class HardSwish extends LayerBase implements Layer {
+export class HardSwish extends ElementwiseLayer {
   /** `"HardSwish"`. */
   readonly kind = "HardSwish" as const;
-  /** The layer's name. */
-  name: string;
-  readonly #e: Elementwise;
+  /** `"HardSwish"`. */
+  static readonly kind = "HardSwish" as const;
+  /** Its options (only `name`). */
+  static readonly options: OptionDecls = NO_OPTIONS;
 
   /**
    * Creates a HardSwish.
@@ -345,46 +215,21 @@ export class HardSwish extends LayerBase implements Layer {
    * @param options The layer's name.
    */
   constructor(options: ActivationOptions = {}) {
-    super();
-    this.name = layerOptions("HardSwish", options).name;
-    this.#e = new Elementwise(this, (s, y) => {
-      for (let i = 0; i < s.length; i++) {
-        const v = s[i]!;
-        y[i] = v <= -3 ? 0 : v >= 3 ? v : (v * (v + 3)) / 6;
-      }
-    }, (g, s, _y, d) => {
-      for (let i = 0; i < g.length; i++) {
-        const v = s[i]!;
-        d[i] = g[i]! * (v < -3 ? 0 : v > 3 ? 1 : (2 * v + 3) / 6);
-      }
-    });
+    super(readOptions("HardSwish", NO_OPTIONS, options).name);
   }
-
-  /** Returns the input shape (called by the model). This layer has no parameters. */
-  build(inputShape: SampleShape, rand?: () => number): SampleShape {
-    return this.#e.build(inputShape, rand);
+  /** `y = x ≤ −3 ? 0 : x ≥ 3 ? x : x(x + 3)/6` (NaN passes). */
+  protected f(x: Float32Array, y: Float32Array): void {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      y[i] = v <= -3 ? 0 : v >= 3 ? v : (v * (v + 3)) / 6;
+    }
   }
-  /** Computes the output for a batch, keeping what `backward` needs. */
-  forward(x: Tensor): Tensor {
-    return this.#e.forward(x);
-  }
-  /**
-   * Back-propagates `dOut`.
-   *
-   * @param dOut The gradient of the loss with respect to the last forward output.
-   * @param needInputGrad Whether to compute the input gradient (default true).
-   * @returns The input gradient, or `null`.
-   */
-  backward(dOut: Tensor, needInputGrad = true): Tensor | null {
-    return this.#e.backward(dOut, needInputGrad);
-  }
-  /** The trainable parameters: none. */
-  params(): Param[] {
-    return [];
-  }
-  /** The description stored in model files. */
-  config(): LayerConfig {
-    return { kind: this.kind, name: this.name };
+  /** `dx = g · (x < −3 ? 0 : x > 3 ? 1 : (2x + 3)/6)`. */
+  protected df(g: Float32Array, x: Float32Array, _y: Float32Array, d: Float32Array): void {
+    for (let i = 0; i < g.length; i++) {
+      const v = x[i]!;
+      d[i] = g[i]! * (v < -3 ? 0 : v > 3 ? 1 : (2 * v + 3) / 6);
+    }
   }
 }
 
@@ -402,6 +247,10 @@ export class HardSwish extends LayerBase implements Layer {
 export class Softmax extends LayerBase implements Layer {
   /** `"Softmax"`. */
   readonly kind = "Softmax" as const;
+  /** `"Softmax"`. */
+  static readonly kind = "Softmax" as const;
+  /** Its options (only `name`). */
+  static readonly options: OptionDecls = NO_OPTIONS;
   /** The layer's name. */
   name: string;
   #shape: SampleShape | null = null;
@@ -414,7 +263,7 @@ export class Softmax extends LayerBase implements Layer {
    */
   constructor(options: ActivationOptions = {}) {
     super();
-    this.name = layerOptions("Softmax", options).name;
+    this.name = readOptions("Softmax", NO_OPTIONS, options).name;
   }
 
   /** Returns the input shape (called by the model). This layer has no parameters. */
@@ -466,9 +315,24 @@ export class Softmax extends LayerBase implements Layer {
 
   /** The description stored in model files. */
   config(): LayerConfig {
-    return { kind: this.kind, name: this.name };
+    return optionsConfig(this, NO_OPTIONS);
   }
 }
+
+const DROPOUT_OPTIONS = {
+  rate: {
+    type: "number",
+    default: "0.5",
+    doc: "The probability of zeroing a value, in [0, 1).",
+    read: (k: string, a: string, v: unknown) => checkNumberIn(k, a, v ?? 0.5, 0, 1, true),
+  },
+  seed: {
+    type: "number",
+    default: "1",
+    doc: "The seed of the masks' PRNG, an integer in [0, 2^32).",
+    read: (k: string, a: string, v: unknown) => checkSeed(k, a, v ?? 1),
+  },
+} as const;
 
 /**
  * Dropout: in training mode, zeroes each value with probability `rate` and
@@ -486,6 +350,10 @@ export class Softmax extends LayerBase implements Layer {
 export class Dropout extends LayerBase implements Layer {
   /** `"Dropout"`. */
   readonly kind = "Dropout" as const;
+  /** `"Dropout"`. */
+  static readonly kind = "Dropout" as const;
+  /** Its options, declared once: they drive construction, `config()`, model files and the docs. */
+  static readonly options: OptionDecls = DROPOUT_OPTIONS;
   /** The layer's name. */
   name: string;
   /** The probability of zeroing a value. */
@@ -504,10 +372,10 @@ export class Dropout extends LayerBase implements Layer {
    */
   constructor(options: ActivationOptions & { rate?: number; seed?: number } = {}) {
     super();
-    const { o, name } = layerOptions("Dropout", options);
-    this.name = name;
-    this.rate = checkNumberIn("Dropout", "options.rate", o["rate"] ?? 0.5, 0, 1, true);
-    this.seed = checkSeed("Dropout", "options.seed", o["seed"] ?? 1);
+    const c = readOptions("Dropout", DROPOUT_OPTIONS, options);
+    this.name = c.name;
+    this.rate = c.rate;
+    this.seed = c.seed;
     this.#rand = mulberry32(this.seed);
   }
 
@@ -563,13 +431,29 @@ export class Dropout extends LayerBase implements Layer {
 
   /** The description stored in model files. */
   config(): LayerConfig {
-    return { kind: this.kind, name: this.name, rate: this.rate, seed: this.seed };
+    return optionsConfig(this, DROPOUT_OPTIONS);
   }
 }
+
+const HARD_SIGMOID_OPTIONS = {
+  alpha: {
+    type: "number",
+    default: "0.2",
+    doc: "The slope (PyTorch's `Hardsigmoid` is 1/6).",
+    read: (k: string, a: string, v: unknown) => checkFinite(k, a, v ?? 0.2),
+  },
+  beta: {
+    type: "number",
+    default: "0.5",
+    doc: "The offset.",
+    read: (k: string, a: string, v: unknown) => checkFinite(k, a, v ?? 0.5),
+  },
+} as const;
 
 /**
  * `max(0, min(1, alpha · x + beta))` element-wise (ONNX `HardSigmoid`,
  * defaults alpha 0.2 and beta 0.5; PyTorch's `Hardsigmoid` is alpha 1/6).
+ * NaN stays NaN.
  *
  * @example Usage
  * ```ts
@@ -577,16 +461,17 @@ export class Dropout extends LayerBase implements Layer {
  * new Sequential([new HardSigmoid()], [3]).predict(tensor([-5, 0, 1], [1, 3])).data; // Float32Array [0, 0.5, 0.7]
  * ```
  */
-export class HardSigmoid extends LayerBase implements Layer {
+export class HardSigmoid extends ElementwiseLayer {
   /** `"HardSigmoid"`. */
   readonly kind = "HardSigmoid" as const;
-  /** The layer's name. */
-  name: string;
+  /** `"HardSigmoid"`. */
+  static readonly kind = "HardSigmoid" as const;
+  /** Its options, declared once: they drive construction, `config()`, model files and the docs. */
+  static readonly options: OptionDecls = HARD_SIGMOID_OPTIONS;
   /** The slope. */
   readonly alpha: number;
   /** The offset. */
   readonly beta: number;
-  readonly #e: Elementwise;
 
   /**
    * Creates a HardSigmoid.
@@ -594,57 +479,54 @@ export class HardSigmoid extends LayerBase implements Layer {
    * @param options `alpha` (finite, default 0.2), `beta` (finite, default 0.5), name.
    */
   constructor(options: ActivationOptions & { alpha?: number; beta?: number } = {}) {
-    super();
-    const { o, name } = layerOptions("HardSigmoid", options);
-    this.name = name;
-    const a = checkFinite("HardSigmoid", "options.alpha", o["alpha"] ?? 0.2);
-    const b = checkFinite("HardSigmoid", "options.beta", o["beta"] ?? 0.5);
-    this.alpha = a;
-    this.beta = b;
-    this.#e = new Elementwise(this, (s, y) => {
-      for (let i = 0; i < s.length; i++) {
-        const v = a * s[i]! + b;
-        y[i] = v > 0 ? (v < 1 ? v : 1) : 0;
-      }
-    }, (g, s, _y, d) => {
-      for (let i = 0; i < g.length; i++) {
-        const v = a * s[i]! + b;
-        d[i] = v > 0 && v < 1 ? a * g[i]! : 0;
-      }
-    });
+    const c = readOptions("HardSigmoid", HARD_SIGMOID_OPTIONS, options);
+    super(c.name);
+    this.alpha = c.alpha;
+    this.beta = c.beta;
   }
-
-  /** Returns the input shape (called by the model). This layer has no parameters. */
-  build(inputShape: SampleShape, rand?: () => number): SampleShape {
-    return this.#e.build(inputShape, rand);
+  /** `y = clamp(alpha · x + beta, 0, 1)` (NaN passes). */
+  protected f(x: Float32Array, y: Float32Array): void {
+    const a = this.alpha, b = this.beta;
+    for (let i = 0; i < x.length; i++) {
+      const v = a * x[i]! + b;
+      y[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+    }
   }
-  /** Computes the output for a batch, keeping what `backward` needs. */
-  forward(x: Tensor): Tensor {
-    return this.#e.forward(x);
-  }
-  /**
-   * Back-propagates `dOut`.
-   *
-   * @param dOut The gradient of the loss with respect to the last forward output.
-   * @param needInputGrad Whether to compute the input gradient (default true).
-   * @returns The input gradient, or `null`.
-   */
-  backward(dOut: Tensor, needInputGrad = true): Tensor | null {
-    return this.#e.backward(dOut, needInputGrad);
-  }
-  /** The trainable parameters: none. */
-  params(): Param[] {
-    return [];
-  }
-  /** The description stored in model files. */
-  config(): LayerConfig {
-    return { kind: this.kind, name: this.name, alpha: this.alpha, beta: this.beta };
+  /** `dx = 0 < alpha · x + beta < 1 ? alpha · g : 0`. */
+  protected df(g: Float32Array, x: Float32Array, _y: Float32Array, d: Float32Array): void {
+    const a = this.alpha, b = this.beta;
+    for (let i = 0; i < g.length; i++) {
+      const v = a * x[i]! + b;
+      d[i] = v > 0 && v < 1 ? a * g[i]! : 0;
+    }
   }
 }
+
+/** A Clip bound: a number, not NaN (an infinite bound is left out of model files: JSON has no Infinity). */
+function boundOption(fallback: number, doc: string) {
+  return {
+    type: "number",
+    default: String(fallback),
+    doc,
+    read: (k: string, a: string, v: unknown): number => {
+      const x = v ?? fallback;
+      if (typeof x !== "number") fail(TypeError, k, a, "a number", x);
+      if (Number.isNaN(x)) fail(RangeError, k, a, "a number, not NaN", x);
+      return x;
+    },
+    save: (v: number) => (Number.isFinite(v) ? v : undefined),
+  };
+}
+
+const CLIP_OPTIONS = {
+  min: boundOption(-Infinity, "The lower bound."),
+  max: boundOption(Infinity, "The upper bound, not below `min`."),
+} as const;
 
 /**
  * `min(max(x, min), max)` element-wise (ONNX `Clip`; `ReLU6` is `Clip(0, 6)`).
  * Its gradient passes where `min < x < max`. Either bound may be infinite.
+ * NaN stays NaN, as in PyTorch's `clamp`.
  *
  * @example Usage
  * ```ts
@@ -652,16 +534,17 @@ export class HardSigmoid extends LayerBase implements Layer {
  * new Sequential([new Clip({ min: -1, max: 1 })], [3]).predict(tensor([-5, 0.5, 3], [1, 3])).data; // Float32Array [-1, 0.5, 1]
  * ```
  */
-export class Clip extends LayerBase implements Layer {
+export class Clip extends ElementwiseLayer {
   /** `"Clip"`. */
   readonly kind = "Clip" as const;
-  /** The layer's name. */
-  name: string;
+  /** `"Clip"`. */
+  static readonly kind = "Clip" as const;
+  /** Its options, declared once: they drive construction, `config()`, model files and the docs. */
+  static readonly options: OptionDecls = CLIP_OPTIONS;
   /** The lower bound. */
   readonly min: number;
   /** The upper bound. */
   readonly max: number;
-  readonly #e: Elementwise;
 
   /**
    * Creates a Clip.
@@ -669,62 +552,28 @@ export class Clip extends LayerBase implements Layer {
    * @param options `min` (default −Infinity), `max` (default Infinity; not below `min`), name.
    */
   constructor(options: ActivationOptions & { min?: number; max?: number } = {}) {
-    super();
-    const { o, name } = layerOptions("Clip", options);
-    this.name = name;
-    const lo = o["min"] ?? -Infinity, hi = o["max"] ?? Infinity;
-    for (const [k, v] of [["min", lo], ["max", hi]] as const) {
-      if (typeof v !== "number") fail(TypeError, "Clip", `options.${k}`, "a number", v);
-      if (Number.isNaN(v)) fail(RangeError, "Clip", `options.${k}`, "a number, not NaN", v);
+    const c = readOptions("Clip", CLIP_OPTIONS, options);
+    if (c.max < c.min) {
+      fail(RangeError, "Clip", "options.max", `at least options.min (${c.min})`, c.max);
     }
-    if ((hi as number) < (lo as number)) {
-      fail(RangeError, "Clip", "options.max", `at least options.min (${lo})`, hi);
+    super(c.name);
+    this.min = c.min;
+    this.max = c.max;
+  }
+  /** `y = x < min ? min : x > max ? max : x` (NaN passes). */
+  protected f(x: Float32Array, y: Float32Array): void {
+    const a = this.min, b = this.max;
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      y[i] = v < a ? a : v > b ? b : v;
     }
-    const a = lo as number, b = hi as number;
-    this.min = a;
-    this.max = b;
-    this.#e = new Elementwise(this, (s, y) => {
-      for (let i = 0; i < s.length; i++) {
-        const v = s[i]!;
-        y[i] = v > a ? (v < b ? v : b) : a;
-      }
-    }, (g, s, _y, d) => {
-      for (let i = 0; i < g.length; i++) {
-        const v = s[i]!;
-        d[i] = v > a && v < b ? g[i]! : 0;
-      }
-    });
   }
-
-  /** Returns the input shape (called by the model). This layer has no parameters. */
-  build(inputShape: SampleShape, rand?: () => number): SampleShape {
-    return this.#e.build(inputShape, rand);
-  }
-  /** Computes the output for a batch, keeping what `backward` needs. */
-  forward(x: Tensor): Tensor {
-    return this.#e.forward(x);
-  }
-  /**
-   * Back-propagates `dOut`.
-   *
-   * @param dOut The gradient of the loss with respect to the last forward output.
-   * @param needInputGrad Whether to compute the input gradient (default true).
-   * @returns The input gradient, or `null`.
-   */
-  backward(dOut: Tensor, needInputGrad = true): Tensor | null {
-    return this.#e.backward(dOut, needInputGrad);
-  }
-  /** The trainable parameters: none. */
-  params(): Param[] {
-    return [];
-  }
-  /** The description stored in model files (an infinite bound is left out: JSON has no Infinity). */
-  config(): LayerConfig {
-    return {
-      kind: this.kind,
-      name: this.name,
-      ...(Number.isFinite(this.min) ? { min: this.min } : {}),
-      ...(Number.isFinite(this.max) ? { max: this.max } : {}),
-    };
+  /** `dx = min < x < max ? g : 0`. */
+  protected df(g: Float32Array, x: Float32Array, _y: Float32Array, d: Float32Array): void {
+    const a = this.min, b = this.max;
+    for (let i = 0; i < g.length; i++) {
+      const v = x[i]!;
+      d[i] = v > a && v < b ? g[i]! : 0;
+    }
   }
 }

@@ -2,7 +2,8 @@
 
 import type { Tensor } from "../core/tensor.ts";
 import { checkNumberIn, fail } from "../core/_validate.ts";
-import { allocParam, checkBatch, layerOptions, makeParam, noForward } from "./_util.ts";
+import { allocParam, checkBatch, makeParam, noForward, notBuilt } from "./_util.ts";
+import { type OptionDecls, optionsConfig, readOptions } from "./_declare.ts";
 import { LayerBase } from "./layer_base.ts";
 import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
 
@@ -15,6 +16,26 @@ export interface BatchNormOptions {
   /** The layer's name; the model assigns one if absent. */
   name?: string;
 }
+
+const BATCH_NORM_OPTIONS = {
+  momentum: {
+    type: "number",
+    default: "0.1",
+    doc: "How fast the running statistics follow the batches (PyTorch's momentum), in [0, 1].",
+    read: (k: string, a: string, v: unknown): number => {
+      const mo = v ?? 0.1;
+      if (typeof mo !== "number") fail(TypeError, k, a, "a number in [0, 1]", mo);
+      if (!(mo >= 0 && mo <= 1)) fail(RangeError, k, a, "a number in [0, 1]", mo);
+      return mo;
+    },
+  },
+  epsilon: {
+    type: "number",
+    default: "1e-5",
+    doc: "Added to the variance; positive.",
+    read: (k: string, a: string, v: unknown) => checkNumberIn(k, a, v ?? 1e-5, 0, Infinity, false),
+  },
+} as const;
 
 /**
  * Batch normalisation over the last axis (the channels of a `[h, w, c]` map,
@@ -41,6 +62,10 @@ export interface BatchNormOptions {
 export class BatchNorm extends LayerBase implements Layer {
   /** `"BatchNorm"`. */
   readonly kind = "BatchNorm" as const;
+  /** `"BatchNorm"`. */
+  static readonly kind = "BatchNorm" as const;
+  /** Its options, declared once: they drive construction, `config()`, model files and the docs. */
+  static readonly options: OptionDecls = BATCH_NORM_OPTIONS;
   /** The layer's name. */
   name: string;
   /** How fast the running statistics follow the batches. */
@@ -64,24 +89,10 @@ export class BatchNorm extends LayerBase implements Layer {
    */
   constructor(options: BatchNormOptions = {}) {
     super();
-    const { o, name } = layerOptions("BatchNorm", options);
-    this.name = name;
-    const mo = o["momentum"] ?? 0.1;
-    if (typeof mo !== "number") {
-      fail(TypeError, "BatchNorm", "options.momentum", "a number in [0, 1]", mo);
-    }
-    if (!(mo >= 0 && mo <= 1)) {
-      fail(RangeError, "BatchNorm", "options.momentum", "a number in [0, 1]", mo);
-    }
-    this.momentum = mo;
-    this.epsilon = checkNumberIn(
-      "BatchNorm",
-      "options.epsilon",
-      o["epsilon"] ?? 1e-5,
-      0,
-      Infinity,
-      false,
-    );
+    const c = readOptions("BatchNorm", BATCH_NORM_OPTIONS, options);
+    this.name = c.name;
+    this.momentum = c.momentum;
+    this.epsilon = c.epsilon;
   }
 
   /** Switches training mode (batch statistics) or inference (running statistics); the model calls it. */
@@ -110,7 +121,7 @@ export class BatchNorm extends LayerBase implements Layer {
 
   #built(): [Param, Param, Param, Param] {
     if (!this.#gamma || !this.#beta || !this.#mean || !this.#var) {
-      throw new Error(`BatchNorm "${this.name}": used before build (add it to a model)`);
+      notBuilt(this);
     }
     return [this.#gamma, this.#beta, this.#mean, this.#var];
   }
@@ -198,6 +209,6 @@ export class BatchNorm extends LayerBase implements Layer {
 
   /** The description stored in model files. */
   config(): LayerConfig {
-    return { kind: this.kind, name: this.name, momentum: this.momentum, epsilon: this.epsilon };
+    return optionsConfig(this, BATCH_NORM_OPTIONS);
   }
 }

@@ -3,20 +3,59 @@
 import type { Tensor } from "../core/tensor.ts";
 import type { ConvGeometry } from "../core/types.ts";
 import { checkPair, planConv, planConvTranspose, resolvePadding } from "../core/_geometry.ts";
+import type { PadSpec } from "../core/_geometry.ts";
 import { ConvCore } from "./_conv_core.ts";
 import {
-  checkGroupsOption,
-  type ConvOptions,
-  convOptions,
+  CONV_OPTIONS,
+  countOption,
+  GROUPS,
   type Padding,
-  paddingConfig,
+  padSpec,
   type Pair,
   pairConfig,
 } from "./_conv_options.ts";
 import { checkPositiveInt } from "../core/_validate.ts";
-import { activationCode, checkBatch, layerOptions, noForward } from "./_util.ts";
+import { type OptionDecls, optionsConfig, readOptions } from "./_declare.ts";
+import { activationCode, checkBatch, noForward, notBuilt } from "./_util.ts";
 import { LayerBase } from "./layer_base.ts";
 import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
+
+const CONV2D_OPTIONS = {
+  filters: countOption("Number of filters (output channels)."),
+  ...CONV_OPTIONS,
+  groups: GROUPS,
+} as const;
+
+const DEPTHWISE_OPTIONS = {
+  ...CONV_OPTIONS,
+  depthMultiplier: {
+    type: "number",
+    default: "1",
+    doc: "Filters per input channel (the output has `channels · depthMultiplier` channels).",
+    read: (k: string, a: string, v: unknown) => checkPositiveInt(k, a, v ?? 1),
+  },
+} as const;
+
+const TRANSPOSE_OPTIONS = {
+  ...CONV2D_OPTIONS,
+  outputPadding: {
+    type: "number | [h, w]",
+    default: "0",
+    doc: "Extra rows and columns at the bottom and right of the output, less than the stride.",
+    read: (k: string, a: string, v: unknown) => checkPair(k, a, v ?? 0, 0),
+    save: pairConfig,
+  },
+} as const;
+
+/** The convolution options a layer keeps (read through {@linkcode CONV_OPTIONS}). */
+interface ConvOptions {
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: Padding;
+  readonly dilation: [number, number];
+  readonly activation: "relu" | "relu6" | "linear";
+  readonly init: "he" | "glorot";
+}
 
 /** Options of {@linkcode Conv2D}. */
 export interface Conv2DOptions {
@@ -61,18 +100,17 @@ interface ConvPlanned {
 
 /** The options, build, forward and backward the convolution layers share (private; composed, not inherited). */
 class ConvImpl {
-  readonly opts: ConvOptions;
+  readonly spec: PadSpec;
   #core: ConvCore | null = null;
   #in: readonly [number, number, number] = [0, 0, 0];
   #out: readonly [number, number, number] = [0, 0, 0];
 
   constructor(
     readonly layer: Layer,
-    kind: string,
-    o: Record<string, unknown>,
+    readonly opts: ConvOptions,
     readonly plan: (s: readonly [number, number, number]) => ConvPlanned,
   ) {
-    this.opts = convOptions(kind, o);
+    this.spec = padSpec(opts.padding);
   }
 
   build(inputShape: SampleShape, rand?: () => number): SampleShape {
@@ -106,11 +144,7 @@ class ConvImpl {
 
   forward(x: Tensor): Tensor {
     const core = this.#core;
-    if (!core) {
-      throw new Error(
-        `${this.layer.kind} "${this.layer.name}": used before build (add it to a model)`,
-      );
-    }
+    if (!core) notBuilt(this.layer);
     const m = checkBatch(this.layer, "the input", x, this.#in);
     return { shape: [m, ...this.#out], data: core.forward(x.data, m) };
   }
@@ -125,17 +159,6 @@ class ConvImpl {
 
   params(): Param[] {
     return this.#core ? [this.#core.kernel, this.#core.bias] : [];
-  }
-
-  config(): Record<string, string | number | boolean | readonly number[]> {
-    return {
-      kernelSize: pairConfig(this.opts.kernelSize),
-      stride: pairConfig(this.opts.stride),
-      padding: paddingConfig(this.opts.padding),
-      dilation: pairConfig(this.opts.dilation),
-      activation: this.opts.activation,
-      init: this.opts.init,
-    };
   }
 }
 
@@ -156,6 +179,12 @@ class ConvImpl {
 export class Conv2D extends LayerBase implements Layer {
   /** `"Conv2D"`. */
   readonly kind = "Conv2D" as const;
+  /** `"Conv2D"`. */
+  static readonly kind = "Conv2D" as const;
+  /** Its options, declared once: they drive construction, `config()`, model files and the docs. */
+  static readonly options: OptionDecls = CONV2D_OPTIONS;
+  /** `"he"` or `"glorot"`. */
+  readonly init: "he" | "glorot";
   /** The layer's name. */
   name: string;
   /** Filter size `[h, w]`. */
@@ -183,17 +212,17 @@ export class Conv2D extends LayerBase implements Layer {
    */
   constructor(options: Conv2DOptions) {
     super();
-    const { o, name } = layerOptions("Conv2D", options);
-    this.#impl = new ConvImpl(this, "Conv2D", o, (s) => this.#plan(s));
-    const c = this.#impl.opts;
+    const c = readOptions("Conv2D", CONV2D_OPTIONS, options);
+    this.#impl = new ConvImpl(this, c, (s) => this.#plan(s));
     this.kernelSize = c.kernelSize;
     this.stride = c.stride;
     this.padding = c.padding;
     this.dilation = c.dilation;
     this.activation = c.activation;
-    this.name = name;
-    this.filters = checkPositiveInt("Conv2D", "options.filters", o["filters"]);
-    this.groups = checkGroupsOption("Conv2D", o["groups"]);
+    this.init = c.init;
+    this.name = c.name;
+    this.filters = c.filters;
+    this.groups = c.groups;
   }
 
   #plan(s: readonly [number, number, number]): ConvPlanned {
@@ -204,7 +233,7 @@ export class Conv2D extends LayerBase implements Layer {
         `${who}: options.groups = ${gr} must divide the ${cIn} input channels and the ${this.filters} filters`,
       );
     }
-    const pads = resolvePadding(this.#impl.opts.spec, inH, inW, fH, fW, this.stride, this.dilation);
+    const pads = resolvePadding(this.#impl.spec, inH, inW, fH, fW, this.stride, this.dilation);
     const g = planConv(who, "options.kernelSize", 0, inH, inW, cIn, fH, fW, this.filters, {
       stride: this.stride,
       pads,
@@ -247,15 +276,9 @@ export class Conv2D extends LayerBase implements Layer {
     return this.#impl.params();
   }
 
-  /** The description stored in model files. */
+  /** The description stored in model files (every declared option). */
   config(): LayerConfig {
-    return {
-      kind: this.kind,
-      name: this.name,
-      filters: this.filters,
-      groups: this.groups,
-      ...this.#impl.config(),
-    };
+    return optionsConfig(this, CONV2D_OPTIONS);
   }
 }
 
@@ -283,6 +306,12 @@ export interface DepthwiseConv2DOptions extends Omit<Conv2DOptions, "filters" | 
 export class DepthwiseConv2D extends LayerBase implements Layer {
   /** `"DepthwiseConv2D"`. */
   readonly kind = "DepthwiseConv2D" as const;
+  /** `"DepthwiseConv2D"`. */
+  static readonly kind = "DepthwiseConv2D" as const;
+  /** Its options, declared once: they drive construction, `config()`, model files and the docs. */
+  static readonly options: OptionDecls = DEPTHWISE_OPTIONS;
+  /** `"he"` or `"glorot"`. */
+  readonly init: "he" | "glorot";
   /** The layer's name. */
   name: string;
   /** Filter size `[h, w]`. */
@@ -308,26 +337,22 @@ export class DepthwiseConv2D extends LayerBase implements Layer {
    */
   constructor(options: DepthwiseConv2DOptions) {
     super();
-    const { o, name } = layerOptions("DepthwiseConv2D", options);
-    this.#impl = new ConvImpl(this, "DepthwiseConv2D", o, (s) => this.#plan(s));
-    const c = this.#impl.opts;
+    const c = readOptions("DepthwiseConv2D", DEPTHWISE_OPTIONS, options);
+    this.#impl = new ConvImpl(this, c, (s) => this.#plan(s));
     this.kernelSize = c.kernelSize;
     this.stride = c.stride;
     this.padding = c.padding;
     this.dilation = c.dilation;
     this.activation = c.activation;
-    this.name = name;
-    this.depthMultiplier = checkPositiveInt(
-      "DepthwiseConv2D",
-      "options.depthMultiplier",
-      o["depthMultiplier"] ?? 1,
-    );
+    this.init = c.init;
+    this.name = c.name;
+    this.depthMultiplier = c.depthMultiplier;
   }
 
   #plan(s: readonly [number, number, number]): ConvPlanned {
     const [inH, inW, cIn] = s, [fH, fW] = this.kernelSize, cOut = cIn * this.depthMultiplier;
     const who = `DepthwiseConv2D "${this.name}"`;
-    const pads = resolvePadding(this.#impl.opts.spec, inH, inW, fH, fW, this.stride, this.dilation);
+    const pads = resolvePadding(this.#impl.spec, inH, inW, fH, fW, this.stride, this.dilation);
     const g = planConv(who, "options.kernelSize", 0, inH, inW, cIn, fH, fW, cOut, {
       stride: this.stride,
       pads,
@@ -370,14 +395,9 @@ export class DepthwiseConv2D extends LayerBase implements Layer {
     return this.#impl.params();
   }
 
-  /** The description stored in model files. */
+  /** The description stored in model files (every declared option). */
   config(): LayerConfig {
-    return {
-      kind: this.kind,
-      name: this.name,
-      depthMultiplier: this.depthMultiplier,
-      ...this.#impl.config(),
-    };
+    return optionsConfig(this, DEPTHWISE_OPTIONS);
   }
 }
 
@@ -404,6 +424,12 @@ export interface Conv2DTransposeOptions extends Conv2DOptions {
 export class Conv2DTranspose extends LayerBase implements Layer {
   /** `"Conv2DTranspose"`. */
   readonly kind = "Conv2DTranspose" as const;
+  /** `"Conv2DTranspose"`. */
+  static readonly kind = "Conv2DTranspose" as const;
+  /** Its options, declared once: they drive construction, `config()`, model files and the docs. */
+  static readonly options: OptionDecls = TRANSPOSE_OPTIONS;
+  /** `"he"` or `"glorot"`. */
+  readonly init: "he" | "glorot";
   /** The layer's name. */
   name: string;
   /** Filter size `[h, w]`. */
@@ -433,23 +459,18 @@ export class Conv2DTranspose extends LayerBase implements Layer {
    */
   constructor(options: Conv2DTransposeOptions) {
     super();
-    const { o, name } = layerOptions("Conv2DTranspose", options);
-    this.#impl = new ConvImpl(this, "Conv2DTranspose", o, (s) => this.#plan(s));
-    const c = this.#impl.opts;
+    const c = readOptions("Conv2DTranspose", TRANSPOSE_OPTIONS, options);
+    this.#impl = new ConvImpl(this, c, (s) => this.#plan(s));
     this.kernelSize = c.kernelSize;
     this.stride = c.stride;
     this.padding = c.padding;
     this.dilation = c.dilation;
     this.activation = c.activation;
-    this.name = name;
-    this.filters = checkPositiveInt("Conv2DTranspose", "options.filters", o["filters"]);
-    this.groups = checkGroupsOption("Conv2DTranspose", o["groups"]);
-    this.outputPadding = checkPair(
-      "Conv2DTranspose",
-      "options.outputPadding",
-      o["outputPadding"] ?? 0,
-      0,
-    );
+    this.init = c.init;
+    this.name = c.name;
+    this.filters = c.filters;
+    this.groups = c.groups;
+    this.outputPadding = c.outputPadding;
   }
 
   #plan(s: readonly [number, number, number]): ConvPlanned {
@@ -457,7 +478,7 @@ export class Conv2DTranspose extends LayerBase implements Layer {
     const who = `Conv2DTranspose "${this.name}"`;
     const g = planConvTranspose(who, "options", 0, inH, inW, cIn, fH, fW, this.filters, {
       stride: this.stride,
-      spec: this.#impl.opts.spec,
+      spec: this.#impl.spec,
       dilation: this.dilation,
       groups: gr,
       outputPadding: this.outputPadding,
@@ -498,15 +519,8 @@ export class Conv2DTranspose extends LayerBase implements Layer {
     return this.#impl.params();
   }
 
-  /** The description stored in model files. */
+  /** The description stored in model files (every declared option). */
   config(): LayerConfig {
-    return {
-      kind: this.kind,
-      name: this.name,
-      filters: this.filters,
-      groups: this.groups,
-      outputPadding: pairConfig(this.outputPadding),
-      ...this.#impl.config(),
-    };
+    return optionsConfig(this, TRANSPOSE_OPTIONS);
   }
 }

@@ -2,16 +2,16 @@
 
 import type { Tensor } from "../core/tensor.ts";
 import { ConvCore } from "./_conv_core.ts";
-import { checkPositiveInt } from "../core/_validate.ts";
 import { planConv } from "../core/_geometry.ts";
-import {
-  activationCode,
-  checkActivation,
-  checkBatch,
-  checkInit,
-  layerOptions,
-  noForward,
-} from "./_util.ts";
+import { activationCode, checkBatch, noForward, notBuilt } from "./_util.ts";
+import { ACTIVATION, countOption, initOption } from "./_conv_options.ts";
+import { type OptionDecls, optionsConfig, readOptions } from "./_declare.ts";
+
+const DENSE_OPTIONS = {
+  units: countOption("Number of outputs."),
+  activation: ACTIVATION,
+  init: initOption("glorot"),
+} as const;
 import { LayerBase } from "./layer_base.ts";
 import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
 
@@ -45,13 +45,18 @@ export interface DenseOptions {
 export class Dense extends LayerBase implements Layer {
   /** `"Dense"`. */
   readonly kind = "Dense" as const;
+  /** `"Dense"`. */
+  static readonly kind = "Dense" as const;
+  /** Its options, declared once: they drive construction, `config()`, model files and the docs. */
+  static readonly options: OptionDecls = DENSE_OPTIONS;
   /** The layer's name. */
   name: string;
   /** Number of outputs. */
   readonly units: number;
   /** `"relu"`, `"relu6"` or `"linear"`. */
   readonly activation: "relu" | "relu6" | "linear";
-  readonly #init: "he" | "glorot";
+  /** `"glorot"` or `"he"`. */
+  readonly init: "he" | "glorot";
   #core: ConvCore | null = null;
 
   /**
@@ -63,12 +68,11 @@ export class Dense extends LayerBase implements Layer {
    */
   constructor(options: DenseOptions) {
     super();
-    const fn = "Dense";
-    const { o, name } = layerOptions(fn, options);
-    this.units = checkPositiveInt(fn, "options.units", o["units"]);
-    this.#init = checkInit(fn, o["init"], "glorot");
-    this.activation = checkActivation(fn, o["activation"]);
-    this.name = name;
+    const c = readOptions("Dense", DENSE_OPTIONS, options);
+    this.units = c.units;
+    this.init = c.init;
+    this.activation = c.activation;
+    this.name = c.name;
   }
 
   /** Checks the input shape, creates the parameters (from `rand`) and returns the output shape (called by the model). */
@@ -92,7 +96,7 @@ export class Dense extends LayerBase implements Layer {
       layer: this,
       g,
       kernelShape: [n, this.units],
-      init: this.#init,
+      init: this.init,
       fanIn: n,
       fanOut: this.units,
       relu: activationCode(this.activation),
@@ -102,9 +106,7 @@ export class Dense extends LayerBase implements Layer {
   }
 
   #built(): ConvCore {
-    if (!this.#core) {
-      throw new Error(`Dense "${this.name}": used before build (add it to a Sequential)`);
-    }
+    if (!this.#core) notBuilt(this);
     return this.#core;
   }
 
@@ -137,12 +139,6 @@ export class Dense extends LayerBase implements Layer {
 
   /** The description stored in model files. */
   config(): LayerConfig {
-    return {
-      kind: this.kind,
-      name: this.name,
-      units: this.units,
-      activation: this.activation,
-      init: this.#init,
-    };
+    return optionsConfig(this, DENSE_OPTIONS);
   }
 }

@@ -1,8 +1,20 @@
 // This module is browser compatible.
 
 import type { Tensor } from "../core/tensor.ts";
-import { fail } from "../core/_validate.ts";
-import { checkBatch, layerOptions } from "./_util.ts";
+import { checkOneOf } from "../core/_validate.ts";
+import { checkBatch } from "./_util.ts";
+import { type OptionDecls, optionsConfig, readOptions } from "./_declare.ts";
+
+const FLATTEN_OPTIONS = {
+  order: {
+    type: '"hwc" | "chw"',
+    default: '"hwc"',
+    doc: '`"hwc"` keeps the memory order (free); `"chw"` flattens as PyTorch and ONNX do.',
+    read: (k: string, a: string, v: unknown) =>
+      checkOneOf(k, a, v ?? "hwc", ["hwc", "chw"] as const),
+    save: (v: string) => (v === "hwc" ? undefined : v),
+  },
+} as const;
 import { LayerBase } from "./layer_base.ts";
 import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
 
@@ -23,6 +35,10 @@ import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
 export class Flatten extends LayerBase implements Layer {
   /** `"Flatten"`. */
   readonly kind = "Flatten" as const;
+  /** `"Flatten"`. */
+  static readonly kind = "Flatten" as const;
+  /** Its options, declared once: they drive construction, `config()`, model files and the docs. */
+  static readonly options: OptionDecls = FLATTEN_OPTIONS;
   /** The layer's name. */
   name: string;
   /** `"hwc"` (memory order, the default) or `"chw"` (PyTorch's and ONNX's order). */
@@ -37,19 +53,9 @@ export class Flatten extends LayerBase implements Layer {
    */
   constructor(options: { order?: "hwc" | "chw"; name?: string } = {}) {
     super();
-    const { o, name } = layerOptions(this.kind, options);
-    this.name = name;
-    const order = o["order"] ?? "hwc";
-    if (order !== "hwc" && order !== "chw") {
-      fail(
-        typeof order === "string" ? RangeError : TypeError,
-        "Flatten",
-        "options.order",
-        '"hwc" or "chw"',
-        order,
-      );
-    }
-    this.order = order;
+    const c = readOptions("Flatten", FLATTEN_OPTIONS, options);
+    this.name = c.name;
+    this.order = c.order;
   }
 
   /** Whether `order` needs a transposition for this input shape. */
@@ -110,8 +116,6 @@ export class Flatten extends LayerBase implements Layer {
 
   /** The description stored in model files. */
   config(): LayerConfig {
-    return this.order === "hwc"
-      ? { kind: this.kind, name: this.name }
-      : { kind: this.kind, name: this.name, order: this.order };
+    return optionsConfig(this, FLATTEN_OPTIONS);
   }
 }

@@ -24,7 +24,7 @@ export interface Param {
   readonly grad: Float32Array;
 }
 
-/** The kinds of layer a model file may name. */
+/** The kinds of layer a model file may name: the keys of `LAYER_TYPES` (the compiler holds the two equal). */
 export type LayerKind =
   | "Add"
   | "Concatenate"
@@ -89,7 +89,7 @@ export interface Layer {
    * parameter gradients into each `Param.grad`. Returns the input gradient
    * (computed unless `needInputGrad` is false, when it returns `null`: a
    * model passes false for its first layer).
-   * @throws {Error} If called before `forward`.
+   * @throws {RangeError} If called before `forward` (or before `build`), or on a `dOut` of the wrong shape.
    */
   backward(dOut: Tensor, needInputGrad?: boolean): Tensor | null;
   /** The trainable parameters (empty for layers without any). */

@@ -3,7 +3,21 @@
 import type { Tensor } from "../core/tensor.ts";
 import { applyLayer, type SymbolicTensor } from "./graph_node.ts";
 import { checkOneOf } from "../core/_validate.ts";
-import { layerOptions } from "./_util.ts";
+import { type OptionDecls, optionsConfig, readOptions } from "./_declare.ts";
+import { noForward } from "./_util.ts";
+
+const NO_OPTIONS = {} as const;
+
+const ADD_OPTIONS = {
+  activation: {
+    type: '"relu" | "linear"',
+    default: '"linear"',
+    doc: '`"relu"` fuses `max(0, ·)` after the sum (a residual block\'s last step); NaN stays NaN.',
+    read: (k: string, a: string, v: unknown) =>
+      checkOneOf(k, a, v ?? "linear", ["relu", "linear"] as const),
+    save: (v: string) => (v === "linear" ? undefined : v),
+  },
+} as const;
 import type { LayerConfig, MergeLayer, Param, SampleShape } from "./layer.ts";
 
 /** Options of the merge layers. */
@@ -37,7 +51,19 @@ export abstract class MergeLayerBase {
    * @param options The name.
    */
   constructor(kind: string, options: MergeOptions) {
-    this.name = layerOptions(kind, options).name;
+    const decls = (new.target as unknown as { options?: OptionDecls }).options ?? {};
+    const c = readOptions(kind, decls, options);
+    this.name = c.name;
+    this.optionValues = c;
+  }
+
+  /** The options read through the subclass's declarations (its static `options`). */
+  protected readonly optionValues: Readonly<Record<string, unknown>>;
+
+  /** The description stored in model files: the kind, the name and every declared option. */
+  config(): LayerConfig {
+    const decls = (this.constructor as unknown as { options?: OptionDecls }).options ?? {};
+    return optionsConfig(this as unknown as { kind: string; name: string }, decls);
   }
 
   /**
@@ -111,6 +137,10 @@ function sameShapes(kind: string, shapes: readonly SampleShape[]): SampleShape {
 export class Add extends MergeLayerBase implements MergeLayer {
   /** `"Add"`. */
   readonly kind = "Add" as const;
+  /** `"Add"`. */
+  static readonly kind = "Add" as const;
+  /** Its options, declared once: they drive construction, `config()`, model files and the docs. */
+  static readonly options: OptionDecls = ADD_OPTIONS;
   /** `"relu"` fuses max(0, ·) after the sum (a residual block's last step); default `"linear"`. */
   readonly activation: "relu" | "linear";
   #y: Float32Array | null = null;
@@ -122,12 +152,7 @@ export class Add extends MergeLayerBase implements MergeLayer {
    */
   constructor(options: MergeOptions & { activation?: "relu" | "linear" } = {}) {
     super("Add", options);
-    this.activation = checkOneOf(
-      "Add",
-      "options.activation",
-      (options as Record<string, unknown>)["activation"] ?? "linear",
-      ["relu", "linear"] as const,
-    );
+    this.activation = this.optionValues["activation"] as "relu" | "linear";
   }
 
   /** Checks that the shapes are equal; returns that shape. */
@@ -160,7 +185,7 @@ export class Add extends MergeLayerBase implements MergeLayer {
   backward(dOut: Tensor): Tensor[] {
     if (this.activation === "linear") return this.shapes.map(() => dOut);
     const y = this.#y;
-    if (!y) throw new Error(`Add "${this.name}": backward was called before forward`);
+    if (!y) noForward(this);
     if (dOut.data.length !== y.length) {
       throw new RangeError(
         `Add "${this.name}": dOut has ${dOut.data.length} values, the forward output ${y.length}`,
@@ -170,13 +195,6 @@ export class Add extends MergeLayerBase implements MergeLayer {
     for (let i = 0; i < g.length; i++) if (y[i]! > 0) d[i] = g[i]!;
     const masked = { shape: dOut.shape, data: d };
     return this.shapes.map(() => masked);
-  }
-
-  /** The description stored in model files. */
-  config(): LayerConfig {
-    return this.activation === "linear"
-      ? { kind: this.kind, name: this.name }
-      : { kind: this.kind, name: this.name, activation: this.activation };
   }
 }
 
@@ -195,6 +213,10 @@ export class Add extends MergeLayerBase implements MergeLayer {
 export class Multiply extends MergeLayerBase implements MergeLayer {
   /** `"Multiply"`. */
   readonly kind = "Multiply" as const;
+  /** `"Multiply"`. */
+  static readonly kind = "Multiply" as const;
+  /** Its options, declared once: they drive construction, `config()`, model files and the docs. */
+  static readonly options: OptionDecls = NO_OPTIONS;
   #xs: readonly Tensor[] = [];
 
   /**
@@ -228,7 +250,7 @@ export class Multiply extends MergeLayerBase implements MergeLayer {
   backward(dOut: Tensor): Tensor[] {
     const xs = this.#xs;
     if (xs.length === 0) {
-      throw new Error(`Multiply "${this.name}": backward was called before forward`);
+      noForward(this);
     }
     return xs.map((_, k) => {
       const g = dOut.data.slice();
@@ -238,11 +260,6 @@ export class Multiply extends MergeLayerBase implements MergeLayer {
       });
       return { shape: dOut.shape, data: g };
     });
-  }
-
-  /** The description stored in model files. */
-  config(): LayerConfig {
-    return { kind: this.kind, name: this.name };
   }
 }
 
@@ -262,6 +279,10 @@ export class Multiply extends MergeLayerBase implements MergeLayer {
 export class Concatenate extends MergeLayerBase implements MergeLayer {
   /** `"Concatenate"`. */
   readonly kind = "Concatenate" as const;
+  /** `"Concatenate"`. */
+  static readonly kind = "Concatenate" as const;
+  /** Its options, declared once: they drive construction, `config()`, model files and the docs. */
+  static readonly options: OptionDecls = NO_OPTIONS;
 
   /**
    * Creates a Concatenate.
@@ -327,10 +348,5 @@ export class Concatenate extends MergeLayerBase implements MergeLayer {
       at += w;
       return { shape: [m, ...this.shapes[k]!], data: g };
     });
-  }
-
-  /** The description stored in model files. */
-  config(): LayerConfig {
-    return { kind: this.kind, name: this.name };
   }
 }

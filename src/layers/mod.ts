@@ -35,3 +35,6 @@ export * from "./batch_norm.ts";
 export * from "./flatten.ts";
 export * from "./pad2d.ts";
 export * from "./softmax.ts";
+export * from "./kinds.ts";
+export * from "./elementwise.ts";
+export type { OptionDecl, OptionDecls } from "./_declare.ts";

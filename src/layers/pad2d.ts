@@ -3,7 +3,27 @@
 import { checkPadding } from "../core/_geometry.ts";
 import type { Tensor } from "../core/tensor.ts";
 import { checkFinite, fail } from "../core/_validate.ts";
-import { checkBatch, layerOptions, noForward } from "./_util.ts";
+import { checkBatch, noForward } from "./_util.ts";
+import { type OptionDecls, optionsConfig, readOptions } from "./_declare.ts";
+
+const PAD2D_OPTIONS = {
+  padding: {
+    type: "number | [h, w] | [top, bottom, left, right]",
+    default: "required",
+    doc: "Rows and columns added on each side.",
+    read: (k: string, a: string, v: unknown) => {
+      if (v === "same") fail(RangeError, k, a, 'explicit sizes, not "same"', v);
+      return checkPadding(k, a, v) as [number, number, number, number];
+    },
+    save: (v: readonly number[]) => [...v],
+  },
+  value: {
+    type: "number",
+    default: "0",
+    doc: "The value written into the border.",
+    read: (k: string, a: string, v: unknown) => checkFinite(k, a, v ?? 0),
+  },
+} as const;
 import { LayerBase } from "./layer_base.ts";
 import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
 
@@ -31,6 +51,10 @@ export interface Pad2DOptions {
 export class Pad2D extends LayerBase implements Layer {
   /** `"Pad2D"`. */
   readonly kind = "Pad2D" as const;
+  /** `"Pad2D"`. */
+  static readonly kind = "Pad2D" as const;
+  /** Its options, declared once: they drive construction, `config()`, model files and the docs. */
+  static readonly options: OptionDecls = PAD2D_OPTIONS;
   /** The layer's name. */
   name: string;
   /** `[top, bottom, left, right]`. */
@@ -48,18 +72,10 @@ export class Pad2D extends LayerBase implements Layer {
    */
   constructor(options: Pad2DOptions) {
     super();
-    const { o, name } = layerOptions("Pad2D", options);
-    this.name = name;
-    if (o["padding"] === "same") {
-      fail(RangeError, "Pad2D", "options.padding", 'explicit sizes, not "same"', "same");
-    }
-    this.padding = checkPadding("Pad2D", "options.padding", o["padding"]) as [
-      number,
-      number,
-      number,
-      number,
-    ];
-    this.value = checkFinite("Pad2D", "options.value", o["value"] ?? 0);
+    const c = readOptions("Pad2D", PAD2D_OPTIONS, options);
+    this.name = c.name;
+    this.padding = c.padding;
+    this.value = c.value;
   }
 
   /** Checks the input shape (`[h, w, c]`) and returns the padded shape (called by the model). */
@@ -120,6 +136,6 @@ export class Pad2D extends LayerBase implements Layer {
 
   /** The description stored in model files. */
   config(): LayerConfig {
-    return { kind: this.kind, name: this.name, padding: [...this.padding], value: this.value };
+    return optionsConfig(this, PAD2D_OPTIONS);
   }
 }

@@ -3,9 +3,7 @@
 import { activeKernels } from "../backend/select.ts";
 import type { PoolGeometry, PoolMode } from "../backend/types.ts";
 import type { Tensor } from "../core/tensor.ts";
-import { checkBoolean } from "../core/_validate.ts";
 import {
-  checkPadding,
   checkPair,
   type Padding,
   type PadSpec,
@@ -13,8 +11,48 @@ import {
   planPool,
   resolvePadding,
 } from "../core/_geometry.ts";
-import { paddingConfig, pairConfig } from "./_conv_options.ts";
-import { checkBatch, layerOptions, noForward } from "./_util.ts";
+import {
+  booleanOption,
+  dilationOption,
+  paddingOption,
+  padSpec,
+  pairConfig,
+  strideOption,
+  STRIDES,
+} from "./_conv_options.ts";
+import { type OptionDecls, optionsConfig, readOptions } from "./_declare.ts";
+import { checkBatch, noForward, notBuilt } from "./_util.ts";
+
+const MAX_POOL_OPTIONS = {
+  poolSize: {
+    type: "number | [h, w]",
+    default: "2",
+    doc: "Window size: a number (square) or `[h, w]`.",
+    read: (k: string, a: string, v: unknown) => checkPair(k, a, v ?? 2),
+    save: pairConfig,
+  },
+  stride: strideOption(
+    "Step between windows: a number or `[h, w]`.",
+    (all) => all["poolSize"] ?? 2,
+    "`poolSize`",
+  ),
+  strides: STRIDES,
+  padding: paddingOption("Padding around the input; padding never wins a maximum."),
+  dilation: dilationOption("Step between window taps: a number or `[h, w]`."),
+  ceilMode: booleanOption("Round the output size up, as PyTorch's `ceil_mode`.", false),
+} as const;
+
+const AVG_POOL_OPTIONS = {
+  ...MAX_POOL_OPTIONS,
+  countIncludePad: booleanOption(
+    "Divide by every tap inside the padded input, not only the input's (PyTorch's default is true).",
+    false,
+  ),
+} as const;
+
+const GLOBAL_POOL_OPTIONS = {
+  keepDims: booleanOption("Keep the `[1, 1, c]` shape instead of `[c]`.", false),
+} as const;
 import { LayerBase } from "./layer_base.ts";
 import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
 
@@ -78,11 +116,7 @@ class PoolImpl {
   }
 
   #geometry(): PoolGeometry {
-    if (!this.#g) {
-      throw new Error(
-        `${this.layer.kind} "${this.layer.name}": used before build (add it to a model)`,
-      );
-    }
+    if (!this.#g) notBuilt(this.layer);
     return this.#g;
   }
 
@@ -151,37 +185,26 @@ export abstract class Pool2D extends LayerBase implements Layer {
    * Creates a Pool2D.
    *
    * @param kind The subclass's name, for error messages.
+   * @param decls The subclass's declared options.
    * @param options Window size (default 2), stride (default the window size), padding, dilation, ceil mode, name.
    */
-  constructor(kind: string, options: AvgPool2DOptions = {}) {
+  constructor(kind: "MaxPool2D" | "AvgPool2D", decls: OptionDecls, options: AvgPool2DOptions) {
     super();
-    const { o, name } = layerOptions(kind, options);
-    this.name = name;
+    const c = readOptions(kind, decls as typeof AVG_POOL_OPTIONS, options);
+    this.name = c.name;
     this.#impl = new PoolImpl(
       this,
       () => this.mode,
       (sh) => this.#plan(sh),
       (g) => [g.outH, g.outW, g.c],
     );
-    this.poolSize = checkPair(kind, "options.poolSize", o["poolSize"] ?? 2);
-    if (o["stride"] !== undefined && o["strides"] !== undefined) {
-      throw new TypeError(`${kind}: options.strides must be absent when options.stride is given`);
-    }
-    this.stride = checkPair(kind, "options.stride", o["stride"] ?? o["strides"] ?? this.poolSize);
-    this.padding = (o["padding"] ?? "valid") as Padding;
-    this.#spec = checkPadding(kind, "options.padding", this.padding);
-    this.dilation = checkPair(kind, "options.dilation", o["dilation"] ?? 1);
-    this.ceilMode = checkBoolean(kind, "options.ceilMode", o["ceilMode"] ?? false);
-    if (kind === "MaxPool2D" && o["countIncludePad"] !== undefined) {
-      throw new TypeError(
-        "MaxPool2D: options.countIncludePad must be absent (padding never wins a maximum)",
-      );
-    }
-    this.countIncludePad = checkBoolean(
-      kind,
-      "options.countIncludePad",
-      o["countIncludePad"] ?? false,
-    );
+    this.poolSize = c.poolSize;
+    this.stride = c.stride;
+    this.padding = c.padding;
+    this.#spec = padSpec(this.padding);
+    this.dilation = c.dilation;
+    this.ceilMode = c.ceilMode;
+    this.countIncludePad = c.countIncludePad ?? false;
   }
 
   #plan(s: readonly [number, number, number]): PoolGeometry {
@@ -232,16 +255,7 @@ export abstract class Pool2D extends LayerBase implements Layer {
 
   /** The description stored in model files. */
   config(): LayerConfig {
-    return {
-      kind: this.kind,
-      name: this.name,
-      poolSize: pairConfig(this.poolSize),
-      stride: pairConfig(this.stride),
-      padding: paddingConfig(this.padding),
-      dilation: pairConfig(this.dilation),
-      ceilMode: this.ceilMode,
-      ...(this.kind === "AvgPool2D" ? { countIncludePad: this.countIncludePad } : {}),
-    };
+    return optionsConfig(this, (this.constructor as unknown as { options: OptionDecls }).options);
   }
 }
 
@@ -261,6 +275,10 @@ export abstract class Pool2D extends LayerBase implements Layer {
 export class MaxPool2D extends Pool2D {
   /** `"MaxPool2D"`. */
   readonly kind = "MaxPool2D" as const;
+  /** `"MaxPool2D"`. */
+  static readonly kind = "MaxPool2D" as const;
+  /** Its options, declared once: they drive construction, `config()`, model files and the docs. */
+  static readonly options: OptionDecls = MAX_POOL_OPTIONS;
   /** Max pooling. */
   protected readonly mode = "max" as const;
   /**
@@ -269,7 +287,7 @@ export class MaxPool2D extends Pool2D {
    * @param options Window size (default 2), stride (default the window size), padding, dilation, ceil mode, name.
    */
   constructor(options: Pool2DOptions = {}) {
-    super("MaxPool2D", options);
+    super("MaxPool2D", MAX_POOL_OPTIONS, options);
   }
 }
 
@@ -286,6 +304,10 @@ export class MaxPool2D extends Pool2D {
 export class AvgPool2D extends Pool2D {
   /** `"AvgPool2D"`. */
   readonly kind = "AvgPool2D" as const;
+  /** `"AvgPool2D"`. */
+  static readonly kind = "AvgPool2D" as const;
+  /** Its options, declared once: they drive construction, `config()`, model files and the docs. */
+  static readonly options: OptionDecls = AVG_POOL_OPTIONS;
   /** Average pooling. */
   protected readonly mode = "average" as const;
   /**
@@ -294,7 +316,7 @@ export class AvgPool2D extends Pool2D {
    * @param options Window size (default 2), stride (default the window size), padding, dilation, ceil mode, countIncludePad, name.
    */
   constructor(options: AvgPool2DOptions = {}) {
-    super("AvgPool2D", options);
+    super("AvgPool2D", AVG_POOL_OPTIONS, options);
   }
 }
 
@@ -330,6 +352,10 @@ function globalPlan(layer: Layer, s: readonly [number, number, number]): PoolGeo
 export class GlobalAvgPool2D extends LayerBase implements Layer {
   /** `"GlobalAvgPool2D"`. */
   readonly kind = "GlobalAvgPool2D" as const;
+  /** `"GlobalAvgPool2D"`. */
+  static readonly kind = "GlobalAvgPool2D" as const;
+  /** Its options, declared once: they drive construction, `config()`, model files and the docs. */
+  static readonly options: OptionDecls = GLOBAL_POOL_OPTIONS;
   /** The layer's name. */
   name: string;
   /** Whether the output is `[1, 1, c]` (else `[c]`). */
@@ -343,9 +369,9 @@ export class GlobalAvgPool2D extends LayerBase implements Layer {
    */
   constructor(options: GlobalPool2DOptions = {}) {
     super();
-    const { o, name } = layerOptions("GlobalAvgPool2D", options);
-    this.name = name;
-    this.keepDims = checkBoolean("GlobalAvgPool2D", "options.keepDims", o["keepDims"] ?? false);
+    const c = readOptions("GlobalAvgPool2D", GLOBAL_POOL_OPTIONS, options);
+    this.name = c.name;
+    this.keepDims = c.keepDims;
     this.#impl = new PoolImpl(
       this,
       () => "average",
@@ -382,7 +408,7 @@ export class GlobalAvgPool2D extends LayerBase implements Layer {
 
   /** The description stored in model files. */
   config(): LayerConfig {
-    return { kind: this.kind, name: this.name, keepDims: this.keepDims };
+    return optionsConfig(this, GLOBAL_POOL_OPTIONS);
   }
 }
 
@@ -399,6 +425,10 @@ export class GlobalAvgPool2D extends LayerBase implements Layer {
 export class GlobalMaxPool2D extends LayerBase implements Layer {
   /** `"GlobalMaxPool2D"`. */
   readonly kind = "GlobalMaxPool2D" as const;
+  /** `"GlobalMaxPool2D"`. */
+  static readonly kind = "GlobalMaxPool2D" as const;
+  /** Its options, declared once: they drive construction, `config()`, model files and the docs. */
+  static readonly options: OptionDecls = GLOBAL_POOL_OPTIONS;
   /** The layer's name. */
   name: string;
   /** Whether the output is `[1, 1, c]` (else `[c]`). */
@@ -412,9 +442,9 @@ export class GlobalMaxPool2D extends LayerBase implements Layer {
    */
   constructor(options: GlobalPool2DOptions = {}) {
     super();
-    const { o, name } = layerOptions("GlobalMaxPool2D", options);
-    this.name = name;
-    this.keepDims = checkBoolean("GlobalMaxPool2D", "options.keepDims", o["keepDims"] ?? false);
+    const c = readOptions("GlobalMaxPool2D", GLOBAL_POOL_OPTIONS, options);
+    this.name = c.name;
+    this.keepDims = c.keepDims;
     this.#impl = new PoolImpl(
       this,
       () => "max",
@@ -451,6 +481,6 @@ export class GlobalMaxPool2D extends LayerBase implements Layer {
 
   /** The description stored in model files. */
   config(): LayerConfig {
-    return { kind: this.kind, name: this.name, keepDims: this.keepDims };
+    return optionsConfig(this, GLOBAL_POOL_OPTIONS);
   }
 }

@@ -46,7 +46,7 @@ export function evaluate(
   data: Dataset,
   options: { batchSize?: number } = {},
 ): Evaluation {
-  const o = checkOptions("evaluate", "options", options);
+  const o = checkOptions("evaluate", "options", options, ["batchSize"]);
   const batchSize = checkPositiveInt("evaluate", "options.batchSize", o["batchSize"] ?? 256);
   const d = checkData("evaluate", "data", data, model);
   const wasTraining = model.training;

@@ -12,6 +12,17 @@ import type { Model } from "./model.ts";
 
 export type { Dataset } from "./_data.ts";
 
+const FIT_KEYS = [
+  "epochs",
+  "batchSize",
+  "optimizer",
+  "shuffle",
+  "validation",
+  "augment",
+  "onBatch",
+  "onEpoch",
+];
+
 /** What {@linkcode FitOptions.onBatch} receives after every batch. */
 export interface BatchEvent {
   /** The epoch, from 1. */
@@ -151,7 +162,7 @@ function checkCallback(
  * @throws {TrainingDivergedError} If the loss becomes NaN or infinite.
  */
 export function fit(model: Model, data: Dataset, options: FitOptions = {}): History {
-  const o = checkOptions("fit", "options", options);
+  const o = checkOptions("fit", "options", options, FIT_KEYS);
   const d = checkData("fit", "data", data, model);
   const epochs = checkPositiveInt("fit", "options.epochs", o["epochs"] ?? 1);
   const batchSize = checkPositiveInt("fit", "options.batchSize", o["batchSize"] ?? 32);

@@ -2,12 +2,18 @@
 
 import type { LayerConfig } from "../layers/layer.ts";
 import type { Tensor } from "../core/tensor.ts";
-import { checkOptions, fail } from "../core/_validate.ts";
+import { checkObject, fail } from "../core/_validate.ts";
 import { type GraphConfig, Model } from "./model.ts";
 import { modelFromGraphConfig } from "./_graph_config.ts";
+import { LAYER_TYPES, type LayerKindInfo } from "../layers/kinds.ts";
 
-/** The layers a following BatchNorm folds into. */
-const FOLDABLE = ["Conv2D", "DepthwiseConv2D", "Dense"];
+const LAYER_INFO: Readonly<Record<string, LayerKindInfo | undefined>> = LAYER_TYPES;
+
+/** Whether a following BatchNorm folds into a layer of this kind. */
+const foldsBatchNorm = (kind: string): boolean => LAYER_INFO[kind]?.foldsBatchNorm === true;
+/** Whether a layer of this kind takes a fused `activation` from a following ReLU or ReLU6. */
+const takesActivation = (kind: string, a: "relu" | "relu6"): boolean =>
+  LAYER_INFO[kind]?.fusesActivation?.includes(a) === true;
 
 /**
  * A copy of `model` for inference with every foldable `BatchNorm` folded
@@ -53,7 +59,7 @@ export function fuse(model: Model): Model {
     if (j < 0) return;
     const prev = byName.get(cfg.nodes[j]!.layer)!;
     if (
-      FOLDABLE.includes(prev.kind) && (prev["activation"] ?? "linear") === "linear" &&
+      foldsBatchNorm(prev.kind) && (prev["activation"] ?? "linear") === "linear" &&
       uses.get(prev.name) === 1 && consumers.get(j) === 1
     ) folded.set(k, j);
   });
@@ -83,7 +89,7 @@ export function fuse(model: Model): Model {
   const mine: Record<string, Tensor> = {};
   for (const [name, t] of Object.entries(w)) if (names.has(name)) mine[name] = t;
   copy.setWeights(mine);
-  copy.metadata = { ...checkOptions("fuse", "model.metadata", model.metadata) } as Record<
+  copy.metadata = { ...checkObject("fuse", "model.metadata", model.metadata) } as Record<
     string,
     string
   >;
@@ -124,7 +130,7 @@ function absorbRelu(cfg: GraphConfig): GraphConfig {
     if (j < 0) return;
     const prev = byName.get(cfg.nodes[j]!.layer)!;
     // An Add takes a ReLU (not a ReLU6).
-    const takes = [...FOLDABLE, "Conv2DTranspose"].includes(prev.kind) ||
+    const takes = takesActivation(prev.kind, relu.kind === "ReLU" ? "relu" : "relu6") ||
       (prev.kind === "Add" && relu.kind === "ReLU");
     if (
       takes && (prev["activation"] ?? "linear") === "linear" &&

@@ -4,9 +4,11 @@ import type { Tensor } from "../core/tensor.ts";
 import { sizeOf } from "../core/tensor.ts";
 import { checkSeed, mulberry32 } from "../core/random.ts";
 import {
+  checkBoolean,
   checkDims,
   checkFloat32Array,
   checkNonNegativeInt,
+  checkObject,
   checkOptions,
   checkPositiveInt,
   fail,
@@ -114,7 +116,7 @@ export class Model {
     options: ModelOptions = {},
   ) {
     const fn = new.target.name === "Sequential" ? "Sequential" : "Model";
-    const sp = checkOptions(fn, "spec", spec);
+    const sp = checkOptions(fn, "spec", spec, ["inputs", "outputs"]);
     const one = (v: unknown, arg: string): SymbolicTensor => {
       const t = Array.isArray(v) && v.length === 1 ? v[0] : v;
       if (!(t instanceof SymbolicTensor)) {
@@ -126,7 +128,7 @@ export class Model {
     if (input.node) {
       throw new RangeError(`${fn}: spec.inputs must come from Input(), not from a layer`);
     }
-    const o = checkOptions(fn, "options", options);
+    const o = checkOptions(fn, "options", options, ["seed", "maxParameters"]);
     const seed = checkSeed(fn, "options.seed", o["seed"] ?? 1);
     const maxParameters = o["maxParameters"] === undefined
       ? 2 ** 28
@@ -286,11 +288,19 @@ export class Model {
    * @param dOut The gradient, shaped like the last forward output.
    * @param options `inputGradient`: also compute the gradient with respect to the input (default false).
    * @returns The input gradient when asked for, else `null`.
-   * @throws {Error} If called before `forward`.
+   * @throws {RangeError} If called before `forward`, or if `dOut` is not shaped like the last output.
+   * @throws {TypeError} On an unknown option.
    */
   backward(dOut: Tensor, options: { inputGradient?: boolean } = {}): Tensor | null {
+    const fnb = `${this.constructor.name}.backward`;
+    const bo = checkOptions(fnb, "options", options, ["inputGradient"]);
+    const wantInput = checkBoolean(fnb, "options.inputGradient", bo["inputGradient"] ?? false);
     const values = this.#values;
-    if (!values) throw new Error(`${this.constructor.name}: backward was called before forward`);
+    if (!values) {
+      throw new RangeError(
+        `${fnb}: backward was called before forward (run forward on a batch first)`,
+      );
+    }
     const last = values.get(this.#output.id)!;
     const ds = dOut?.shape;
     if (
@@ -304,7 +314,6 @@ export class Model {
         }], got ${Array.isArray(ds) ? `[${ds.join(", ")}]` : String(ds)}`,
       );
     }
-    const wantInput = options?.inputGradient === true;
     const grads = new Map<number, Tensor>([[this.#output.id, dOut]]);
     const add = (t: SymbolicTensor, g: Tensor) => {
       const have = grads.get(t.id);
@@ -360,7 +369,7 @@ export class Model {
   predict(x: Tensor, options: { batchSize?: number } = {}): Tensor {
     this.#checkInput("predict", x);
     const fn = `${this.constructor.name}.predict`;
-    const o = checkOptions(fn, "options", options);
+    const o = checkOptions(fn, "options", options, ["batchSize"]);
     const bs = checkPositiveInt(fn, "options.batchSize", o["batchSize"] ?? 256);
     const m = x.shape[0]!;
     if (m <= bs) return this.#inference(() => this.forward(x));
@@ -416,7 +425,7 @@ export class Model {
    */
   setWeights(weights: Readonly<Record<string, Tensor>>): void {
     const fn = `${this.constructor.name}.setWeights`;
-    const w = checkOptions(fn, "weights", weights);
+    const w = checkObject(fn, "weights", weights);
     const byName = new Map([...this.params(), ...this.state()].map((p) => [p.name, p]));
     const plan: [Param, Float32Array][] = [];
     for (const [name, t] of Object.entries(w)) {
@@ -429,7 +438,7 @@ export class Model {
         );
       }
       const arg = `weights["${name}"]`;
-      const tt = checkOptions(fn, arg, t);
+      const tt = checkObject(fn, arg, t);
       const shape = checkDims(fn, `${arg}.shape`, tt["shape"]);
       if (shape.length !== p.shape.length || shape.some((d, i) => d !== p.shape[i])) {
         throw new RangeError(

@@ -109,7 +109,7 @@ export class Adam implements Optimizer {
    * @throws {RangeError} On out-of-range values.
    */
   constructor(options: { lr?: number; beta1?: number; beta2?: number; epsilon?: number } = {}) {
-    const o = checkOptions("Adam", "options", options);
+    const o = checkOptions("Adam", "options", options, ["lr", "beta1", "beta2", "epsilon"]);
     this.lr = positive("Adam", "options.lr", o["lr"] ?? 1e-3);
     this.beta1 = unit("Adam", "options.beta1", o["beta1"] ?? 0.9);
     this.beta2 = unit("Adam", "options.beta2", o["beta2"] ?? 0.999);

@@ -1,57 +1,12 @@
 // This module is browser compatible.
 
-import { Conv2D, Conv2DTranspose, DepthwiseConv2D } from "../layers/conv2d.ts";
-import { Dense } from "../layers/dense.ts";
-import { Flatten } from "../layers/flatten.ts";
-import { Pad2D, type Pad2DOptions } from "../layers/pad2d.ts";
 import type { Layer, LayerConfig, MergeLayer } from "../layers/layer.ts";
-import { Add, Concatenate, Multiply } from "../layers/merge.ts";
-import { BatchNorm } from "../layers/batch_norm.ts";
-import {
-  Clip,
-  Dropout,
-  HardSigmoid,
-  HardSwish,
-  LeakyReLU,
-  ReLU6,
-  Sigmoid,
-  Softmax,
-  Tanh,
-} from "../layers/activations.ts";
-import { AvgPool2D, GlobalAvgPool2D, GlobalMaxPool2D, MaxPool2D } from "../layers/pool2d.ts";
-import { ReLU } from "../layers/relu.ts";
-import { checkObject, checkOneOf, checkString } from "../core/_validate.ts";
-
-/** How to make each kind of layer from its stored options. */
-const MAKERS: Record<string, (options: never) => Layer | MergeLayer> = {
-  Add: (o) => new Add(o),
-  Concatenate: (o) => new Concatenate(o),
-  Multiply: (o) => new Multiply(o),
-  Conv2D: (o) => new Conv2D(o),
-  DepthwiseConv2D: (o) => new DepthwiseConv2D(o),
-  Conv2DTranspose: (o) => new Conv2DTranspose(o),
-  MaxPool2D: (o) => new MaxPool2D(o),
-  AvgPool2D: (o) => new AvgPool2D(o),
-  GlobalAvgPool2D: (o) => new GlobalAvgPool2D(o),
-  GlobalMaxPool2D: (o) => new GlobalMaxPool2D(o),
-  ReLU: (o) => new ReLU(o),
-  LeakyReLU: (o) => new LeakyReLU(o),
-  ReLU6: (o) => new ReLU6(o),
-  HardSigmoid: (o) => new HardSigmoid(o),
-  Clip: (o) => new Clip(o),
-  Pad2D: (o) => new Pad2D(o as unknown as Pad2DOptions),
-  Sigmoid: (o) => new Sigmoid(o),
-  Tanh: (o) => new Tanh(o),
-  HardSwish: (o) => new HardSwish(o),
-  Softmax: (o) => new Softmax(o),
-  Dropout: (o) => new Dropout(o),
-  BatchNorm: (o) => new BatchNorm(o),
-  Flatten: (o) => new Flatten(o),
-  Dense: (o) => new Dense(o),
-};
+import { LAYER_TYPES } from "../layers/kinds.ts";
+import { checkObject, checkString, fail } from "../core/_validate.ts";
 
 /**
- * The layer kinds a model file may name.
+ * The layer kinds a model file may name (the built-in ones; see
+ * {@linkcode registeredLayerKinds} for those added by `registerLayer`).
  *
  * @example Usage
  * ```ts
@@ -59,11 +14,67 @@ const MAKERS: Record<string, (options: never) => Layer | MergeLayer> = {
  * LAYER_KINDS.includes("Conv2D"); // true
  * ```
  */
-export const LAYER_KINDS: readonly string[] = Object.freeze(Object.keys(MAKERS));
+export const LAYER_KINDS: readonly string[] = Object.freeze(Object.keys(LAYER_TYPES));
+
+/** Makers of custom layers, by kind. */
+const custom = new Map<string, (config: LayerConfig) => Layer | MergeLayer>();
+
+/**
+ * Teaches `loadModel` (and `layerFromConfig`) to restore a custom layer:
+ * `make(config)` receives the layer's stored description (what its
+ * `config()` returned: `kind`, `name` and its own keys) and returns a fresh,
+ * unbuilt layer; `loadModel` then builds it and sets its weights from the
+ * file. Registering a kind again replaces its maker; a built-in kind cannot
+ * be registered.
+ *
+ * @example Usage
+ * ```ts
+ * import { ElementwiseLayer, registerLayer } from "@convnet/wasm";
+ * class Twice extends ElementwiseLayer {
+ *   readonly kind = "Twice";
+ *   static readonly options = {};
+ *   protected f(x: Float32Array, y: Float32Array) { for (let i = 0; i < x.length; i++) y[i] = 2 * x[i]!; }
+ *   protected df(g: Float32Array, _x: Float32Array, _y: Float32Array, d: Float32Array) { for (let i = 0; i < g.length; i++) d[i] = 2 * g[i]!; }
+ * }
+ * registerLayer("Twice", (config) => new Twice(config.name));
+ * ```
+ *
+ * @param kind The layer's `kind`, as its `config()` stores it.
+ * @param make Makes the layer from its stored description.
+ * @throws {TypeError} If `kind` is not a non-empty string or `make` not a function.
+ * @throws {RangeError} If `kind` is a built-in kind.
+ */
+export function registerLayer(
+  kind: string,
+  make: (config: LayerConfig) => Layer | MergeLayer,
+): void {
+  checkString("registerLayer", "kind", kind);
+  if (typeof make !== "function") fail(TypeError, "registerLayer", "make", "a function", make);
+  if (Object.hasOwn(LAYER_TYPES, kind)) {
+    fail(RangeError, "registerLayer", "kind", "a kind that is not built in", kind);
+  }
+  custom.set(kind, make);
+}
+
+/**
+ * The kinds added by {@linkcode registerLayer}, in the order registered.
+ *
+ * @example Usage
+ * ```ts
+ * import { registeredLayerKinds } from "@convnet/wasm";
+ * registeredLayerKinds(); // [] until registerLayer is called
+ * ```
+ *
+ * @returns The custom kinds.
+ */
+export function registeredLayerKinds(): string[] {
+  return [...custom.keys()];
+}
 
 /**
  * Makes a fresh layer from its stored description (the layer's own
- * constructor checks every hyper-parameter).
+ * constructor checks every hyper-parameter, and refuses a key it does not
+ * declare). Custom kinds come from {@linkcode registerLayer}.
  *
  * @example Usage
  * ```ts
@@ -74,14 +85,23 @@ export const LAYER_KINDS: readonly string[] = Object.freeze(Object.keys(MAKERS))
  *
  * @param cfg The description, as `Layer.config()` returns it.
  * @returns The layer, not yet built.
- * @throws {TypeError} If `cfg`, its name or a hyper-parameter is of the wrong type.
+ * @throws {TypeError} If `cfg`, its name or a hyper-parameter is of the wrong type, or a key is unknown.
  * @throws {RangeError} If the kind is unknown or a hyper-parameter is invalid.
  */
 export function layerFromConfig(cfg: LayerConfig): Layer | MergeLayer {
   const fn = "layerFromConfig";
   const c = checkObject(fn, "cfg", cfg);
   checkString(fn, "cfg.name", c["name"]);
-  const kind = checkOneOf(fn, "cfg.kind", c["kind"], LAYER_KINDS);
+  const kind = checkString(fn, "cfg.kind", c["kind"]);
+  const make = custom.get(kind);
+  if (make) return make(c as unknown as LayerConfig);
+  if (!Object.hasOwn(LAYER_TYPES, kind)) {
+    const known = [...LAYER_KINDS, ...custom.keys()].map((k) => JSON.stringify(k)).join(", ");
+    throw new RangeError(
+      `${fn}: cfg.kind must be one of ${known}, got ${JSON.stringify(kind)} ` +
+        `(a custom layer: teach the loader with registerLayer("${kind}", (config) => new YourLayer(...)))`,
+    );
+  }
   const { kind: _k, ...options } = c;
-  return MAKERS[kind]!(options as never);
+  return LAYER_TYPES[kind as keyof typeof LAYER_TYPES].make(options as never);
 }

@@ -13,7 +13,7 @@ import type { LayerConfig } from "../layers/layer.ts";
 import { Sequential } from "./sequential.ts";
 import { Model } from "./model.ts";
 import { layerOf, modelFromGraphConfig } from "./_graph_config.ts";
-import { checkOptions, describe, fail } from "../core/_validate.ts";
+import { checkObject, describe, fail } from "../core/_validate.ts";
 
 /**
  * The largest header {@linkcode loadModel} accepts, in bytes (1 MiB).
@@ -123,7 +123,7 @@ const RESERVED = ["architecture", "format"];
  * a file we write is always a file we can load.
  */
 function checkMetadata(arg: string, value: unknown): Record<string, string> {
-  const o = checkOptions("saveModel", arg, value);
+  const o = value === undefined ? {} : checkObject("saveModel", arg, value);
   for (const [k, v] of Object.entries(o)) {
     if (RESERVED.includes(k)) {
       throw new RangeError(

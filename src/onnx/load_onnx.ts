@@ -64,7 +64,7 @@ export const ONNX_OPSETS: readonly [number, number] = [11, 21];
  */
 export function loadOnnx(bytes: Uint8Array, options: LoadOnnxOptions = {}): Model {
   if (!(bytes instanceof Uint8Array)) fail(TypeError, "loadOnnx", "bytes", "a Uint8Array", bytes);
-  const o = checkOptions("loadOnnx", "options", options);
+  const o = checkOptions("loadOnnx", "options", options, ["maxParameters", "maxActivation"]);
   const maxParameters = o["maxParameters"] === undefined
     ? 2 ** 28
     : checkPositiveInt("loadOnnx", "options.maxParameters", o["maxParameters"]);

@@ -88,7 +88,7 @@ export function checkGradients(
   options: CheckGradientsOptions = {},
 ): number {
   const fn = "checkGradients";
-  const o = checkOptions(fn, "options", options);
+  const o = checkOptions(fn, "options", options, ["eps", "tolerance", "seed", "training"]);
   const eps = o["eps"] ?? 1e-2, tolerance = o["tolerance"] ?? 3e-3;
   if (typeof eps !== "number" || !(eps > 0)) {
     fail(RangeError, fn, "options.eps", "a positive number", eps);
