@@ -108,14 +108,14 @@ ${updates(mr, (r) => `p${r} + off`).replace(/^ {4}/gm, "        ")}
     off += rowJump;
   }
   if (relu) {
-    // pmax(0, v) = 0 < v ? v : 0, one instruction; NaN gives 0.
+    // pmax(v, 0) = v < 0 ? 0 : v, one instruction; NaN stays NaN (as in PyTorch).
     const z = f32x4.splat(0);
-${rows(mr, (r) => `    c${r}0 = f32x4.pmax(z, c${r}0); c${r}1 = f32x4.pmax(z, c${r}1);`)}
+${rows(mr, (r) => `    c${r}0 = f32x4.pmax(c${r}0, z); c${r}1 = f32x4.pmax(c${r}1, z);`)}
   }
   if (relu == 2) {
-    // ReLU6: then pmin(6, v) = v < 6 ? v : 6.
+    // ReLU6: then pmin(v, 6) = 6 < v ? 6 : v (NaN stays NaN).
     const six = f32x4.splat(6);
-${rows(mr, (r) => `    c${r}0 = f32x4.pmin(six, c${r}0); c${r}1 = f32x4.pmin(six, c${r}1);`)}
+${rows(mr, (r) => `    c${r}0 = f32x4.pmin(c${r}0, six); c${r}1 = f32x4.pmin(c${r}1, six);`)}
   }
 ${storeTile(mr)}
 }

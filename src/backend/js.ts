@@ -62,8 +62,8 @@ function convForward(
             }
           }
         });
-        if (relu) { for (let co = 0; co < cOut; co++) acc[co] = acc[co]! > 0 ? acc[co]! : 0; }
-        if (relu === 2) { for (let co = 0; co < cOut; co++) acc[co] = acc[co]! < 6 ? acc[co]! : 6; }
+        if (relu) { for (let co = 0; co < cOut; co++) acc[co] = acc[co]! < 0 ? 0 : acc[co]!; }
+        if (relu === 2) { for (let co = 0; co < cOut; co++) acc[co] = acc[co]! > 6 ? 6 : acc[co]!; }
         z.set(acc, ((i * outH + oh) * outW + ow) * cOut);
       }
     }

@@ -91,8 +91,8 @@ export class ConvCore {
       const b = this.bias.value, c = b.length;
       for (let i = 0; i < z.length; i++) {
         const v = z[i]! + b[i % c]!;
-        const r = this.#o.relu ? (v > 0 ? v : 0) : v;
-        z[i] = this.#o.relu === 2 ? (r < 6 ? r : 6) : r;
+        const r = this.#o.relu ? (v < 0 ? 0 : v) : v;
+        z[i] = this.#o.relu === 2 ? (r > 6 ? 6 : r) : r;
       }
     } else {
       z = k.convForward(g, x, this.kernel.value, this.bias.value, this.#o.relu);

@@ -170,12 +170,12 @@ export class Add extends MergeLayerBase implements MergeLayer {
       if (k === xs.length - 1 && this.activation === "relu") {
         for (let i = 0; i < out.length; i++) {
           const v = out[i]! + d[i]!;
-          out[i] = v > 0 ? v : 0;
+          out[i] = v < 0 ? 0 : v;
         }
       } else for (let i = 0; i < out.length; i++) out[i] = out[i]! + d[i]!;
     }
     if (this.activation === "relu" && xs.length === 1) {
-      for (let i = 0; i < out.length; i++) out[i] = out[i]! > 0 ? out[i]! : 0;
+      for (let i = 0; i < out.length; i++) out[i] = out[i]! < 0 ? 0 : out[i]!;
     }
     this.#y = this.activation === "relu" ? out : null;
     return { shape: xs[0]!.shape, data: out };

@@ -39,8 +39,8 @@ import { convTile, gemmTile, INIT_LOAD, INIT_ZERO, MR } from "./gemm";
 
 // @ts-ignore: decorator
 @inline function activate(a: v128, relu: i32): v128 {
-  if (relu) a = f32x4.pmax(f32x4.splat(0), a);
-  if (relu == 2) a = f32x4.pmin(f32x4.splat(6), a);
+  if (relu) a = f32x4.pmax(a, f32x4.splat(0)); // NaN stays NaN
+  if (relu == 2) a = f32x4.pmin(a, f32x4.splat(6));
   return a;
 }
 
@@ -112,8 +112,8 @@ function gemvRow(
       }
       p += rowStride;
     }
-    if (relu) a = a > 0 ? a : 0;
-    if (relu == 2) a = a < 6 ? a : 6;
+    if (relu) a = a < 0 ? 0 : a;
+    if (relu == 2) a = a > 6 ? 6 : a;
     store<f32>(z + o, a);
   }
 }

@@ -58,12 +58,12 @@ export function dwForward(geo: usize, xp: usize, wp: usize, bp: usize, zt: usize
               }
             }
             if (relu) {
-              a0 = f32x4.pmax(zero, a0); a1 = f32x4.pmax(zero, a1);
-              a2 = f32x4.pmax(zero, a2); a3 = f32x4.pmax(zero, a3);
+              a0 = f32x4.pmax(a0, zero); a1 = f32x4.pmax(a1, zero);
+              a2 = f32x4.pmax(a2, zero); a3 = f32x4.pmax(a3, zero);
             }
             if (relu == 2) {
-              a0 = f32x4.pmin(six, a0); a1 = f32x4.pmin(six, a1);
-              a2 = f32x4.pmin(six, a2); a3 = f32x4.pmin(six, a3);
+              a0 = f32x4.pmin(a0, six); a1 = f32x4.pmin(a1, six);
+              a2 = f32x4.pmin(a2, six); a3 = f32x4.pmin(a3, six);
             }
             v128.store(out + o, a0); v128.store(out + o, a1, 16);
             v128.store(out + o, a2, 32); v128.store(out + o, a3, 48);
@@ -80,8 +80,8 @@ export function dwForward(geo: usize, xp: usize, wp: usize, bp: usize, zt: usize
                 w += wTap;
               }
             }
-            if (relu) a = f32x4.pmax(zero, a);
-            if (relu == 2) a = f32x4.pmin(six, a);
+            if (relu) a = f32x4.pmax(a, zero);
+            if (relu == 2) a = f32x4.pmin(a, six);
             v128.store(out + o, a);
           }
           for (; ch < c; ch++) {
@@ -96,8 +96,8 @@ export function dwForward(geo: usize, xp: usize, wp: usize, bp: usize, zt: usize
                 w += wTap;
               }
             }
-            if (relu) a = a > 0 ? a : 0;
-            if (relu == 2) a = a < 6 ? a : 6;
+            if (relu) a = a < 0 ? 0 : a;
+            if (relu == 2) a = a > 6 ? 6 : a;
             store<f32>(out + o, a);
           }
           out += cb;

@@ -228,24 +228,24 @@ function convTile6x8(
     off += rowJump;
   }
   if (relu) {
-    // pmax(0, v) = 0 < v ? v : 0, one instruction; NaN gives 0.
+    // pmax(v, 0) = v < 0 ? 0 : v, one instruction; NaN stays NaN (as in PyTorch).
     const z = f32x4.splat(0);
-    c00 = f32x4.pmax(z, c00); c01 = f32x4.pmax(z, c01);
-    c10 = f32x4.pmax(z, c10); c11 = f32x4.pmax(z, c11);
-    c20 = f32x4.pmax(z, c20); c21 = f32x4.pmax(z, c21);
-    c30 = f32x4.pmax(z, c30); c31 = f32x4.pmax(z, c31);
-    c40 = f32x4.pmax(z, c40); c41 = f32x4.pmax(z, c41);
-    c50 = f32x4.pmax(z, c50); c51 = f32x4.pmax(z, c51);
+    c00 = f32x4.pmax(c00, z); c01 = f32x4.pmax(c01, z);
+    c10 = f32x4.pmax(c10, z); c11 = f32x4.pmax(c11, z);
+    c20 = f32x4.pmax(c20, z); c21 = f32x4.pmax(c21, z);
+    c30 = f32x4.pmax(c30, z); c31 = f32x4.pmax(c31, z);
+    c40 = f32x4.pmax(c40, z); c41 = f32x4.pmax(c41, z);
+    c50 = f32x4.pmax(c50, z); c51 = f32x4.pmax(c51, z);
   }
   if (relu == 2) {
-    // ReLU6: then pmin(6, v) = v < 6 ? v : 6.
+    // ReLU6: then pmin(v, 6) = 6 < v ? 6 : v (NaN stays NaN).
     const six = f32x4.splat(6);
-    c00 = f32x4.pmin(six, c00); c01 = f32x4.pmin(six, c01);
-    c10 = f32x4.pmin(six, c10); c11 = f32x4.pmin(six, c11);
-    c20 = f32x4.pmin(six, c20); c21 = f32x4.pmin(six, c21);
-    c30 = f32x4.pmin(six, c30); c31 = f32x4.pmin(six, c31);
-    c40 = f32x4.pmin(six, c40); c41 = f32x4.pmin(six, c41);
-    c50 = f32x4.pmin(six, c50); c51 = f32x4.pmin(six, c51);
+    c00 = f32x4.pmin(c00, six); c01 = f32x4.pmin(c01, six);
+    c10 = f32x4.pmin(c10, six); c11 = f32x4.pmin(c11, six);
+    c20 = f32x4.pmin(c20, six); c21 = f32x4.pmin(c21, six);
+    c30 = f32x4.pmin(c30, six); c31 = f32x4.pmin(c31, six);
+    c40 = f32x4.pmin(c40, six); c41 = f32x4.pmin(c41, six);
+    c50 = f32x4.pmin(c50, six); c51 = f32x4.pmin(c51, six);
   }
   const full = mr == 6 && nr == 8;
   const dst = full ? c : TILE_TMP;
@@ -288,20 +288,20 @@ function convTile4x8(
     off += rowJump;
   }
   if (relu) {
-    // pmax(0, v) = 0 < v ? v : 0, one instruction; NaN gives 0.
+    // pmax(v, 0) = v < 0 ? 0 : v, one instruction; NaN stays NaN (as in PyTorch).
     const z = f32x4.splat(0);
-    c00 = f32x4.pmax(z, c00); c01 = f32x4.pmax(z, c01);
-    c10 = f32x4.pmax(z, c10); c11 = f32x4.pmax(z, c11);
-    c20 = f32x4.pmax(z, c20); c21 = f32x4.pmax(z, c21);
-    c30 = f32x4.pmax(z, c30); c31 = f32x4.pmax(z, c31);
+    c00 = f32x4.pmax(c00, z); c01 = f32x4.pmax(c01, z);
+    c10 = f32x4.pmax(c10, z); c11 = f32x4.pmax(c11, z);
+    c20 = f32x4.pmax(c20, z); c21 = f32x4.pmax(c21, z);
+    c30 = f32x4.pmax(c30, z); c31 = f32x4.pmax(c31, z);
   }
   if (relu == 2) {
-    // ReLU6: then pmin(6, v) = v < 6 ? v : 6.
+    // ReLU6: then pmin(v, 6) = 6 < v ? 6 : v (NaN stays NaN).
     const six = f32x4.splat(6);
-    c00 = f32x4.pmin(six, c00); c01 = f32x4.pmin(six, c01);
-    c10 = f32x4.pmin(six, c10); c11 = f32x4.pmin(six, c11);
-    c20 = f32x4.pmin(six, c20); c21 = f32x4.pmin(six, c21);
-    c30 = f32x4.pmin(six, c30); c31 = f32x4.pmin(six, c31);
+    c00 = f32x4.pmin(c00, six); c01 = f32x4.pmin(c01, six);
+    c10 = f32x4.pmin(c10, six); c11 = f32x4.pmin(c11, six);
+    c20 = f32x4.pmin(c20, six); c21 = f32x4.pmin(c21, six);
+    c30 = f32x4.pmin(c30, six); c31 = f32x4.pmin(c31, six);
   }
   const full = mr == 4 && nr == 8;
   const dst = full ? c : TILE_TMP;

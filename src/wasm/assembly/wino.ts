@@ -158,8 +158,8 @@ export function winoTiles(
             const ow = tw * m + q;
             if (ow >= g.outW) break;
             let s = f32x4.add(v128.load(y + (<usize>(p * m + q) << 4)), bv);
-            if (relu) s = f32x4.pmax(zero, s);
-            if (relu == 2) s = f32x4.pmin(six, s);
+            if (relu) s = f32x4.pmax(s, zero);
+            if (relu == 2) s = f32x4.pmin(s, six);
             const dst = z + (<usize>(((i * g.outH + oh) * g.outW + ow) * cOut + co) << 2);
             if (lanes == 4) v128.store(dst, s);
             else {
