@@ -77,7 +77,9 @@ const STOP = 16;
  * slot's scratch.
  */
 const OWNER = STOP + MAX_THREADS;
-const CTL_WORDS = OWNER + MAX_THREADS;
+/** A worker writes its epoch here once it waits for tasks: the handshake needs no message event. */
+const READY = OWNER + MAX_THREADS;
+const CTL_WORDS = READY + MAX_THREADS;
 /** Test hooks: a task that never ends, and one that throws. */
 const HANG = -1, THROW = -2;
 
@@ -119,6 +121,7 @@ function serve(d, post) {
   // The generation is read before saying ready: a call made as soon as the caller hears it
   // bumps GEN past this value, so the worker takes part in it.
   let seen = Atomics.load(ctl, ${GEN});
+  Atomics.store(ctl, ${READY} + d.slot, d.epoch);
   post("ready");
   for (;;) {
     let s = 0;
@@ -184,8 +187,24 @@ export function threadKind(): ThreadKind {
  * leave it alone: the library has no dependencies, only these runtime parts.
  */
 export function nodeBuiltin<T>(name: "node:worker_threads" | "node:os"): Promise<T> {
+  const now = nodeBuiltinSync<T>(name);
+  if (now) return Promise.resolve(now);
   const specifier: string = name;
   return import(specifier) as Promise<T>;
+}
+
+/**
+ * A Node built-in module at once, where the runtime offers
+ * `process.getBuiltinModule` (Deno 2, Node ≥ 20.16), else undefined: workers
+ * can then start inside a synchronous call, without waiting for the event loop.
+ */
+export function nodeBuiltinSync<T>(name: "node:worker_threads" | "node:os"): T | undefined {
+  const p = (globalThis as { process?: { getBuiltinModule?: (n: string) => unknown } }).process;
+  try {
+    return p?.getBuiltinModule?.(name) as T | undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The number of cores, where the runtime says so synchronously (else undefined). */
@@ -208,6 +227,8 @@ interface WorkerLike {
 
 interface Slot {
   worker: WorkerLike | null;
+  /** The epoch the worker was started with (its ready word holds it once it is up). */
+  epoch: number;
   /** Up and taking tasks. */
   ready: boolean;
   /** Was ever up (a worker that never started holds no scratch). */
@@ -215,7 +236,9 @@ interface Slot {
   dead: boolean;
 }
 
-let nodeWorkerCtor: Promise<new (src: string, o: { eval: true }) => NodeWorker> | null = null;
+type NodeWorkerCtor = new (src: string, o: { eval: true }) => NodeWorker;
+let nodeWorkerCtor: Promise<NodeWorkerCtor> | null = null;
+let nodeWorkerSync: NodeWorkerCtor | null = null;
 let webUrl: string | null = null;
 
 /**
@@ -264,8 +287,22 @@ export class ThreadPool {
 
   /** Workers that have started and wait for tasks. */
   get readyWorkers(): number {
+    const ctl = new Int32Array(this.#memory.buffer, CTL, CTL_WORDS);
     let n = 0;
-    for (const s of this.#slots) if (s && s.ready && !s.dead) n++;
+    this.#slots.forEach((s, slot) => {
+      if (!s || s.dead) return;
+      if (!s.ready && s.epoch > 0 && Atomics.load(ctl, READY + slot) === s.epoch) {
+        s.ready = s.started = true; // said so in the shared memory, before any message event
+      }
+      if (s.ready) n++;
+    });
+    return n;
+  }
+
+  /** Workers alive or starting (not stopped, not failed). */
+  get liveWorkers(): number {
+    let n = 0;
+    for (const s of this.#slots) if (s && !s.dead) n++;
     return n;
   }
 
@@ -338,7 +375,7 @@ export class ThreadPool {
     for (const s of this.#slots) if (s && !s.dead) live++;
     for (let slot = 1; slot < MAX_THREADS && live < this.#wanted - 1; slot++) {
       if (this.#slots[slot] !== null) continue;
-      const s: Slot = { worker: null, ready: false, started: false, dead: false };
+      const s: Slot = { worker: null, epoch: 0, ready: false, started: false, dead: false };
       this.#slots[slot] = s;
       live++;
       this.#starting.push(this.#spawn(slot, s));
@@ -365,6 +402,8 @@ export class ThreadPool {
     const epoch = ++this.#spawned;
     Atomics.store(ctl, OWNER + slot, epoch);
     Atomics.store(ctl, STOP + slot, 0);
+    Atomics.store(ctl, READY + slot, 0);
+    s.epoch = epoch;
     const init = {
       module: this.#module,
       memory: this.#memory,
@@ -374,10 +413,16 @@ export class ThreadPool {
     };
     try {
       if (this.#kind === "node") {
-        nodeWorkerCtor ??= nodeBuiltin<{ Worker: unknown }>("node:worker_threads").then((m) =>
-          m.Worker as new (src: string, o: { eval: true }) => NodeWorker
-        );
-        const Ctor = await nodeWorkerCtor;
+        // Synchronously where the runtime allows it, so that a synchronous loop of calls gets
+        // its workers without ever yielding to the event loop.
+        nodeWorkerSync ??= nodeBuiltinSync<{ Worker: NodeWorkerCtor }>("node:worker_threads")
+          ?.Worker ?? null;
+        nodeWorkerCtor ??= nodeWorkerSync
+          ? Promise.resolve(nodeWorkerSync)
+          : nodeBuiltin<{ Worker: unknown }>("node:worker_threads").then((m) =>
+            m.Worker as NodeWorkerCtor
+          );
+        const Ctor = nodeWorkerSync ?? await nodeWorkerCtor;
         if (s.dead) {
           this.#free(slot, s);
           return;

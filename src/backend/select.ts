@@ -26,7 +26,7 @@ import {
   SIMD_THREADS_WASM_BASE64,
   SIMD_WASM_BASE64,
 } from "../wasm/kernels_bytes.ts";
-import { coreCount, MAX_THREADS, nodeBuiltin, threadKind } from "./_threads.ts";
+import { coreCount, MAX_THREADS, nodeBuiltin, nodeBuiltinSync, threadKind } from "./_threads.ts";
 
 export type { Backend } from "./types.ts";
 export { KernelMemoryError } from "./wasm.ts";
@@ -80,7 +80,17 @@ let active: Kernels | null = null;
 let memoryLimit = 256 * 2 ** 20;
 const kind = threadKind();
 /** The thread setting: every core where threads exist, until setThreads says otherwise. */
-let threads = kind ? Math.min(MAX_THREADS, coreCount() ?? 1) : 1;
+let threads = kind ? Math.min(MAX_THREADS, coreCount() ?? syncCoreCount() ?? 1) : 1;
+/** Whether the user chose the backend (setBackend, useKernels): initKernels then keeps it. */
+let chosen = false;
+
+/** Node 20's core count, at once where `process.getBuiltinModule` exists. */
+function syncCoreCount(): number | undefined {
+  if (kind !== "node") return undefined;
+  const os = nodeBuiltinSync<{ availableParallelism?(): number }>("node:os");
+  const n = os?.availableParallelism?.();
+  return typeof n === "number" && n >= 1 ? n : undefined;
+}
 let threadsSet = false;
 /** Node 20 has no navigator: its core count arrives asynchronously. */
 let cores: Promise<void> | null = null;
@@ -202,6 +212,7 @@ export function setBackend(name: Backend): void {
   checkOneOf("setBackend", "name", name, BACKENDS);
   if (name === "js") {
     active = jsKernels;
+    chosen = true;
     return;
   }
   if (!wasm.has(name) && !validates(name)) {
@@ -210,6 +221,7 @@ export function setBackend(name: Backend): void {
     );
   }
   active = load(name);
+  chosen = true;
 }
 
 /**
@@ -273,13 +285,16 @@ export function useKernels(module: WasmModule): Backend {
   }
   const k = adopt(module);
   active = k;
+  chosen = true;
   return k.backend;
 }
 
 /**
- * Compiles the best kernels asynchronously and makes them active. Needed
- * only where synchronous compilation is restricted (a browser's main
- * thread); elsewhere the first call does it.
+ * Compiles the best kernels asynchronously and makes them active, and waits
+ * for their worker threads. Needed only where synchronous compilation is
+ * restricted (a browser's main thread); elsewhere the first call does it.
+ * A backend chosen with {@linkcode setBackend} or {@linkcode useKernels}
+ * stays: `initKernels` then only waits for its threads and returns it.
  *
  * @example Usage
  * ```ts
@@ -290,6 +305,12 @@ export function useKernels(module: WasmModule): Backend {
  * @returns The backend now active.
  */
 export async function initKernels(): Promise<Backend> {
+  if (chosen && active) {
+    // The user's choice stands: only wait for its threads.
+    await countCores();
+    await (active as Partial<WasmKernels>).threadsReady?.();
+    return active.backend;
+  }
   for (const b of ["wasm-relaxed-simd", "wasm-simd"] as const) {
     const have = wasm.get(b);
     if (have) {
@@ -319,7 +340,9 @@ export async function initKernels(): Promise<Backend> {
  * included). The default is every core where threads exist: Deno, Node and
  * cross-origin-isolated browsers; in Cloudflare Workers and wherever
  * `SharedArrayBuffer` is missing there is one, whatever is set (see
- * {@linkcode getThreads}). Workers start in the background: calls made
+ * {@linkcode getThreads}). Workers start at the first call and take work
+ * as soon as they are up (about a millisecond), with no need to await
+ * anything: a synchronous loop of `fit` or `predict` uses them. Calls made
  * before they are up run on the calling thread (`await initKernels()` waits
  * for them).
  *
