@@ -13,6 +13,7 @@
 
 import { parse } from "smol-toml";
 import { createApp } from "./app.ts";
+import { resolveServedModel } from "./_alias.ts";
 import type { ModelVars } from "./config.ts";
 
 const root = new URL("../", import.meta.url);
@@ -23,16 +24,8 @@ const config = parse(await Deno.readTextFile(configUrl)) as {
 };
 const alias = config.alias?.["served-model"];
 if (!alias) throw new Error(`${configUrl.pathname}: [alias] has no "served-model" entry`);
-// The alias names a one-line module, `export { default } from "./file";`, or the file itself.
-const aliasUrl = new URL(alias, configUrl);
-let modelUrl = aliasUrl;
-if (/\.[cm]?[jt]s$/.test(alias)) {
-  const from = (await Deno.readTextFile(aliasUrl)).match(/from\s+["']([^"']+)["']/)?.[1];
-  if (!from) {
-    throw new Error(`${aliasUrl.pathname}: expected \`export { default } from "./model-file";\``);
-  }
-  modelUrl = new URL(from, aliasUrl);
-}
+// The alias names a module, `export { default } from "./file";`, or the file itself.
+const modelUrl = await resolveServedModel(alias, configUrl);
 const vars: Record<string, string> = { ...config.vars };
 for (
   const k of [
