@@ -41,6 +41,7 @@
  */
 
 export * from "./src/core/tensor.ts";
+export * from "./src/version.ts";
 export * from "./src/layers/mod.ts";
 export * from "./src/model/mod.ts";
 export * from "./src/ops/mod.ts";

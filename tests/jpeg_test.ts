@@ -118,7 +118,7 @@ Deno.test("photos of 150 held-out digits (tinted paper, uneven light, noise, JPE
   let clean = 0, photo = 0;
   const n = 150;
   for (let k = 0; k < n; k++) {
-    const i = Math.floor((k * heldOut.n) / n), label = set.labels[i];
+    const i = Math.floor((k * heldOut.n) / n), label = set.labels![i];
     const digit = heldOut.x.subarray(i * 784, i * 784 + 784);
     const png = await greyPng(240, 240, drawOnCanvas(digit, 240));
     if ((await (await post("image/png", png)).json()).digit === label) clean++;

@@ -124,7 +124,8 @@ Deno.test("corrupt headers are rejected with a message that says what is wrong",
   rejects(notJson, /not valid UTF-8 JSON/);
   rejects(file([1, 2]), /header must be a JSON object/);
   rejects(file({ a: 1 }), /__metadata__ must be an object of strings/);
-  rejects(file({ __metadata__: { x: "1" } }), /architecture is missing/);
+  rejects(file({ __metadata__: { x: "1" } }), /holds weights only.*setWeights/);
+  rejects(file({ __metadata__: { format: "convnet-wasm" } }), /architecture is missing/);
   const withTensor = (name: string, v: unknown) => file({ ...h, [name]: v }, data);
   const k = h["conv2d_1.kernel"] as Record<string, unknown>;
   rejects(withTensor("conv2d_1.kernel", { ...k, dtype: "F16" }), /dtype "F16"; only F32/);

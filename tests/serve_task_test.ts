@@ -14,9 +14,13 @@ Deno.test("the served-model module's re-export is found past comments that quote
 /* nor this: from "./also-wrong.onnx" */
 export { default } from './right.onnx'; // trailing comment from "./x"`;
   assert.equal(reexportedDefault(tricky, "m.ts"), "./right.onnx");
-  assert.throws(() => reexportedDefault("// export { default } from './a.onnx';", "m.ts"), /found 0/);
   assert.throws(
-    () => reexportedDefault("export { default } from './a';\nexport { default } from './b';", "m.ts"),
+    () => reexportedDefault("// export { default } from './a.onnx';", "m.ts"),
+    /found 0/,
+  );
+  assert.throws(
+    () =>
+      reexportedDefault("export { default } from './a';\nexport { default } from './b';", "m.ts"),
     /found 2/,
   );
 });

@@ -169,9 +169,10 @@ Deno.test("fit and evaluate check every argument first, naming it", () => {
       /evaluate: data.labels\[0\]/,
     ],
     [
+      // A [4, 4, 1] output is per-pixel scores: it needs one label per pixel.
       () => evaluate(new Sequential([new MaxPool2D()], [8, 8, 1]), data),
       RangeError,
-      /must output class scores/,
+      /labels must hold one label per pixel/,
     ],
   ];
   for (const [f, Kind, re] of bad) {

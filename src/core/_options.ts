@@ -40,7 +40,13 @@ export function closest(key: string, accepted: readonly string[]): string | unde
   let best: string | undefined, bestD = Infinity;
   const k = fold(key);
   for (const a of accepted) {
-    const d = fold(a) === k ? 0 : distance(k, fold(a));
+    const f = fold(a);
+    // Equal when folded, or one a prefix of the other (`padding` for `pad`): as good as a typo.
+    const d = f === k
+      ? 0
+      : f.length >= 3 && k.length >= 3 && (k.startsWith(f) || f.startsWith(k))
+      ? 1
+      : distance(k, f);
     if (d < bestD) [best, bestD] = [a, d];
   }
   return best !== undefined && bestD <= Math.max(1, Math.floor(key.length / 3)) ? best : undefined;

@@ -255,3 +255,25 @@ export function checkTensor(fn: string, arg: string, value: unknown): Tensor {
   checkFloat32Array(fn, `${arg}.data`, t["data"], n, ` (the product of ${arg}.shape)`);
   return t as unknown as Tensor;
 }
+
+/**
+ * Checks a tensor's data against its (already checked) shape: a TypeError
+ * naming the data's type when it is not a `Float32Array`, a RangeError
+ * naming both lengths when they differ (`x: data has 3 values, shape
+ * [1, 2, 2, 1] needs 4`).
+ */
+export function checkTensorData(
+  fn: string,
+  arg: string,
+  t: { shape: readonly number[]; data: unknown },
+): void {
+  if (!(t.data instanceof Float32Array)) {
+    fail(TypeError, fn, `${arg}.data`, "a Float32Array", t.data);
+  }
+  const n = t.shape.reduce((p, v) => p * v, 1);
+  if (t.data.length !== n) {
+    throw new RangeError(
+      `${fn}: ${arg}: data has ${t.data.length} values, shape [${t.shape.join(", ")}] needs ${n}`,
+    );
+  }
+}

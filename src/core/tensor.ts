@@ -68,12 +68,8 @@ export function tensor(data: Float32Array | ArrayLike<number>, shape: Shape): Te
     fail(TypeError, "tensor", "data", "a Float32Array or an array of numbers", data);
   }
   if (data.length !== n) {
-    failText(
-      RangeError,
-      "tensor",
-      "data.length",
-      `${n} (the product of shape [${shape.join(", ")}])`,
-      String(data.length),
+    throw new RangeError(
+      `tensor: data has ${data.length} values, shape [${shape.join(", ")}] needs ${n}`,
     );
   }
   const values = data instanceof Float32Array ? data : Float32Array.from(data);

@@ -79,7 +79,10 @@ export function withParamBudget<T>(limit: number, fn: () => T): T {
 /** A zeroed parameter array of `n` floats, within the budget. */
 export function allocParam(layer: string, n: number): Float32Array {
   if (!Number.isSafeInteger(n) || n > budget) {
-    throw new RangeError(`${layer}: needs ${n} parameters, more than the ${budget} allowed here`);
+    throw new RangeError(
+      `${layer}: needs ${n} parameters, more than the ${budget} left under maxParameters ` +
+        `(raise the model's or loader's maxParameters option if this is intended)`,
+    );
   }
   budget -= n;
   return new Float32Array(n);

@@ -1,8 +1,16 @@
 // This module is browser compatible.
 
-import { checkOptions, checkPositiveInt } from "../core/_validate.ts";
-import { softmaxCrossEntropy } from "../layers/softmax.ts";
-import { checkData, type CheckedData, type Dataset } from "./_data.ts";
+import { checkOneOf, checkOptions, checkPositiveInt } from "../core/_validate.ts";
+import {
+  checkData,
+  type CheckedData,
+  computeLoss,
+  type Dataset,
+  gatherTargets,
+  LOSSES,
+  type LossName,
+} from "./_data.ts";
+import { hooks } from "./_hooks.ts";
 import type { Model } from "./model.ts";
 
 /** What {@linkcode evaluate} returns. */
@@ -11,18 +19,22 @@ export interface Evaluation {
   readonly loss: number;
   /** The share of samples whose largest score is at their label. */
   readonly accuracy: number;
-  /** How many samples were classified correctly. */
+  /** How many samples (pixels, for segmentation; entries, for sigmoid cross-entropy) were right. */
   readonly correct: number;
-  /** How many samples there were. */
+  /** How many samples (pixels; entries) there were. */
   readonly count: number;
-  /** `confusion[truth][predicted]`: counts, `classes × classes`. */
+  /** `confusion[truth][predicted]`: counts, `classes × classes` (empty but for softmax cross-entropy). */
   readonly confusion: number[][];
 }
 
 /**
- * Measures a classifier on labelled data: mean loss, accuracy and the
- * confusion matrix, running the model in batches of `batchSize`, in
- * inference mode. Ties go to the lower class index.
+ * Measures a model on data: mean loss, accuracy and (for softmax
+ * cross-entropy) the confusion matrix, running the model in batches of
+ * `batchSize`, in inference mode. Ties go to the lower class index. A
+ * `[h, w, classes]` output is scored per pixel (segmentation); a model
+ * ending in a `Softmax` is scored on the Softmax's input as logits, as `fit`
+ * trains it. For `"mse"` the accuracy is NaN (there is none) and for
+ * `"sigmoid-cross-entropy"` it counts entries on the right side of 0.5.
  *
  * @example Usage
  * ```ts
@@ -36,56 +48,65 @@ export interface Evaluation {
  *
  * @param model The model; its output must be `[classes]` logits.
  * @param data The samples and labels.
- * @param options `batchSize`: samples per forward pass (default 256).
+ * @param options `batchSize`: samples per forward pass (default 256); `loss` (as `fit`'s).
  * @returns Loss, accuracy, counts and the confusion matrix.
  * @throws {TypeError | RangeError} On an invalid argument, naming it.
- * @throws {RangeError} If the model's output holds NaN (its weights are broken).
+ * @throws {RangeError} If `data.x` holds a non-finite value, or the model's output holds NaN.
  */
 export function evaluate(
   model: Model,
   data: Dataset,
-  options: { batchSize?: number } = {},
+  options: { batchSize?: number; loss?: LossName } = {},
 ): Evaluation {
-  const o = checkOptions("evaluate", "options", options, ["batchSize"]);
+  const o = checkOptions("evaluate", "options", options, ["batchSize", "loss"]);
   const batchSize = checkPositiveInt("evaluate", "options.batchSize", o["batchSize"] ?? 256);
-  const d = checkData("evaluate", "data", data, model);
+  const loss = checkOneOf("evaluate", "options.loss", o["loss"] ?? "softmax-cross-entropy", LOSSES);
+  const d = checkData("evaluate", "data", data, model, loss);
   const wasTraining = model.training;
   if (wasTraining) model.setTraining(false);
   try {
-    return evaluateIn(model, d, batchSize);
+    return evaluateIn(model, d, batchSize, loss);
   } finally {
     if (wasTraining) model.setTraining(true);
   }
 }
 
-function evaluateIn(model: Model, d: CheckedData, batchSize: number): Evaluation {
-  const k = d.classes;
-  const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-  let lossSum = 0, correct = 0;
+function evaluateIn(model: Model, d: CheckedData, batchSize: number, loss: LossName): Evaluation {
+  const k = d.classes, softmaxCe = loss === "softmax-cross-entropy";
+  const confusion = softmaxCe ? Array.from({ length: k }, () => new Array<number>(k).fill(0)) : [];
+  const tail = hooks.trailingSoftmax(model);
+  let lossSum = 0, correct = 0, counted = 0;
   for (let at = 0; at < d.m; at += batchSize) {
     const n = Math.min(batchSize, d.m - at);
     const x = {
       shape: [n, ...model.inputShape],
       data: d.x.data.subarray(at * d.sampleSize, (at + n) * d.sampleSize),
     };
-    const logits = model.forward(x);
-    const labels = Array.from({ length: n }, (_, i) => d.labels[at + i]!);
-    const z = logits.data;
-    for (let i = 0; i < n; i++) {
-      let best = 0;
-      for (let j = 0; j < k; j++) {
-        const v = z[i * k + j]!;
-        if (Number.isNaN(v)) {
-          throw new RangeError(
-            `evaluate: the model's output for sample ${at + i} holds NaN; its weights are broken`,
-          );
-        }
-        if (v > z[i * k + best]!) best = j;
-      }
-      confusion[labels[i]!]![best]!++;
-      if (best === labels[i]) correct++;
+    const out = model.forward(x);
+    const logits = tail ? tail.logits() : out;
+    const bad = logits.data.findIndex(Number.isNaN);
+    if (bad >= 0) {
+      throw new RangeError(
+        `evaluate: the model's output for sample ${
+          at + Math.floor(bad / (logits.data.length / n))
+        } holds NaN; its weights are broken`,
+      );
     }
-    lossSum += softmaxCrossEntropy(logits, labels).loss * n;
+    const idx = Array.from({ length: n }, (_, i) => at + i);
+    const targets = gatherTargets(d, idx);
+    const r = computeLoss(loss, logits, targets);
+    if (r.predicted) {
+      r.predicted.forEach((p, i) => confusion[(targets as number[])[i]!]![p]!++);
+    }
+    correct += r.correct;
+    counted += r.count;
+    lossSum += r.loss * n;
   }
-  return { loss: lossSum / d.m, accuracy: correct / d.m, correct, count: d.m, confusion };
+  return {
+    loss: lossSum / d.m,
+    accuracy: correct / counted,
+    correct,
+    count: counted,
+    confusion,
+  };
 }

@@ -30,3 +30,4 @@ export * from "./evaluate.ts";
 export * from "./registry.ts";
 export * from "./safetensors.ts";
 export * from "./torch.ts";
+export * from "./schedules.ts";

@@ -11,11 +11,13 @@ import {
   checkObject,
   checkOptions,
   checkPositiveInt,
+  checkTensorData,
   fail,
 } from "../core/_validate.ts";
 import { type GraphNode, isMerge, SymbolicTensor, who } from "../layers/graph_node.ts";
 import type { Layer, LayerConfig, MergeLayer, Param, SampleShape } from "../layers/layer.ts";
 import { checkUnowned, claimLayers, nameLayers, withParamBudget } from "../layers/_util.ts";
+import { hooks, type TrailingSoftmax } from "./_hooks.ts";
 
 /** Options of {@linkcode Model} and `Sequential`. */
 export interface ModelOptions {
@@ -314,7 +316,13 @@ export class Model {
         }], got ${Array.isArray(ds) ? `[${ds.join(", ")}]` : String(ds)}`,
       );
     }
-    const grads = new Map<number, Tensor>([[this.#output.id, dOut]]);
+    return this.#backwardFrom(this.nodes.length - 1, this.#output.id, dOut, wantInput);
+  }
+
+  /** Back-propagates `dOut`, the gradient of value `id`, through nodes `last` down to 0. */
+  #backwardFrom(last: number, id: number, dOut: Tensor, wantInput: boolean): Tensor | null {
+    const values = this.#values!;
+    const grads = new Map<number, Tensor>([[id, dOut]]);
     const add = (t: SymbolicTensor, g: Tensor) => {
       const have = grads.get(t.id);
       if (!have) {
@@ -325,7 +333,7 @@ export class Model {
       for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + g.data[i]!;
       grads.set(t.id, { shape: have.shape, data: sum });
     };
-    for (let k = this.nodes.length - 1; k >= 0; k--) {
+    for (let k = last; k >= 0; k--) {
       const n = this.nodes[k]!;
       const g = grads.get(n.output.id);
       if (!g) continue;
@@ -345,6 +353,27 @@ export class Model {
       if (need && dx) add(t, dx);
     }
     return wantInput ? grads.get(this.#input.id) ?? null : null;
+  }
+
+  static {
+    hooks.trailingSoftmax = (model: Model): TrailingSoftmax | null => {
+      const last = model.nodes[model.nodes.length - 1];
+      if (!last || last.layer.kind !== "Softmax" || last.output !== model.#output) return null;
+      const t = last.inputs[0]!;
+      if (t === model.#input) return null;
+      // The logits must be read only by the Softmax, or their gradient would miss the other readers.
+      if (model.nodes.some((n) => n !== last && n.inputs.includes(t))) return null;
+      return {
+        logits: () => {
+          const v = model.#values?.get(t.id);
+          if (!v) throw new RangeError("fit: no forward pass to read logits from");
+          return v;
+        },
+        backward: (d: Tensor) => {
+          model.#backwardFrom(model.nodes.length - 2, t.id, d, false);
+        },
+      };
+    };
   }
 
   /**
@@ -526,18 +555,18 @@ export class Model {
   }
 
   #checkInput(fn: string, x: Tensor): void {
+    const where = `${this.constructor.name}.${fn}`;
     const s = x?.shape;
     const ok = Array.isArray(s) && s.length === this.inputShape.length + 1 &&
       Number.isInteger(s[0]) &&
-      s[0]! > 0 && this.inputShape.every((d, i) => s[i + 1] === d) &&
-      x.data instanceof Float32Array &&
-      x.data.length === s.reduce((p, v) => p * v, 1);
+      s[0]! > 0 && this.inputShape.every((d, i) => s[i + 1] === d);
     if (!ok) {
       throw new RangeError(
-        `${this.constructor.name}.${fn}: x must have shape [m, ${
-          this.inputShape.join(", ")
-        }] with matching data, got ${Array.isArray(s) ? `[${s.join(", ")}]` : String(s)}`,
+        `${where}: x must have shape [m, ${this.inputShape.join(", ")}], got ${
+          Array.isArray(s) ? `[${s.join(", ")}]` : String(s)
+        }`,
       );
     }
+    checkTensorData(where, "x", x);
   }
 }

@@ -14,6 +14,7 @@ import { Sequential } from "./sequential.ts";
 import { Model } from "./model.ts";
 import { layerOf, modelFromGraphConfig } from "./_graph_config.ts";
 import { checkObject, describe, fail } from "../core/_validate.ts";
+import { VERSION } from "../version.ts";
 
 /**
  * The largest header {@linkcode loadModel} accepts, in bytes (1 MiB).
@@ -85,7 +86,8 @@ export function saveModel(model: Model, metadata: Record<string, string> = {}): 
   const header: Record<string, unknown> = {
     __metadata__: {
       ...extra,
-      format: "convnet-wasm",
+      format: FORMAT,
+      libraryVersion: VERSION,
       architecture: JSON.stringify(model.config()),
     },
   };
@@ -114,7 +116,10 @@ export function saveModel(model: Model, metadata: Record<string, string> = {}): 
 }
 
 /** The metadata keys the file format itself uses. */
-const RESERVED = ["architecture", "format"];
+const RESERVED = ["architecture", "format", "libraryVersion"];
+
+/** The `format` string of this library's model files. */
+const FORMAT = "convnet-wasm";
 
 /**
  * Checks metadata before anything is written: an object of strings (the
@@ -162,6 +167,11 @@ function isObject(v: unknown): v is Record<string, unknown> {
  */
 export function loadModel(bytes: Uint8Array): Model {
   if (!(bytes instanceof Uint8Array)) fail(TypeError, "loadModel", "bytes", "a Uint8Array", bytes);
+  if (looksLikeOnnx(bytes)) {
+    throw new ModelFormatError(
+      "this is an ONNX model (a protobuf, not a safetensors file): load it with loadOnnx(bytes)",
+    );
+  }
   if (bytes.length < 8) {
     throw new ModelFormatError(
       `the file is ${bytes.length} bytes, shorter than the 8-byte header length`,
@@ -189,9 +199,22 @@ export function loadModel(bytes: Uint8Array): Model {
     );
   }
   if (!isObject(header)) throw new ModelFormatError("the header must be a JSON object");
-  const meta = header["__metadata__"];
+  const meta = header["__metadata__"] ?? {};
   if (!isObject(meta) || !Object.values(meta).every((v) => typeof v === "string")) {
     throw new ModelFormatError("__metadata__ must be an object of strings");
+  }
+  if (meta["architecture"] === undefined && meta["format"] === undefined) {
+    throw new ModelFormatError(
+      "this safetensors file holds weights only (a PyTorch state dict, say), no architecture: " +
+        "build the model in code and load the tensors with model.setWeights (see fromTorchConvWeight " +
+        "and fromTorchLinearWeight for PyTorch's layouts)",
+    );
+  }
+  if (meta["format"] !== FORMAT) {
+    throw new ModelFormatError(
+      `__metadata__.format must be "${FORMAT}", got ${describe(meta["format"])}` +
+        " (a file of another program or version, whose meaning this version does not know)",
+    );
   }
   if (typeof meta["architecture"] !== "string") {
     throw new ModelFormatError("__metadata__.architecture is missing");
@@ -204,6 +227,22 @@ export function loadModel(bytes: Uint8Array): Model {
   }
   if (!isObject(arch) || !Array.isArray(arch["inputShape"]) || !Array.isArray(arch["layers"])) {
     throw new ModelFormatError("the architecture must have inputShape and layers arrays");
+  }
+  if (arch["format"] !== undefined && arch["format"] !== "graph") {
+    throw new ModelFormatError(
+      `the architecture's format must be "graph" or absent (a sequential model), got ${
+        describe(arch["format"])
+      }`,
+    );
+  }
+  const archKeys = arch["format"] === "graph"
+    ? ["format", "version", "inputShape", "layers", "nodes", "output"]
+    : ["inputShape", "layers"];
+  const strange = Object.keys(arch).find((k) => !archKeys.includes(k));
+  if (strange !== undefined) {
+    throw new ModelFormatError(
+      `the architecture has an unknown key "${strange}" (known: ${archKeys.join(", ")})`,
+    );
   }
 
   // Tensors: dtype, shape, offsets.
@@ -305,7 +344,20 @@ export function loadModel(bytes: Uint8Array): Model {
       p.value[i] = view.getFloat32(at, true);
     }
   }
-  const { architecture: _a, format: _f, ...rest } = meta as Record<string, string>;
+  const { architecture: _a, format: _f, libraryVersion: _v, ...rest } = meta as Record<
+    string,
+    string
+  >;
   model.metadata = rest;
   return model;
+}
+
+/**
+ * Whether `bytes` start like an ONNX file (a protobuf whose first field is
+ * `ir_version`, tag 0x08) rather than a safetensors header (a length, then
+ * `{`).
+ */
+function looksLikeOnnx(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x08 && bytes[1]! < 0x80 &&
+    (bytes.length < 9 || bytes[8] !== 0x7b);
 }
