@@ -206,7 +206,7 @@ export function loadModel(bytes: Uint8Array): Model {
   if (meta["architecture"] === undefined && meta["format"] === undefined) {
     throw new ModelFormatError(
       "this safetensors file holds weights only (a PyTorch state dict, say), no architecture: " +
-        "build the model in code and load the tensors with model.setWeights (see fromTorchConvWeight " +
+        "build the model in code and load the tensors with model.setWeights (see fromTorchConv2dWeight " +
         "and fromTorchLinearWeight for PyTorch's layouts)",
     );
   }
