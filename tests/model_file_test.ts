@@ -123,7 +123,12 @@ Deno.test("corrupt headers are rejected with a message that says what is wrong",
   notJson.set([0x7b, 0x7b, 0xff, 0x7d], 8);
   rejects(notJson, /not valid UTF-8 JSON/);
   rejects(file([1, 2]), /header must be a JSON object/);
-  rejects(file({ a: 1 }), /__metadata__ must be an object of strings/);
+  rejects(file({ a: 1 }), /holds weights only/); // no __metadata__: a state dict
+  rejects(file({ __metadata__: 5 }), /__metadata__ must be an object of strings/);
+  rejects(
+    file({ __metadata__: { format: "convnet-wasm", n: 3 } }),
+    /__metadata__ must be an object of strings/,
+  );
   rejects(file({ __metadata__: { x: "1" } }), /holds weights only.*setWeights/);
   rejects(file({ __metadata__: { format: "convnet-wasm" } }), /architecture is missing/);
   const withTensor = (name: string, v: unknown) => file({ ...h, [name]: v }, data);
@@ -183,7 +188,7 @@ Deno.test("an architecture that disagrees with the tensors, or names an unknown 
         l: { kind: string },
       ) => (l.kind === "Dense" ? { ...l, units: 1e9 } : l)),
     }),
-    /Dense "dense_1": needs 36000000000 parameters, more than the \d+ allowed/,
+    /Dense "dense_1": needs 36000000000 parameters, more than the \d+ left under maxParameters/,
   );
   rejects(
     withArch({ ...arch, inputShape: [5, 5, 2] }),

@@ -9,7 +9,6 @@
  */
 
 import type { Tensor } from "../core/types.ts";
-import type { Model } from "./model.ts";
 
 /** Access to a model ending in a Softmax: its logits after a forward pass, and backward from them. */
 export interface TrailingSoftmax {
@@ -20,6 +19,7 @@ export interface TrailingSoftmax {
 }
 
 /** Filled in by model.ts. */
-export const hooks: { trailingSoftmax: (model: Model) => TrailingSoftmax | null } = {
+/** Keyed by an object (a `Model`) so that this module imports nothing of model.ts. */
+export const hooks: { trailingSoftmax: (model: object) => TrailingSoftmax | null } = {
   trailingSoftmax: () => null,
 };

@@ -356,7 +356,9 @@ export class Model {
   }
 
   static {
-    hooks.trailingSoftmax = (model: Model): TrailingSoftmax | null => {
+    hooks.trailingSoftmax = (m: object): TrailingSoftmax | null => {
+      if (!(m instanceof Model)) return null;
+      const model = m;
       const last = model.nodes[model.nodes.length - 1];
       if (!last || last.layer.kind !== "Softmax" || last.output !== model.#output) return null;
       const t = last.inputs[0]!;
