@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import {
   Adam,
+  BatchNorm,
   Conv2D,
   convForward,
   Dense,
@@ -33,7 +34,7 @@ import {
   tensor,
   VERSION,
 } from "../mod.ts";
-import { checkGradients } from "../src/testing/mod.ts";
+import { checkGradients, GradientCheckError } from "../src/testing/mod.ts";
 
 function typeErrorNaming(key: string, suggestion?: string) {
   return (e: unknown) => {
@@ -304,5 +305,42 @@ Deno.test("11. parameter budgets name maxParameters", () => {
   assert.throws(
     () => new Sequential([new Dense({ units: 1000 })], [1000], { maxParameters: 10 }),
     (e: Error) => e instanceof RangeError && /maxParameters/.test(e.message),
+  );
+});
+
+Deno.test("7. checkGradients in training mode restores BatchNorm's running statistics; a model's layer is checked in place", () => {
+  const model = new Sequential(
+    [
+      new Conv2D({ filters: 3, kernelSize: 3 }),
+      new BatchNorm(),
+      new Flatten(),
+      new Dense({ units: 2 }),
+    ],
+    [5, 5, 2],
+    { seed: 2 },
+  );
+  const x = tensor(new Float32Array(3 * 50).map((_, i) => Math.sin(i * 0.9)), [3, 5, 5, 2]);
+  const before = [...model.params(), ...model.state()].map((
+    p,
+  ) => [p.value.slice(), p.grad.slice()]);
+  checkGradients(model, x, { training: true, tolerance: 2e-2 });
+  assert.deepEqual([...model.params(), ...model.state()].map((p) => [p.value, p.grad]), before);
+  assert.equal(model.training, false);
+  // The dense layer in place: its own weights, x shaped as its input.
+  const dense = model.layers[3] as Dense;
+  const w = dense.params()[0]!.value.slice();
+  checkGradients(dense, tensor(new Float32Array(2 * 27).map((_, i) => Math.cos(i)), [2, 27]));
+  assert.deepEqual(dense.params()[0]!.value, w);
+});
+
+Deno.test("7. a disagreement in a max-pooling model says near-tied windows may be the cause", () => {
+  const model = new Sequential([new MaxPool2D({ poolSize: 2 }), new Flatten()], [2, 2, 1]);
+  // 1 and 1.001 tie within 2·eps: finite differences straddle the tie.
+  const x = tensor([1, 1.001, 0, 0], [1, 2, 2, 1]);
+  assert.throws(
+    () => checkGradients(model, x, { eps: 0.01 }),
+    (e: Error) =>
+      e instanceof GradientCheckError &&
+      /max-pools: a window whose two largest values are within 2·eps/.test(e.message),
   );
 });

@@ -5,6 +5,7 @@ import { checkOptions, checkTensor, fail } from "../core/_validate.ts";
 import { checkSeed, mulberry32 } from "../core/random.ts";
 import type { Layer, Param } from "../layers/layer.ts";
 import { zeroGrad } from "../layers/layer.ts";
+import { isOwned } from "../layers/_util.ts";
 import { Model } from "../model/model.ts";
 import { Sequential } from "../model/sequential.ts";
 
@@ -41,6 +42,7 @@ export class GradientCheckError extends Error {
    * @param analytic What `backward` gave there.
    * @param error The relative error.
    * @param tolerance The tolerance.
+   * @param hint More to say (why it may disagree), appended to the message.
    */
   constructor(
     readonly what: string,
@@ -49,10 +51,11 @@ export class GradientCheckError extends Error {
     readonly analytic: number,
     readonly error: number,
     readonly tolerance: number,
+    hint = "",
   ) {
     super(
       `checkGradients: the gradient of ${what}[${index}] is ${analytic} by backward but ${numeric} ` +
-        `by finite differences (relative error ${error.toExponential(2)} > ${tolerance})`,
+        `by finite differences (relative error ${error.toExponential(2)} > ${tolerance})${hint}`,
     );
     this.name = "GradientCheckError";
   }
@@ -65,7 +68,10 @@ export class GradientCheckError extends Error {
  * and every input element. The error of each tensor is norm-wise relative
  * (the largest difference over the largest analytic value, or a hundredth of
  * the largest gradient of all if that is more). A layer not yet
- * in a model is wrapped in a one-layer model (its weights from `seed`).
+ * in a model is wrapped in a one-layer model (its weights from `seed`); a
+ * layer of a model (`model.layers[i]`) is checked in place with its own
+ * weights, `x` shaped as its input. Everything is put back afterwards:
+ * weights, gradients, BatchNorm's running statistics and the mode.
  *
  * @example Usage
  * ```ts
@@ -75,7 +81,7 @@ export class GradientCheckError extends Error {
  * checkGradients(new Dense({ units: 2 }), x) < 3e-3; // true
  * ```
  *
- * @param subject A layer (fresh) or a model.
+ * @param subject A layer (fresh, or one of a model's) or a model.
  * @param x A batch for it.
  * @param options `eps`, `tolerance`, `seed`, `training`.
  * @returns The worst relative error found.
@@ -101,22 +107,30 @@ export function checkGradients(
   if (subject === null || typeof subject !== "object") {
     fail(TypeError, fn, "subject", "a layer or a model", subject);
   }
-  const model = subject instanceof Model
-    ? subject
-    : new Sequential([subject as Layer], xt.shape.slice(1), { seed });
-  const was = model.training;
-  model.setTraining(o["training"] === true);
+  const training = o["training"] === true;
+  // A model, a layer already in a model (checked in place, with its own weights), or a fresh
+  // layer (wrapped in a one-layer model whose weights come from `seed`).
+  let t: Target;
+  if (subject instanceof Model) t = modelTarget(subject);
+  else if (isOwned(subject) && !("merge" in subject)) t = layerTarget(subject as Layer);
+  else t = modelTarget(new Sequential([subject as Layer], xt.shape.slice(1), { seed }));
+  const maxPool = t.kinds.some((k) => k === "MaxPool2D" || k === "GlobalMaxPool2D");
+  // Everything the check moves is put back: parameters (perturbed in place), their gradients,
+  // the state (BatchNorm's running statistics, which a training-mode forward moves) and the mode.
+  const params: Param[] = t.params();
+  const saved = [...params, ...t.state()].map((p) => ({ p, value: p.value.slice(), grad: p.grad.slice() }));
+  const was = t.training();
+  t.setTraining(training);
   try {
     const data = xt.data.slice(), input = { shape: xt.shape, data };
-    const y = model.forward(input);
+    const y = t.forward(input);
     const rand = mulberry32(seed);
     const g = Float64Array.from({ length: y.data.length }, () => rand() * 2 - 1);
     const gOut = { shape: y.shape, data: Float32Array.from(g) };
-    const params: Param[] = model.params();
     zeroGrad(params);
-    const dx = model.backward(gOut, { inputGradient: true });
+    const dx = t.backward(gOut);
     const loss = () => {
-      const out = model.forward(input).data;
+      const out = t.forward(input).data;
       let s = 0;
       for (let i = 0; i < out.length; i++) s += g[i]! * out[i]!;
       return s;
@@ -125,9 +139,15 @@ export function checkGradients(
     // A tensor whose gradient is tiny next to the others is judged against a hundredth of the
     // largest gradient anywhere: float32 forward passes leave that much noise in the differences.
     let global = 0;
-    for (const t of [...params.map((p) => p.grad), ...(dx ? [dx.data] : [])]) {
-      for (const v of t) global = Math.max(global, Math.abs(v));
+    for (const a of [...params.map((p) => p.grad), ...(dx ? [dx.data] : [])]) {
+      for (const v of a) global = Math.max(global, Math.abs(v));
     }
+    const hint = maxPool
+      ? `; this model max-pools: a window whose two largest values are within 2·eps (${
+        2 * eps
+      }) of each other makes finite differences straddle the tie (the gradient goes to one of them), ` +
+        "so use inputs whose window values are further apart, or a smaller eps"
+      : "";
     const check = (what: string, values: Float32Array, analytic: Float32Array) => {
       const a = analytic.slice();
       let scale = global / 100;
@@ -149,7 +169,7 @@ export function checkGradients(
         }
       }
       if (!(bigErr <= tolerance)) {
-        throw new GradientCheckError(what, bad, num, a[bad]!, bigErr, tolerance);
+        throw new GradientCheckError(what, bad, num, a[bad]!, bigErr, tolerance, hint);
       }
       worst = Math.max(worst, bigErr);
     };
@@ -157,6 +177,50 @@ export function checkGradients(
     if (dx) check("input", data, dx.data);
     return worst;
   } finally {
-    model.setTraining(was);
+    for (const { p, value, grad } of saved) {
+      p.value.set(value);
+      p.grad.set(grad);
+    }
+    t.setTraining(was);
   }
 }
+
+/** What the check runs: a model, or one layer of a model in place. */
+interface Target {
+  readonly kinds: readonly string[];
+  params(): Param[];
+  state(): Param[];
+  training(): boolean;
+  setTraining(on: boolean): void;
+  forward(x: Tensor): Tensor;
+  backward(g: Tensor): Tensor | null;
+}
+
+function modelTarget(model: Model): Target {
+  return {
+    kinds: model.layers.map((l) => l.kind),
+    params: () => model.params(),
+    state: () => model.state(),
+    training: () => model.training,
+    setTraining: (on) => model.setTraining(on),
+    forward: (x) => model.forward(x),
+    backward: (g) => model.backward(g, { inputGradient: true }),
+  };
+}
+
+function layerTarget(layer: Layer): Target {
+  let mode = false;
+  return {
+    kinds: [layer.kind],
+    params: () => layer.params(),
+    state: () => layer.state?.() ?? [],
+    training: () => mode,
+    setTraining: (on) => {
+      mode = on;
+      layer.setTraining?.(on);
+    },
+    forward: (x) => layer.forward(x),
+    backward: (g) => layer.backward(g, true),
+  };
+}
+
