@@ -1,7 +1,7 @@
 // This module is browser compatible.
 
 import type { Tensor } from "../core/tensor.ts";
-import { checkDims, checkFloat32Array, describe } from "../core/_validate.ts";
+import { checkDims, checkFloat32Array, checkOptions, describe } from "../core/_validate.ts";
 
 function checkShape(
   fn: string,
@@ -79,7 +79,9 @@ export function fromTorchLinearWeight(
 ): Tensor {
   checkShape("fromTorchLinearWeight", data, shape, 2, "[out, in]");
   const [nOut, nIn] = shape;
-  const from = options.flattenedFrom;
+  const from = checkOptions("fromTorchLinearWeight", "options", options, ["flattenedFrom"])[
+    "flattenedFrom"
+  ] as readonly [number, number, number] | undefined;
   if (from !== undefined) {
     const [c, h, w] = checkDims("fromTorchLinearWeight", "options.flattenedFrom", from, 3);
     if (c! * h! * w! !== nIn) {

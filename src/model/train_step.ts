@@ -5,6 +5,7 @@ import { zeroGrad } from "../layers/layer.ts";
 import type { Tensor } from "../core/tensor.ts";
 import type { Optimizer } from "./optimizers.ts";
 import type { Model } from "./model.ts";
+import { hooks } from "./_hooks.ts";
 
 /**
  * One step of supervised training of a classifier whose output is logits:
@@ -22,7 +23,7 @@ import type { Model } from "./model.ts";
  * const { loss } = trainStep(model, x, [0, 1], new Adam({ lr: 0.1 }));
  * ```
  *
- * @param model The model; its output must be `[classes]` logits.
+ * @param model The model; its output must be `[classes]` logits (or end in a `Softmax`, trained through as in `fit`).
  * @param x A batch `[m, ...inputShape]`.
  * @param labels The class of each sample.
  * @param optimizer Updates the weights.
@@ -37,11 +38,15 @@ export function trainStep(
   const was = model.training;
   if (!was) model.setTraining(true);
   try {
-    const logits = model.forward(x);
+    const out = model.forward(x);
+    // A trailing Softmax is the end of the logits, as in fit.
+    const tail = hooks.trailingSoftmax(model);
+    const logits = tail ? tail.logits() : out;
     const { loss, dLogits, correct } = softmaxCrossEntropy(logits, labels);
     const params = model.params();
     zeroGrad(params);
-    model.backward(dLogits);
+    if (tail) tail.backward({ shape: logits.shape, data: dLogits.data });
+    else model.backward(dLogits);
     optimizer.step(params);
     return { loss, correct };
   } finally {

@@ -118,7 +118,11 @@ export function checkGradients(
   // Everything the check moves is put back: parameters (perturbed in place), their gradients,
   // the state (BatchNorm's running statistics, which a training-mode forward moves) and the mode.
   const params: Param[] = t.params();
-  const saved = [...params, ...t.state()].map((p) => ({ p, value: p.value.slice(), grad: p.grad.slice() }));
+  const saved = [...params, ...t.state()].map((p) => ({
+    p,
+    value: p.value.slice(),
+    grad: p.grad.slice(),
+  }));
   const was = t.training();
   t.setTraining(training);
   try {
@@ -223,4 +227,3 @@ function layerTarget(layer: Layer): Target {
     backward: (g) => layer.backward(g, true),
   };
 }
-
