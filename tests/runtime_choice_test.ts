@@ -33,3 +33,18 @@ Deno.test({
     assert.ok((r["workerTasks"] as number) > 0, `workers took no task: ${JSON.stringify(r)}`);
   },
 });
+
+Deno.test("getThreads reports what is used: 1 on the js backend, the setting on threaded wasm", async () => {
+  const { getThreads, setBackend, setThreads, getBackend } = await import("../mod.ts");
+  const before = getBackend(), n = getThreads();
+  try {
+    setThreads(2);
+    setBackend("js");
+    assert.equal(getThreads(), 1);
+    setBackend("wasm-simd");
+    assert.equal(getThreads(), 2);
+  } finally {
+    setBackend(before);
+    setThreads(n);
+  }
+});

@@ -372,9 +372,11 @@ export function setThreads(n: number): void {
 }
 
 /**
- * How many threads the WebAssembly kernels use: the {@linkcode setThreads}
- * setting where threads exist, else 1. (The `"js"` backend always runs on
- * the calling thread.)
+ * How many threads the kernels use: the {@linkcode setThreads} setting
+ * where threads exist and the active backend is a threaded WebAssembly
+ * build, else 1 (the `"js"` backend, an unthreaded module given to
+ * `useKernels`, Cloudflare Workers, pages that are not cross-origin
+ * isolated). Workers start at the first call, inside synchronous code.
  *
  * @example Usage
  * ```ts
@@ -385,7 +387,12 @@ export function setThreads(n: number): void {
  * @returns The thread count, at least 1.
  */
 export function getThreads(): number {
-  return kind ? threads : 1;
+  if (!kind) return 1;
+  // What is actually used: the "js" backend and an unthreaded build (a plain module handed to
+  // useKernels) run on the calling thread whatever the setting.
+  if (active === jsKernels) return 1;
+  if (active && (active as Partial<WasmKernels>).threaded === false) return 1;
+  return threads;
 }
 
 /** What {@linkcode kernelThreadStats} reports. */
