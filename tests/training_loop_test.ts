@@ -353,3 +353,29 @@ fit(m, d, { epochs: 2, batchSize: 2, verbose: Deno.args[0] === "on" });`;
     await Deno.remove(file);
   }
 });
+
+Deno.test("checkpointing with onEpoch + saveModel + writeFileAtomic: each epoch's file loads, no temporary file is left", async () => {
+  const { loadModel, saveModel, writeFileAtomic } = await import("../mod.ts");
+  const dir = await Deno.makeTempDir();
+  try {
+    const model = new Sequential([new Dense({ units: 3 })], [3]);
+    const path = `${dir}/ckpt.safetensors`;
+    const seen: Float32Array[] = [];
+    fit(model, data(), {
+      epochs: 3,
+      batchSize: 8,
+      onEpoch: () => {
+        writeFileAtomic(path, saveModel(model));
+        seen.push(loadModel(Deno.readFileSync(path)).params()[0]!.value);
+      },
+    });
+    assert.equal(seen.length, 3);
+    assert.notDeepEqual(seen[0], seen[2]);
+    assert.deepEqual(seen[2], model.params()[0]!.value);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["ckpt.safetensors"]);
+    assert.throws(() => writeFileAtomic(`${dir}/no/such/dir/x`, new Uint8Array(1)));
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["ckpt.safetensors"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -31,3 +31,4 @@ export * from "./registry.ts";
 export * from "./safetensors.ts";
 export * from "./torch.ts";
 export * from "./schedules.ts";
+export * from "./checkpoint.ts";
