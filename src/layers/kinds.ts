@@ -13,7 +13,7 @@ import { Conv2D, Conv2DTranspose, DepthwiseConv2D } from "./conv2d.ts";
 import { Dense } from "./dense.ts";
 import { Flatten } from "./flatten.ts";
 import { Pad2D } from "./pad2d.ts";
-import { Add, Concatenate, Multiply } from "./merge.ts";
+import { Add, Concatenate, Divide, Multiply, Subtract } from "./merge.ts";
 import { BatchNorm } from "./batch_norm.ts";
 import {
   Clip,
@@ -170,12 +170,22 @@ export const LAYER_TYPES: Readonly<Record<LayerKind, LayerKindInfo>> = {
   Add: {
     make: (o: never) => new Add(o),
     options: Add.options,
-    summary: "Element-wise sum of its inputs (optional fused ReLU).",
+    summary: "Element-wise sum of its inputs, broadcasting (optional fused ReLU).",
   },
   Multiply: {
     make: (o: never) => new Multiply(o),
     options: Multiply.options,
-    summary: "Element-wise product of its inputs.",
+    summary: "Element-wise product of its inputs, broadcasting (squeeze-and-excitation).",
+  },
+  Subtract: {
+    make: (o: never) => new Subtract(o),
+    options: Subtract.options,
+    summary: "First input minus the second, broadcasting.",
+  },
+  Divide: {
+    make: (o: never) => new Divide(o),
+    options: Divide.options,
+    summary: "First input over the second, broadcasting.",
   },
   Concatenate: {
     make: (o: never) => new Concatenate(o),

@@ -29,6 +29,8 @@ export type LayerKind =
   | "Add"
   | "Concatenate"
   | "Multiply"
+  | "Subtract"
+  | "Divide"
   | "Conv2D"
   | "DepthwiseConv2D"
   | "Conv2DTranspose"

@@ -5,6 +5,7 @@ import { applyLayer, type SymbolicTensor } from "./graph_node.ts";
 import { checkOneOf } from "../core/_validate.ts";
 import { type OptionDecls, optionsConfig, readOptions } from "./_declare.ts";
 import { noForward } from "./_util.ts";
+import { broadcastMap, broadcastShapes, expand, reduceTo } from "./_broadcast.ts";
 
 const NO_OPTIONS = {} as const;
 
@@ -106,24 +107,30 @@ export abstract class MergeLayerBase {
   }
 }
 
-/** Checks that all shapes are equal and returns it, or a RangeError naming both shapes. */
-function sameShapes(kind: string, shapes: readonly SampleShape[]): SampleShape {
-  const first = shapes[0]!;
-  shapes.forEach((s, i) => {
-    if (s.length !== first.length || s.some((d, k) => d !== first[k])) {
-      throw new RangeError(
-        `${kind} needs equal shapes, but input 0 is [${first.join(", ")}] and input ${i} is [${
-          s.join(", ")
-        }]`,
-      );
-    }
-  });
-  return first;
+/** Output shape and broadcast maps of an element-wise merge (set by `build`). */
+interface Broadcast {
+  readonly out: SampleShape;
+  readonly size: number;
+  readonly maps: readonly (Int32Array | null)[];
+}
+
+function planBroadcast(kind: string, shapes: readonly SampleShape[]): Broadcast {
+  const out = broadcastShapes(kind, shapes);
+  return {
+    out,
+    size: out.reduce((a, b) => a * b, 1),
+    maps: shapes.map((s) => broadcastMap(s, out)),
+  };
+}
+
+function sizeOf(s: SampleShape): number {
+  return s.reduce((a, b) => a * b, 1);
 }
 
 /**
- * Adds its inputs element-wise (a residual connection). All inputs have one
- * shape; the gradient goes unchanged to each.
+ * Adds its inputs element-wise (a residual connection). Their shapes
+ * broadcast as NumPy's do (`[1, 1, c]` with `[h, w, c]`, say); the gradient
+ * of a broadcast input is summed over the positions it was read at.
  *
  * @example Usage
  * ```ts
@@ -144,6 +151,7 @@ export class Add extends MergeLayerBase implements MergeLayer {
   /** `"relu"` fuses max(0, ·) after the sum (a residual block's last step); default `"linear"`. */
   readonly activation: "relu" | "linear";
   #y: Float32Array | null = null;
+  #b: Broadcast | null = null;
 
   /**
    * Creates an Add.
@@ -155,18 +163,20 @@ export class Add extends MergeLayerBase implements MergeLayer {
     this.activation = this.optionValues["activation"] as "relu" | "linear";
   }
 
-  /** Checks that the shapes are equal; returns that shape. */
+  /** Checks that the shapes broadcast; returns the broadcast shape. */
   build(inputShapes: readonly SampleShape[]): SampleShape {
     this.shapes = inputShapes;
-    return sameShapes("Add", inputShapes);
+    this.#b = planBroadcast("Add", inputShapes);
+    return this.#b.out;
   }
 
   /** The element-wise sum. */
   forward(xs: readonly Tensor[]): Tensor {
-    this.checkInputs("Add", xs);
-    const out = xs[0]!.data.slice();
+    const m = this.checkInputs("Add", xs);
+    const b = this.#b!;
+    const out = expand(xs[0]!.data, b.maps[0]!, m, b.size).slice();
     for (let k = 1; k < xs.length; k++) {
-      const d = xs[k]!.data;
+      const d = expand(xs[k]!.data, b.maps[k]!, m, b.size);
       if (k === xs.length - 1 && this.activation === "relu") {
         for (let i = 0; i < out.length; i++) {
           const v = out[i]! + d[i]!;
@@ -178,36 +188,45 @@ export class Add extends MergeLayerBase implements MergeLayer {
       for (let i = 0; i < out.length; i++) out[i] = out[i]! < 0 ? 0 : out[i]!;
     }
     this.#y = this.activation === "relu" ? out : null;
-    return { shape: xs[0]!.shape, data: out };
+    return { shape: [m, ...b.out], data: out };
   }
 
-  /** The gradient for each input: `dOut` itself (masked where a fused ReLU clipped). */
+  /** The gradient for each input: `dOut` (masked where a fused ReLU clipped), summed where broadcast. */
   backward(dOut: Tensor): Tensor[] {
-    if (this.activation === "linear") return this.shapes.map(() => dOut);
-    const y = this.#y;
-    if (!y) noForward(this);
-    if (dOut.data.length !== y.length) {
-      throw new RangeError(
-        `Add "${this.name}": dOut has ${dOut.data.length} values, the forward output ${y.length}`,
-      );
+    const b = this.#b!;
+    let g = dOut.data;
+    if (this.activation === "relu") {
+      const y = this.#y;
+      if (!y) noForward(this);
+      if (dOut.data.length !== y.length) {
+        throw new RangeError(
+          `Add "${this.name}": dOut has ${dOut.data.length} values, the forward output ${y.length}`,
+        );
+      }
+      const d = new Float32Array(g.length);
+      for (let i = 0; i < g.length; i++) if (y[i]! > 0) d[i] = g[i]!;
+      g = d;
     }
-    const g = dOut.data, d = new Float32Array(g.length);
-    for (let i = 0; i < g.length; i++) if (y[i]! > 0) d[i] = g[i]!;
-    const masked = { shape: dOut.shape, data: d };
-    return this.shapes.map(() => masked);
+    const m = dOut.shape[0]!;
+    return this.shapes.map((s, k) => ({
+      shape: [m, ...s],
+      data: reduceTo(g, b.maps[k]!, m, sizeOf(s)),
+    }));
   }
 }
 
 /**
- * Multiplies its inputs element-wise (gates, attention maps). All inputs
- * have one shape.
+ * Multiplies its inputs element-wise (gates, attention maps, squeeze-and-
+ * excitation: `[1, 1, c]` scales times `[h, w, c]` maps). Shapes broadcast as
+ * NumPy's do.
  *
  * @example Usage
  * ```ts
- * import { Input, Model, Multiply, Sigmoid } from "@convnet/wasm";
- * const x = Input([4]);
- * const model = new Model({ inputs: x, outputs: new Multiply().apply([x, new Sigmoid().apply(x)]) });
- * model.outputShape; // [4]
+ * import { GlobalAvgPool2D, Input, Model, Multiply, Sigmoid } from "@convnet/wasm";
+ * const x = Input([8, 8, 4]);
+ * const gate = new Sigmoid().apply(new GlobalAvgPool2D({ keepDims: true }).apply(x));
+ * const model = new Model({ inputs: x, outputs: new Multiply().apply([x, gate]) });
+ * model.outputShape; // [8, 8, 4]
  * ```
  */
 export class Multiply extends MergeLayerBase implements MergeLayer {
@@ -217,7 +236,8 @@ export class Multiply extends MergeLayerBase implements MergeLayer {
   static readonly kind = "Multiply" as const;
   /** Its options, declared once: they drive construction, `config()`, model files and the docs. */
   static readonly options: OptionDecls = NO_OPTIONS;
-  #xs: readonly Tensor[] = [];
+  #xs: readonly Float32Array[] = [];
+  #b: Broadcast | null = null;
 
   /**
    * Creates a Multiply.
@@ -228,38 +248,170 @@ export class Multiply extends MergeLayerBase implements MergeLayer {
     super("Multiply", options);
   }
 
-  /** Checks that the shapes are equal; returns that shape. */
+  /** Checks that the shapes broadcast; returns the broadcast shape. */
   build(inputShapes: readonly SampleShape[]): SampleShape {
     this.shapes = inputShapes;
-    return sameShapes("Multiply", inputShapes);
+    this.#b = planBroadcast("Multiply", inputShapes);
+    return this.#b.out;
   }
 
-  /** The element-wise product, keeping the inputs for `backward`. */
+  /** The element-wise product, keeping the (broadcast) inputs for `backward`. */
   forward(xs: readonly Tensor[]): Tensor {
-    this.checkInputs("Multiply", xs);
-    this.#xs = [...xs];
-    const out = xs[0]!.data.slice();
+    const m = this.checkInputs("Multiply", xs);
+    const b = this.#b!;
+    this.#xs = xs.map((x, k) => expand(x.data, b.maps[k]!, m, b.size));
+    const out = this.#xs[0]!.slice();
     for (let k = 1; k < xs.length; k++) {
-      const d = xs[k]!.data;
+      const d = this.#xs[k]!;
       for (let i = 0; i < out.length; i++) out[i] = out[i]! * d[i]!;
     }
-    return { shape: xs[0]!.shape, data: out };
+    return { shape: [m, ...b.out], data: out };
   }
 
-  /** The gradient for each input: `dOut` times the product of the others. */
+  /** The gradient for each input: `dOut` times the product of the others, summed where broadcast. */
   backward(dOut: Tensor): Tensor[] {
     const xs = this.#xs;
-    if (xs.length === 0) {
-      noForward(this);
-    }
+    if (xs.length === 0) noForward(this);
+    const b = this.#b!, m = dOut.shape[0]!;
     return xs.map((_, k) => {
       const g = dOut.data.slice();
       xs.forEach((x, j) => {
         if (j === k) return;
-        for (let i = 0; i < g.length; i++) g[i] = g[i]! * x.data[i]!;
+        for (let i = 0; i < g.length; i++) g[i] = g[i]! * x[i]!;
       });
-      return { shape: dOut.shape, data: g };
+      const s = this.shapes[k]!;
+      return { shape: [m, ...s], data: reduceTo(g, b.maps[k]!, m, sizeOf(s)) };
     });
+  }
+}
+
+/** The two-input element-wise merges: `Subtract` and `Divide`. */
+abstract class BinaryMerge extends MergeLayerBase implements MergeLayer {
+  abstract readonly kind: "Subtract" | "Divide";
+  #a: Float32Array | null = null;
+  #c: Float32Array | null = null;
+  #b: Broadcast | null = null;
+
+  /** `out = f(a, b)`. */
+  protected abstract op(a: number, b: number): number;
+  /** The gradients `[d/da, d/db]` of `f` times `g`. */
+  protected abstract grads(g: number, a: number, b: number): [number, number];
+
+  /** Checks that there are two inputs whose shapes broadcast; returns the broadcast shape. */
+  build(inputShapes: readonly SampleShape[]): SampleShape {
+    if (inputShapes.length !== 2) {
+      throw new RangeError(`${this.kind} takes two inputs, got ${inputShapes.length}`);
+    }
+    this.shapes = inputShapes;
+    this.#b = planBroadcast(this.kind, inputShapes);
+    return this.#b.out;
+  }
+
+  /** The element-wise result, keeping the (broadcast) inputs for `backward`. */
+  forward(xs: readonly Tensor[]): Tensor {
+    const m = this.checkInputs(this.kind, xs);
+    const b = this.#b!;
+    const a = expand(xs[0]!.data, b.maps[0]!, m, b.size);
+    const c = expand(xs[1]!.data, b.maps[1]!, m, b.size);
+    const out = new Float32Array(a.length);
+    for (let i = 0; i < out.length; i++) out[i] = this.op(a[i]!, c[i]!);
+    this.#a = a;
+    this.#c = c;
+    return { shape: [m, ...b.out], data: out };
+  }
+
+  /** The gradient of each input, summed where it was broadcast. */
+  backward(dOut: Tensor): Tensor[] {
+    const a = this.#a, c = this.#c;
+    if (!a || !c) noForward(this);
+    const b = this.#b!, m = dOut.shape[0]!, g = dOut.data;
+    const ga = new Float32Array(g.length), gc = new Float32Array(g.length);
+    for (let i = 0; i < g.length; i++) {
+      const [x, y] = this.grads(g[i]!, a[i]!, c[i]!);
+      ga[i] = x;
+      gc[i] = y;
+    }
+    return [ga, gc].map((d, k) => {
+      const s = this.shapes[k]!;
+      return { shape: [m, ...s], data: reduceTo(d, b.maps[k]!, m, sizeOf(s)) };
+    });
+  }
+}
+
+/**
+ * Subtracts its second input from its first, element-wise, shapes
+ * broadcasting as NumPy's do (ONNX `Sub`).
+ *
+ * @example Usage
+ * ```ts
+ * import { GlobalAvgPool2D, Input, Model, Subtract } from "@convnet/wasm";
+ * const x = Input([8, 8, 4]);
+ * const centred = new Subtract().apply([x, new GlobalAvgPool2D({ keepDims: true }).apply(x)]);
+ * new Model({ inputs: x, outputs: centred }).outputShape; // [8, 8, 4]
+ * ```
+ */
+export class Subtract extends BinaryMerge {
+  /** `"Subtract"`. */
+  readonly kind = "Subtract" as const;
+  /** `"Subtract"`. */
+  static readonly kind = "Subtract" as const;
+  /** Its options (only `name`). */
+  static readonly options: OptionDecls = NO_OPTIONS;
+
+  /**
+   * Creates a Subtract.
+   *
+   * @param options The layer's name.
+   */
+  constructor(options: MergeOptions = {}) {
+    super("Subtract", options);
+  }
+  /** `a − b`. */
+  protected op(a: number, b: number): number {
+    return a - b;
+  }
+  /** `[g, −g]`. */
+  protected grads(g: number): [number, number] {
+    return [g, -g];
+  }
+}
+
+/**
+ * Divides its first input by its second, element-wise, shapes broadcasting
+ * as NumPy's do (ONNX `Div`). Division by zero gives ±Infinity or NaN, as in
+ * PyTorch.
+ *
+ * @example Usage
+ * ```ts
+ * import { Divide, GlobalAvgPool2D, Input, Model } from "@convnet/wasm";
+ * const x = Input([8, 8, 4]);
+ * const scaled = new Divide().apply([x, new GlobalAvgPool2D({ keepDims: true }).apply(x)]);
+ * new Model({ inputs: x, outputs: scaled }).outputShape; // [8, 8, 4]
+ * ```
+ */
+export class Divide extends BinaryMerge {
+  /** `"Divide"`. */
+  readonly kind = "Divide" as const;
+  /** `"Divide"`. */
+  static readonly kind = "Divide" as const;
+  /** Its options (only `name`). */
+  static readonly options: OptionDecls = NO_OPTIONS;
+
+  /**
+   * Creates a Divide.
+   *
+   * @param options The layer's name.
+   */
+  constructor(options: MergeOptions = {}) {
+    super("Divide", options);
+  }
+  /** `a / b`. */
+  protected op(a: number, b: number): number {
+    return a / b;
+  }
+  /** `[g / b, −g·a / b²]`. */
+  protected grads(g: number, a: number, b: number): [number, number] {
+    return [g / b, (-g * a) / (b * b)];
   }
 }
 

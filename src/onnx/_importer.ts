@@ -14,7 +14,7 @@
 
 import type { Layer, MergeLayer } from "../layers/layer.ts";
 import { Input, type SymbolicTensor } from "../layers/graph_node.ts";
-import { Add, Concatenate, Multiply } from "../layers/merge.ts";
+import { Add, Concatenate, Divide, Multiply, Subtract } from "../layers/merge.ts";
 import { Conv2D, Conv2DTranspose } from "../layers/conv2d.ts";
 import { Dense } from "../layers/dense.ts";
 import { AvgPool2D, GlobalAvgPool2D, GlobalMaxPool2D, MaxPool2D } from "../layers/pool2d.ts";
@@ -530,9 +530,6 @@ class Importer {
       case "Sub":
       case "Div":
         if (allConst) return this.foldArith(op, ins);
-        if (op === "Sub" || op === "Div") {
-          throw new Unsupported(`operator ${op} on a computed tensor`);
-        }
         return this.merge(op, ins);
       case "Concat":
         if (allConst) return this.foldConcat(ins);
@@ -907,11 +904,14 @@ class Importer {
       throw new Unsupported(`${op} with a constant operand (only a bias after MatMul is folded)`);
     }
     const sa = onnxShape(a), sb = onnxShape(b);
-    if (a.rank !== b.rank || sa.some((d, i) => d !== sb[i])) {
+    // Broadcasting between tensors of one rank: [N, C, 1, 1] × [N, C, H, W] (squeeze-and-excitation)
+    // broadcasts the same way in our NHWC layout, since both are permuted alike.
+    const clash = sa.findIndex((d, i) => d !== sb[i] && d !== 1 && sb[i] !== 1);
+    if (a.rank !== b.rank || clash >= 0) {
       throw new Unsupported(
-        `operands of shapes [N, ${sa.join(", ")}] and [N, ${
-          sb.join(", ")
-        }] (broadcasting is not supported)`,
+        `operands of shapes [N, ${sa.join(", ")}] and [N, ${sb.join(", ")}] (${
+          a.rank !== b.rank ? "broadcasting between different ranks" : "they do not broadcast"
+        })`,
       );
     }
     if (String(a.hwcFrom) !== String(b.hwcFrom)) {
@@ -928,9 +928,14 @@ class Importer {
       this.node = { ...this.node, outputs: [next.node.outputs[0]!] };
       relu = true;
     }
+    const name = this.layerName();
     const layer = op === "Add"
-      ? new Add({ activation: relu ? "relu" : "linear", name: this.layerName() })
-      : new Multiply({ name: this.layerName() });
+      ? new Add({ activation: relu ? "relu" : "linear", name })
+      : op === "Mul"
+      ? new Multiply({ name })
+      : op === "Sub"
+      ? new Subtract({ name })
+      : new Divide({ name });
     const v: Sym = { kind: "sym", t: this.applyMerge(layer, [a, b]), rank: a.rank };
     if (a.hwcFrom) v.hwcFrom = a.hwcFrom;
     this.setOut(v);

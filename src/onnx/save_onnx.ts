@@ -379,9 +379,17 @@ export function saveOnnx(model: Model): Uint8Array {
         break;
       }
       case "Add":
-      case "Multiply": {
+      case "Multiply":
+      case "Subtract":
+      case "Divide": {
+        // Broadcasting carries over to NCHW only between inputs of one rank (ours right-align
+        // [c] to [1, 1, c]; ONNX would align it with W).
+        const ranks = new Set(inShapes.map((sh) => sh.length));
+        if (ranks.size > 1) {
+          fail(RangeError, "saveOnnx", `layer "${l.name}"`, "inputs of one rank (reshape them first)", [...ranks]);
+        }
         // ONNX's Add and Mul are binary: chain them for more inputs.
-        const op = l.kind === "Add" ? "Add" : "Mul";
+        const op = { Add: "Add", Multiply: "Mul", Subtract: "Sub", Divide: "Div" }[kind];
         const fusedRelu = l["activation"] === "relu";
         let acc = ins[0]!;
         for (let i = 1; i < ins.length; i++) {
