@@ -78,6 +78,28 @@ const wasm = new Map<WasmBackend, WasmKernels>();
 const bytesCache = new Map<Build, Uint8Array<ArrayBuffer>>();
 let active: Kernels | null = null;
 let memoryLimit = 256 * 2 ** 20;
+/** Whether the user set the limit (then it is kept exactly); else a model may raise it for its calls. */
+let memoryLimitSet = false;
+/** The memory the running model says it needs (see {@linkcode withMemoryFloor}). */
+let memoryFloor = 0;
+/** The limit in force for a call. */
+const limitNow = () => (memoryLimitSet ? memoryLimit : Math.max(memoryLimit, memoryFloor));
+
+/**
+ * Runs `fn` with the default memory limit raised to `bytes` (at most 2 GiB):
+ * a model sizes the kernel memory from what its layers need, so a large
+ * network (vgg11_bn's 103M-weight dense layer) runs with the defaults. A
+ * limit set with `setMemoryLimit` is kept as set.
+ */
+export function withMemoryFloor<T>(bytes: number, fn: () => T): T {
+  const before = memoryFloor;
+  memoryFloor = Math.max(before, Math.min(2 ** 31, bytes));
+  try {
+    return fn();
+  } finally {
+    memoryFloor = before;
+  }
+}
 const kind = threadKind();
 /** The thread setting: every core where threads exist, until setThreads says otherwise. */
 let threads = kind ? Math.min(MAX_THREADS, coreCount() ?? syncCoreCount() ?? 1) : 1;
@@ -139,10 +161,10 @@ function validates(b: WasmBackend): boolean {
 function adopt(module: WebAssembly.Module, single?: WebAssembly.Module): WasmKernels {
   void countCores();
   const k = createWasmKernels(module, {
-    memoryLimit: () => memoryLimit,
+    memoryLimit: limitNow,
     threads: () => threads,
     threadKind: kind,
-    ...(single ? { single: createWasmKernels(single, { memoryLimit: () => memoryLimit }) } : {}),
+    ...(single ? { single: createWasmKernels(single, { memoryLimit: limitNow }) } : {}),
   });
   wasm.set(k.backend as WasmBackend, k);
   return k;
@@ -439,7 +461,9 @@ export function _threadState(): { workerTasks: number; kernels: WasmKernels } | 
 /**
  * Sets the ceiling on each kernel instance's WebAssembly memory. A call that
  * would need more throws a {@linkcode KernelMemoryError} and leaves the
- * memory as it was. Memory never shrinks; the default is 256 MiB.
+ * memory as it was. Memory never shrinks. The default is 256 MiB, which a
+ * model's calls raise to what its layers need (up to 2 GiB) so that large
+ * networks run with the defaults; a limit set here is kept exactly.
  *
  * @example Usage
  * ```ts
@@ -457,6 +481,7 @@ export function setMemoryLimit(bytes: number): void {
     );
   }
   memoryLimit = bytes;
+  memoryLimitSet = true;
 }
 
 /**

@@ -18,6 +18,7 @@ import { type GraphNode, isMerge, SymbolicTensor, who } from "../layers/graph_no
 import type { Layer, LayerConfig, MergeLayer, Param, SampleShape } from "../layers/layer.ts";
 import { checkUnowned, claimLayers, nameLayers, withParamBudget } from "../layers/_util.ts";
 import { hooks, type TrailingSoftmax } from "./_hooks.ts";
+import { withMemoryFloor } from "../backend/select.ts";
 
 /** Options of {@linkcode Model} and `Sequential`. */
 export interface ModelOptions {
@@ -274,12 +275,33 @@ export class Model {
 
   #run(x: Tensor): Map<number, Tensor> {
     const values = new Map<number, Tensor>([[this.#input.id, x]]);
-    for (const n of this.nodes) {
-      const ins = n.inputs.map((t) => values.get(t.id)!);
-      values.set(n.output.id, isMerge(n.layer) ? n.layer.forward(ins) : n.layer.forward(ins[0]!));
-    }
+    withMemoryFloor(this.#memoryNeed(x.shape[0]!), () => {
+      for (const n of this.nodes) {
+        const ins = n.inputs.map((t) => values.get(t.id)!);
+        values.set(
+          n.output.id,
+          isMerge(n.layer) ? n.layer.forward(ins) : n.layer.forward(ins[0]!),
+        );
+      }
+    });
     this.#values = values;
     return values;
+  }
+
+  /**
+   * The kernel memory one layer call of a batch of `m` may need: its weights
+   * (with their gradients, for training) and its input and output with room
+   * for padded copies, the largest over the layers.
+   */
+  #memoryNeed(m: number): number {
+    let most = 0;
+    for (const n of this.nodes) {
+      const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+      const params = n.layer.params().reduce((a, p) => a + p.value.length, 0);
+      const acts = n.inputs.reduce((a, t) => a + size(t.shape), size(n.output.shape));
+      most = Math.max(most, 4 * (2 * params + 3 * m * acts));
+    }
+    return most + 16 * 2 ** 20;
   }
 
   /**
@@ -316,7 +338,10 @@ export class Model {
         }], got ${Array.isArray(ds) ? `[${ds.join(", ")}]` : String(ds)}`,
       );
     }
-    return this.#backwardFrom(this.nodes.length - 1, this.#output.id, dOut, wantInput);
+    return withMemoryFloor(
+      this.#memoryNeed(dOut.shape[0]!),
+      () => this.#backwardFrom(this.nodes.length - 1, this.#output.id, dOut, wantInput),
+    );
   }
 
   /** Back-propagates `dOut`, the gradient of value `id`, through nodes `last` down to 0. */
@@ -372,7 +397,10 @@ export class Model {
           return v;
         },
         backward: (d: Tensor) => {
-          model.#backwardFrom(model.nodes.length - 2, t.id, d, false);
+          withMemoryFloor(
+            model.#memoryNeed(d.shape[0]!),
+            () => model.#backwardFrom(model.nodes.length - 2, t.id, d, false),
+          );
         },
       };
     };
