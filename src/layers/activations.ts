@@ -577,3 +577,63 @@ export class Clip extends ElementwiseLayer {
     }
   }
 }
+
+const SCALE_SHIFT_OPTIONS = {
+  scale: {
+    type: "number",
+    default: "1",
+    doc: "The factor.",
+    read: (k: string, a: string, v: unknown) => checkFinite(k, a, v ?? 1),
+  },
+  shift: {
+    type: "number",
+    default: "0",
+    doc: "Added after scaling.",
+    read: (k: string, a: string, v: unknown) => checkFinite(k, a, v ?? 0),
+  },
+} as const;
+
+/**
+ * `x · scale + shift` element-wise with constant numbers (ONNX `Mul`, `Div`,
+ * `Add`, `Sub` by a scalar, `Neg`; a `ReduceSum` is a mean times the count).
+ *
+ * @example Usage
+ * ```ts
+ * import { ScaleShift, Sequential, tensor } from "@convnet/wasm";
+ * new Sequential([new ScaleShift({ scale: 2, shift: 1 })], [2]).predict(tensor([1, -1], [1, 2])).data; // Float32Array [3, -1]
+ * ```
+ */
+export class ScaleShift extends ElementwiseLayer {
+  /** `"ScaleShift"`. */
+  readonly kind = "ScaleShift" as const;
+  /** `"ScaleShift"`. */
+  static readonly kind = "ScaleShift" as const;
+  /** Its options, declared once: they drive construction, `config()`, model files and the docs. */
+  static readonly options: OptionDecls = SCALE_SHIFT_OPTIONS;
+  /** The factor. */
+  readonly scale: number;
+  /** The offset. */
+  readonly shift: number;
+
+  /**
+   * Creates a ScaleShift.
+   *
+   * @param options `scale` (default 1), `shift` (default 0), name.
+   */
+  constructor(options: ActivationOptions & { scale?: number; shift?: number } = {}) {
+    const c = readOptions("ScaleShift", SCALE_SHIFT_OPTIONS, options);
+    super(c.name);
+    this.scale = c.scale;
+    this.shift = c.shift;
+  }
+  /** `y = x · scale + shift`. */
+  protected f(x: Float32Array, y: Float32Array): void {
+    const a = this.scale, b = this.shift;
+    for (let i = 0; i < x.length; i++) y[i] = x[i]! * a + b;
+  }
+  /** `dx = g · scale`. */
+  protected df(g: Float32Array, _x: Float32Array, _y: Float32Array, d: Float32Array): void {
+    const a = this.scale;
+    for (let i = 0; i < g.length; i++) d[i] = g[i]! * a;
+  }
+}

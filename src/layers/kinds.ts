@@ -18,6 +18,7 @@ import { BatchNorm } from "./batch_norm.ts";
 import {
   Clip,
   Dropout,
+  ScaleShift,
   HardSigmoid,
   HardSwish,
   LeakyReLU,
@@ -141,6 +142,11 @@ export const LAYER_TYPES: Readonly<Record<LayerKind, LayerKindInfo>> = {
     make: (o: never) => new Clip(o),
     options: Clip.options,
     summary: "`min(max(x, min), max)`; NaN stays NaN.",
+  },
+  ScaleShift: {
+    make: (o: never) => new ScaleShift(o),
+    options: ScaleShift.options,
+    summary: "`x · scale + shift` with constants.",
   },
   HardSigmoid: {
     make: (o: never) => new HardSigmoid(o),

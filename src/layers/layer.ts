@@ -42,6 +42,7 @@ export type LayerKind =
   | "LeakyReLU"
   | "HardSigmoid"
   | "Clip"
+  | "ScaleShift"
   | "Pad2D"
   | "ReLU6"
   | "Sigmoid"

@@ -22,6 +22,7 @@ import { ReLU } from "../layers/relu.ts";
 import {
   Clip,
   HardSigmoid,
+  ScaleShift,
   HardSwish,
   LeakyReLU,
   ReLU6,
@@ -514,6 +515,16 @@ class Importer {
           : new GlobalAvgPool2D({ keepDims: true, name: this.layerName() });
         return this.setOut({ kind: "sym", t: this.apply(l, x), rank: x.rank });
       }
+      case "ReduceMean":
+      case "ReduceMax":
+      case "ReduceSum":
+        return this.reduce(op, ins);
+      case "Neg": {
+        this.attrs([]);
+        const x = this.sym(ins[0], "the input");
+        const l = new ScaleShift({ scale: -1, name: this.layerName() });
+        return this.setOut({ kind: "sym", t: this.apply(l, x), rank: x.rank });
+      }
       case "BatchNormalization":
         return this.batchNorm(ins);
       case "Relu":
@@ -897,9 +908,66 @@ class Importer {
     this.setOut(v);
   }
 
+  /** ReduceMean / ReduceMax / ReduceSum over the spatial axes: a global pool (ReduceSum scaled by the count). */
+  reduce(op: string, ins: (Val | undefined)[]): void {
+    const fromInput = op === "ReduceSum" ? this.opset >= 13 : this.opset >= 18;
+    const a = this.attrs(fromInput ? ["keepdims", "noop_with_empty_axes"] : ["axes", "keepdims"]);
+    const x = this.sym(ins[0], "the input");
+    const given = fromInput
+      ? (ins[1] ? [...this.constant(ins[1], "axes").data].map(Number) : null)
+      : this.ints(a, "axes");
+    if (!given || given.length === 0) {
+      throw new Unsupported(`${op} over every axis (only the spatial axes are supported)`);
+    }
+    const axes = given.map((v) => axis(v, x.rank)).sort();
+    const spatial = x.rank === 4 ? [2, 3] : x.rank === 3 ? [2] : [];
+    if (axes.some((v) => v === null) || String(axes) !== String(spatial)) {
+      throw new Unsupported(
+        `${op} over axes [${given.join(", ")}] of a ${x.rank}-D tensor (the spatial axes [${
+          spatial.join(", ")
+        }] are supported)`,
+      );
+    }
+    const keep = this.int(a, "keepdims", 1) === 1;
+    const name = this.layerName();
+    const pool = op === "ReduceMax"
+      ? new GlobalMaxPool2D({ keepDims: keep, name })
+      : new GlobalAvgPool2D({ keepDims: keep, name });
+    let t = this.apply(pool, x);
+    if (op === "ReduceSum") {
+      const n = x.t.shape[0]! * x.t.shape[1]!;
+      t = this.apply(new ScaleShift({ scale: n, name: `${name}/sum` }), {
+        kind: "sym",
+        t,
+        rank: keep ? x.rank : 2,
+      });
+    }
+    this.setOut({ kind: "sym", t, rank: keep ? x.rank : 2 });
+  }
+
   merge(op: string, ins: (Val | undefined)[]): void {
     this.attrs([]);
     const a = ins[0], b = ins[1];
+    // A scalar constant operand: x·c, x/c, x + c, x − c, c − x, c + x, c·x.
+    const scalar = (v: Val | undefined) => v?.kind === "const" && size(v.c.dims) === 1;
+    if ((a?.kind === "sym" && scalar(b)) || (scalar(a) && b?.kind === "sym")) {
+      const x = (a?.kind === "sym" ? a : b) as Sym;
+      const c = Number(((a?.kind === "sym" ? b : a) as Folded).c.data[0]);
+      const xFirst = a?.kind === "sym";
+      let scale = 1, shift = 0;
+      if (op === "Mul") scale = c;
+      else if (op === "Add") shift = c;
+      else if (op === "Sub") [scale, shift] = xFirst ? [1, -c] : [-1, c];
+      else if (xFirst) scale = 1 / c;
+      else throw new Unsupported("a constant divided by a computed tensor");
+      if (!Number.isFinite(scale) || !Number.isFinite(shift)) {
+        throw new Unsupported(`${op} by the constant ${c}`);
+      }
+      const layer = new ScaleShift({ scale, shift, name: this.layerName() });
+      const v: Sym = { kind: "sym", t: this.apply(layer, x), rank: x.rank };
+      if (x.hwcFrom) v.hwcFrom = x.hwcFrom;
+      return this.setOut(v);
+    }
     if (a?.kind !== "sym" || b?.kind !== "sym") {
       throw new Unsupported(`${op} with a constant operand (only a bias after MatMul is folded)`);
     }
@@ -1356,4 +1424,8 @@ export const KNOWN: ReadonlySet<string> = new Set([
   "Transpose",
   "Cast",
   "ConstantOfShape",
+  "ReduceMean",
+  "ReduceMax",
+  "ReduceSum",
+  "Neg",
 ]);

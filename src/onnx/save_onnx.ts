@@ -323,6 +323,12 @@ export function saveOnnx(model: Model): Uint8Array {
           { float: layer["beta"] as number },
         ]]);
         break;
+      case "ScaleShift": {
+        const scaled = fresh(nm);
+        node("Mul", [x, init(`${nm}.scale`, [], Float32Array.of(layer["scale"] as number))], scaled, nm);
+        node("Add", [scaled, init(`${nm}.shift`, [], Float32Array.of(layer["shift"] as number))], out, `${nm}/shift`);
+        break;
+      }
       case "ReLU6":
       case "Clip": {
         const lo = l.kind === "ReLU6" ? 0 : (layer["min"] as number);
