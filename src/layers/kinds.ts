@@ -29,6 +29,7 @@ import {
 } from "./activations.ts";
 import { AvgPool2D, GlobalAvgPool2D, GlobalMaxPool2D, MaxPool2D } from "./pool2d.ts";
 import { ReLU } from "./relu.ts";
+import { ChannelShuffle, ChannelSlice } from "./channels.ts";
 import type { OptionDecls } from "./_declare.ts";
 import type { Layer, LayerKind, MergeLayer } from "./layer.ts";
 
@@ -117,6 +118,16 @@ export const LAYER_TYPES: Readonly<Record<LayerKind, LayerKindInfo>> = {
     make: (o: never) => new Pad2D(o),
     options: Pad2D.options,
     summary: "Constant padding of height and width.",
+  },
+  ChannelShuffle: {
+    make: (o: never) => new ChannelShuffle(o),
+    options: ChannelShuffle.options,
+    summary: "ShuffleNet's channel shuffle.",
+  },
+  ChannelSlice: {
+    make: (o: never) => new ChannelSlice(o),
+    options: ChannelSlice.options,
+    summary: "A range of channels (ONNX Slice/Split on the channel axis).",
   },
   Dropout: {
     make: (o: never) => new Dropout(o),

@@ -44,6 +44,8 @@ export type LayerKind =
   | "Clip"
   | "ScaleShift"
   | "Pad2D"
+  | "ChannelShuffle"
+  | "ChannelSlice"
   | "ReLU6"
   | "Sigmoid"
   | "Tanh"

@@ -34,6 +34,7 @@ export * from "./activations.ts";
 export * from "./batch_norm.ts";
 export * from "./flatten.ts";
 export * from "./pad2d.ts";
+export * from "./channels.ts";
 export * from "./softmax.ts";
 export * from "./kinds.ts";
 export * from "./elementwise.ts";

@@ -33,6 +33,7 @@ import {
 import { BatchNorm } from "../layers/batch_norm.ts";
 import { Flatten } from "../layers/flatten.ts";
 import { Pad2D } from "../layers/pad2d.ts";
+import { ChannelShuffle, ChannelSlice } from "../layers/channels.ts";
 import { Model } from "../model/model.ts";
 import {
   arith,
@@ -67,7 +68,14 @@ interface Folded {
 interface Poison {
   kind: "poison";
 }
-type Val = Sym | Folded | Poison;
+/** A channel shuffle under way: `x` reshaped to `[N, groups, C/groups, ...]` (then transposed). */
+interface Grouped {
+  kind: "grouped";
+  x: Sym;
+  groups: number;
+  transposed: boolean;
+}
+type Val = Sym | Folded | Poison | Grouped;
 
 /** A layer waiting for its weights until the model exists. */
 interface Pending {
@@ -340,6 +348,9 @@ class Importer {
   }
 
   sym(v: Val | undefined, what: string, allowNhwc = false): Sym {
+    if (v?.kind === "grouped") {
+      throw new Unsupported(`${what} is a [N, g, C/g, ...] view (only a channel shuffle may follow)`);
+    }
     if (v?.kind !== "sym") {
       throw new Unsupported(
         `${what} is ${v ? "a constant" : "missing"}; a tensor computed from the input is expected`,
@@ -557,10 +568,14 @@ class Importer {
         return this.pad(ins);
       case "Shape":
         return this.shapeOp(ins);
+      case "Slice":
+        if (ins[0]?.kind === "sym") return this.channelSlice(ins);
+        return this.fold(op, ins);
+      case "Split":
+        return this.split(ins);
       case "Gather":
       case "Unsqueeze":
       case "Squeeze":
-      case "Slice":
       case "Transpose":
       case "Cast":
       case "ConstantOfShape":
@@ -908,6 +923,86 @@ class Importer {
     this.setOut(v);
   }
 
+  /**
+   * ShuffleNet's channel shuffle, in three nodes: a Reshape to
+   * `[N, g, C/g, ...]` (kept as a "grouped" value), a Transpose swapping
+   * those two axes, and a Reshape back to `[N, C, ...]`, which becomes one
+   * ChannelShuffle. Returns false when this Reshape is none of these.
+   */
+  channelShuffle(v: Val, t: number[]): boolean {
+    const batchLike = (d: number) => Number.isNaN(d) || d === 0 || d === -1;
+    if (v.kind === "grouped") {
+      const x = v.x, s = onnxShape(x), c = s[0]!, spatial = s.slice(1);
+      const ok = v.transposed && t.length === x.rank && batchLike(t[0]!) &&
+        (t[1] === c || t[1] === -1) && spatial.every((d, i) => t[2 + i] === d || t[2 + i] === 0);
+      if (!ok) throw new Unsupported("a reshape of a [N, g, C/g, H, W] view other than a channel shuffle");
+      const layer = new ChannelShuffle({ groups: v.groups, name: this.layerName() });
+      this.setOut({ kind: "sym", t: this.apply(layer, x), rank: x.rank });
+      return true;
+    }
+    if (v.kind !== "sym") return false;
+    const x = v, s = onnxShape(x), c = s[0]!, spatial = s.slice(1);
+    if (x.nhwc || x.hwcFrom || t.length !== x.rank + 1 || !batchLike(t[0]!)) return false;
+    const g = t[1]!, per = t[2]!;
+    if (!(g > 0 && per > 0 && g * per === c) || spatial.some((d, i) => t[3 + i] !== d)) return false;
+    this.setOut({ kind: "grouped", x, groups: g, transposed: false });
+    return true;
+  }
+
+  /** A Slice of a computed tensor: channels `[begin, end)` with step 1. */
+  channelSlice(ins: (Val | undefined)[]): void {
+    if (this.opset < 10) throw new Unsupported("Slice before opset 10");
+    this.attrs([]);
+    const x = this.sym(ins[0], "the input");
+    const ints = (v: Val | undefined, what: string) =>
+      [...this.constant(v, what).data].map((d) => Number(d));
+    const starts = ints(ins[1], "starts"), ends = ints(ins[2], "ends");
+    const axes = ins[3] ? ints(ins[3], "axes") : starts.map((_, i) => i);
+    const steps = ins[4] ? ints(ins[4], "steps") : starts.map(() => 1);
+    const c = onnxShape(x)[0]!;
+    if (axes.length !== 1 || axis(axes[0]!, x.rank) !== 1 || steps[0] !== 1 || x.hwcFrom || x.nhwc) {
+      throw new Unsupported(
+        `a slice of a computed tensor along axes [${axes.join(", ")}] with steps [${
+          steps.join(", ")
+        }] (channels, step 1, are supported)`,
+      );
+    }
+    const clampIdx = (v: number) => Math.max(0, Math.min(c, v < 0 ? v + c : v));
+    const begin = clampIdx(starts[0]!), end = clampIdx(ends[0]!);
+    if (end <= begin) throw new Unsupported(`an empty slice of channels [${starts[0]}, ${ends[0]})`);
+    if (begin === 0 && end === c) return this.setOut(x);
+    const layer = new ChannelSlice({ begin, end, name: this.layerName() });
+    this.setOut({ kind: "sym", t: this.apply(layer, x), rank: x.rank });
+  }
+
+  /** A Split along the channels: one ChannelSlice per output. */
+  split(ins: (Val | undefined)[]): void {
+    const fromInput = this.opset >= 13;
+    const a = this.attrs(fromInput ? ["axis", "num_outputs"] : ["axis", "split"]);
+    const x = this.sym(ins[0], "the input");
+    if (axis(this.int(a, "axis", 0), x.rank) !== 1 || x.hwcFrom || x.nhwc) {
+      throw new Unsupported("a split along an axis other than the channels (1)");
+    }
+    const c = onnxShape(x)[0]!, n = this.node.outputs.length;
+    let parts = fromInput
+      ? (ins[1] ? [...this.constant(ins[1], "split").data].map(Number) : null)
+      : this.ints(a, "split");
+    if (!parts) {
+      const k = Math.ceil(c / n);
+      parts = Array.from({ length: n }, (_, i) => Math.max(0, Math.min(k, c - i * k)));
+    }
+    if (parts.length !== n || parts.reduce((p, v) => p + v, 0) !== c || parts.some((v) => v <= 0)) {
+      throw new Unsupported(`a split of ${c} channels into [${parts.join(", ")}]`);
+    }
+    let at = 0;
+    const base = this.layerName();
+    parts.forEach((w, i) => {
+      const layer = new ChannelSlice({ begin: at, end: at + w, name: `${base}/${i}` });
+      at += w;
+      this.setOut({ kind: "sym", t: this.apply(layer, x), rank: x.rank }, i);
+    });
+  }
+
   /** ReduceMean / ReduceMax / ReduceSum over the spatial axes: a global pool (ReduceSum scaled by the count). */
   reduce(op: string, ins: (Val | undefined)[]): void {
     const fromInput = op === "ReduceSum" ? this.opset >= 13 : this.opset >= 18;
@@ -1072,6 +1167,7 @@ class Importer {
       }
       return this.setOut({ kind: "const", c: { dims, data: c.data, isInt: c.isInt } });
     }
+    if (ins[0] && this.channelShuffle(ins[0], [...shape.data].map(Number))) return;
     const x = this.sym(ins[0], "the input", true);
     const t = [...shape.data].map(Number);
     const feat = size(onnxShape(x));
@@ -1264,6 +1360,14 @@ class Importer {
 
   fold(op: string, ins: (Val | undefined)[]): void {
     const x = ins[0];
+    if (x?.kind === "grouped" && op === "Transpose") {
+      const perm = this.ints(this.attrs(["perm"]), "perm");
+      const rest = onnxShape(x.x).slice(1).map((_, i) => 3 + i);
+      if (!x.transposed && String(perm) === String([0, 2, 1, ...rest])) {
+        return this.setOut({ ...x, transposed: true });
+      }
+      throw new Unsupported(`a transpose by [${perm}] of a [N, g, C/g, H, W] view`);
+    }
     if (x?.kind === "sym" && op === "Transpose") {
       const perm = this.ints(this.attrs(["perm"]), "perm");
       const v = this.sym(x, "the input");
@@ -1428,4 +1532,5 @@ export const KNOWN: ReadonlySet<string> = new Set([
   "ReduceMax",
   "ReduceSum",
   "Neg",
+  "Split",
 ]);

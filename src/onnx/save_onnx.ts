@@ -323,6 +323,23 @@ export function saveOnnx(model: Model): Uint8Array {
           { float: layer["beta"] as number },
         ]]);
         break;
+      case "ChannelShuffle": {
+        const g = layer["groups"] as number, c = s[s.length - 1]!;
+        const spatial = s.length === 3 ? [s[0]!, s[1]!] : [];
+        const split = fresh(nm), swapped = fresh(nm);
+        node("Reshape", [x, init(`${nm}.split`, [3 + spatial.length], [0, g, c / g, ...spatial], INT64)], split, nm);
+        node("Transpose", [split], swapped, `${nm}/transpose`, [["perm", [0, 2, 1, ...spatial.map((_, i) => 3 + i)]]]);
+        node("Reshape", [swapped, init(`${nm}.join`, [2 + spatial.length], [0, c, ...spatial], INT64)], out, `${nm}/join`);
+        break;
+      }
+      case "ChannelSlice":
+        node("Slice", [
+          x,
+          init(`${nm}.starts`, [1], [layer["begin"] as number], INT64),
+          init(`${nm}.ends`, [1], [layer["end"] as number], INT64),
+          init(`${nm}.axes`, [1], [1], INT64),
+        ], out, nm);
+        break;
       case "ScaleShift": {
         const scaled = fresh(nm);
         node("Mul", [x, init(`${nm}.scale`, [], Float32Array.of(layer["scale"] as number))], scaled, nm);
