@@ -64,7 +64,12 @@ export function broadcastMap(s: SampleShape, out: SampleShape): Int32Array | nul
 }
 
 /** Reads input `x` (a batch of samples of `inSize`) broadcast to samples of `outSize` through `map`. */
-export function expand(x: Float32Array, map: Int32Array | null, m: number, outSize: number): Float32Array {
+export function expand(
+  x: Float32Array,
+  map: Int32Array | null,
+  m: number,
+  outSize: number,
+): Float32Array {
   if (!map) return x;
   const inSize = x.length / m, out = new Float32Array(m * outSize);
   for (let n = 0; n < m; n++) {

@@ -58,7 +58,13 @@ export class ChannelShuffle extends LayerBase implements Layer {
   build(inputShape: SampleShape, rand?: () => number): SampleShape {
     const c = inputShape[inputShape.length - 1]!, g = this.groups;
     if (inputShape.length === 0 || c % g !== 0) {
-      fail(RangeError, `ChannelShuffle "${this.name}"`, "options.groups", `a divisor of the ${c} channels`, g);
+      fail(
+        RangeError,
+        `ChannelShuffle "${this.name}"`,
+        "options.groups",
+        `a divisor of the ${c} channels`,
+        g,
+      );
     }
     if (rand) {
       this.#shape = inputShape;
@@ -73,7 +79,9 @@ export class ChannelShuffle extends LayerBase implements Layer {
   forward(x: Tensor): Tensor {
     checkBatch(this, "the input", x, this.#shape ?? []);
     const perm = this.#perm!, c = perm.length, src = x.data, y = new Float32Array(src.length);
-    for (let r = 0; r < src.length; r += c) for (let k = 0; k < c; k++) y[r + k] = src[r + perm[k]!]!;
+    for (let r = 0; r < src.length; r += c) {
+      for (let k = 0; k < c; k++) y[r + k] = src[r + perm[k]!]!;
+    }
     return { shape: x.shape, data: y };
   }
 
@@ -153,7 +161,15 @@ export class ChannelSlice extends LayerBase implements Layer {
   constructor(options: { begin: number; end: number; name?: string }) {
     super();
     const c = readOptions("ChannelSlice", SLICE_OPTIONS, options);
-    if (c.end <= c.begin) fail(RangeError, "ChannelSlice", "options.end", `more than options.begin (${c.begin})`, c.end);
+    if (c.end <= c.begin) {
+      fail(
+        RangeError,
+        "ChannelSlice",
+        "options.end",
+        `more than options.begin (${c.begin})`,
+        c.end,
+      );
+    }
     this.name = c.name;
     this.begin = c.begin;
     this.end = c.end;
@@ -163,7 +179,13 @@ export class ChannelSlice extends LayerBase implements Layer {
   build(inputShape: SampleShape, rand?: () => number): SampleShape {
     const c = inputShape[inputShape.length - 1];
     if (c === undefined || this.end > c) {
-      fail(RangeError, `ChannelSlice "${this.name}"`, "options.end", `at most the ${c} channels`, this.end);
+      fail(
+        RangeError,
+        `ChannelSlice "${this.name}"`,
+        "options.end",
+        `at most the ${c} channels`,
+        this.end,
+      );
     }
     if (rand) this.#in = inputShape;
     return [...inputShape.slice(0, -1), this.end - this.begin];

@@ -18,11 +18,11 @@ import { BatchNorm } from "./batch_norm.ts";
 import {
   Clip,
   Dropout,
-  ScaleShift,
   HardSigmoid,
   HardSwish,
   LeakyReLU,
   ReLU6,
+  ScaleShift,
   Sigmoid,
   Softmax,
   Tanh,
@@ -30,6 +30,7 @@ import {
 import { AvgPool2D, GlobalAvgPool2D, GlobalMaxPool2D, MaxPool2D } from "./pool2d.ts";
 import { ReLU } from "./relu.ts";
 import { ChannelShuffle, ChannelSlice } from "./channels.ts";
+import { Upsample2D } from "./upsample.ts";
 import type { OptionDecls } from "./_declare.ts";
 import type { Layer, LayerKind, MergeLayer } from "./layer.ts";
 
@@ -118,6 +119,12 @@ export const LAYER_TYPES: Readonly<Record<LayerKind, LayerKindInfo>> = {
     make: (o: never) => new Pad2D(o),
     options: Pad2D.options,
     summary: "Constant padding of height and width.",
+  },
+  Upsample2D: {
+    make: (o: never) => new Upsample2D(o),
+    options: Upsample2D.options,
+    summary:
+      "Resize height and width: nearest or bilinear, by size or scale (PyTorch's interpolate, ONNX Resize).",
   },
   ChannelShuffle: {
     make: (o: never) => new ChannelShuffle(o),

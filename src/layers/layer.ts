@@ -44,6 +44,7 @@ export type LayerKind =
   | "Clip"
   | "ScaleShift"
   | "Pad2D"
+  | "Upsample2D"
   | "ChannelShuffle"
   | "ChannelSlice"
   | "ReLU6"

@@ -35,6 +35,7 @@ export * from "./batch_norm.ts";
 export * from "./flatten.ts";
 export * from "./pad2d.ts";
 export * from "./channels.ts";
+export * from "./upsample.ts";
 export * from "./softmax.ts";
 export * from "./kinds.ts";
 export * from "./elementwise.ts";

@@ -22,10 +22,10 @@ import { ReLU } from "../layers/relu.ts";
 import {
   Clip,
   HardSigmoid,
-  ScaleShift,
   HardSwish,
   LeakyReLU,
   ReLU6,
+  ScaleShift,
   Sigmoid,
   Softmax,
   Tanh,
@@ -34,6 +34,7 @@ import { BatchNorm } from "../layers/batch_norm.ts";
 import { Flatten } from "../layers/flatten.ts";
 import { Pad2D } from "../layers/pad2d.ts";
 import { ChannelShuffle, ChannelSlice } from "../layers/channels.ts";
+import { type CoordinateMode, type NearestRounding, Upsample2D } from "../layers/upsample.ts";
 import { Model } from "../model/model.ts";
 import {
   arith,
@@ -349,7 +350,9 @@ class Importer {
 
   sym(v: Val | undefined, what: string, allowNhwc = false): Sym {
     if (v?.kind === "grouped") {
-      throw new Unsupported(`${what} is a [N, g, C/g, ...] view (only a channel shuffle may follow)`);
+      throw new Unsupported(
+        `${what} is a [N, g, C/g, ...] view (only a channel shuffle may follow)`,
+      );
     }
     if (v?.kind !== "sym") {
       throw new Unsupported(
@@ -573,6 +576,8 @@ class Importer {
         return this.fold(op, ins);
       case "Split":
         return this.split(ins);
+      case "Resize":
+        return this.resize(ins);
       case "Gather":
       case "Unsqueeze":
       case "Squeeze":
@@ -935,7 +940,9 @@ class Importer {
       const x = v.x, s = onnxShape(x), c = s[0]!, spatial = s.slice(1);
       const ok = v.transposed && t.length === x.rank && batchLike(t[0]!) &&
         (t[1] === c || t[1] === -1) && spatial.every((d, i) => t[2 + i] === d || t[2 + i] === 0);
-      if (!ok) throw new Unsupported("a reshape of a [N, g, C/g, H, W] view other than a channel shuffle");
+      if (!ok) {
+        throw new Unsupported("a reshape of a [N, g, C/g, H, W] view other than a channel shuffle");
+      }
       const layer = new ChannelShuffle({ groups: v.groups, name: this.layerName() });
       this.setOut({ kind: "sym", t: this.apply(layer, x), rank: x.rank });
       return true;
@@ -944,7 +951,9 @@ class Importer {
     const x = v, s = onnxShape(x), c = s[0]!, spatial = s.slice(1);
     if (x.nhwc || x.hwcFrom || t.length !== x.rank + 1 || !batchLike(t[0]!)) return false;
     const g = t[1]!, per = t[2]!;
-    if (!(g > 0 && per > 0 && g * per === c) || spatial.some((d, i) => t[3 + i] !== d)) return false;
+    if (!(g > 0 && per > 0 && g * per === c) || spatial.some((d, i) => t[3 + i] !== d)) {
+      return false;
+    }
     this.setOut({ kind: "grouped", x, groups: g, transposed: false });
     return true;
   }
@@ -960,7 +969,9 @@ class Importer {
     const axes = ins[3] ? ints(ins[3], "axes") : starts.map((_, i) => i);
     const steps = ins[4] ? ints(ins[4], "steps") : starts.map(() => 1);
     const c = onnxShape(x)[0]!;
-    if (axes.length !== 1 || axis(axes[0]!, x.rank) !== 1 || steps[0] !== 1 || x.hwcFrom || x.nhwc) {
+    if (
+      axes.length !== 1 || axis(axes[0]!, x.rank) !== 1 || steps[0] !== 1 || x.hwcFrom || x.nhwc
+    ) {
       throw new Unsupported(
         `a slice of a computed tensor along axes [${axes.join(", ")}] with steps [${
           steps.join(", ")
@@ -969,10 +980,75 @@ class Importer {
     }
     const clampIdx = (v: number) => Math.max(0, Math.min(c, v < 0 ? v + c : v));
     const begin = clampIdx(starts[0]!), end = clampIdx(ends[0]!);
-    if (end <= begin) throw new Unsupported(`an empty slice of channels [${starts[0]}, ${ends[0]})`);
+    if (end <= begin) {
+      throw new Unsupported(`an empty slice of channels [${starts[0]}, ${ends[0]})`);
+    }
     if (begin === 0 && end === c) return this.setOut(x);
     const layer = new ChannelSlice({ begin, end, name: this.layerName() });
     this.setOut({ kind: "sym", t: this.apply(layer, x), rank: x.rank });
+  }
+
+  /** Resize (opset 11–19): nearest or linear over H and W, by constant scales or sizes. */
+  resize(ins: (Val | undefined)[]): void {
+    const a = this.attrs([
+      "mode",
+      "coordinate_transformation_mode",
+      "nearest_mode",
+      "cubic_coeff_a",
+      "exclude_outside",
+      "extrapolation_value",
+      "antialias",
+      "axes",
+      "keep_aspect_ratio_policy",
+    ]);
+    const x = this.sym(ins[0], "the input");
+    if (x.rank !== 4) {
+      throw new Unsupported(`a resize of a ${x.rank}-D tensor (4-D maps are supported)`);
+    }
+    const mode = this.str(a, "mode", "nearest");
+    if (mode !== "nearest" && mode !== "linear") throw new Unsupported(`Resize mode "${mode}"`);
+    const coords = this.str(a, "coordinate_transformation_mode", "half_pixel");
+    if (!["asymmetric", "half_pixel", "pytorch_half_pixel", "align_corners"].includes(coords)) {
+      throw new Unsupported(`coordinate_transformation_mode "${coords}"`);
+    }
+    if (this.int(a, "antialias", 0) !== 0) throw new Unsupported("antialias");
+    const ax = this.ints(a, "axes");
+    if (ax && String(ax.map((v) => axis(v, 4))) !== "2,3") {
+      throw new Unsupported(`axes [${ax.join(", ")}] (the spatial axes [2, 3] are supported)`);
+    }
+    const n = ax ? 2 : 4;
+    const given = (v: Val | undefined) =>
+      v !== undefined && !(v.kind === "const" && size(v.c.dims) === 0);
+    const [, h, w] = onnxShape(x) as [number, number, number];
+    let opts: { scale: [number, number] } | { size: [number, number] };
+    if (given(ins[3])) {
+      const sz = [...this.constant(ins[3], "sizes").data].map(Number);
+      if (sz.length !== n) throw new Unsupported(`sizes of length ${sz.length}`);
+      const [oh, ow] = sz.slice(-2) as [number, number];
+      if (n === 4 && !Number.isNaN(sz[1]!) && sz[1] !== onnxShape(x)[0]) {
+        throw new Unsupported("a resize of the channels");
+      }
+      if (this.str(a, "keep_aspect_ratio_policy", "stretch") !== "stretch") {
+        throw new Unsupported("keep_aspect_ratio_policy other than stretch");
+      }
+      opts = oh === h && ow === w ? { scale: [1, 1] } : { size: [oh, ow] };
+    } else if (given(ins[2])) {
+      const sc = [...this.floats(this.constant(ins[2], "scales"), "scales")];
+      if (sc.length !== n || (n === 4 && (sc[0] !== 1 || sc[1] !== 1))) {
+        throw new Unsupported(`scales [${sc.join(", ")}] (only height and width may scale)`);
+      }
+      opts = { scale: sc.slice(-2) as [number, number] };
+    } else throw new Unsupported("a resize without scales or sizes");
+    const layer = new Upsample2D({
+      ...opts,
+      mode: mode === "linear" ? "bilinear" : "nearest",
+      coordinates: coords as CoordinateMode,
+      ...(mode === "nearest"
+        ? { rounding: this.str(a, "nearest_mode", "round_prefer_floor") as NearestRounding }
+        : {}),
+      name: this.layerName(),
+    });
+    this.setOut({ kind: "sym", t: this.apply(layer, x), rank: 4 });
   }
 
   /** A Split along the channels: one ChannelSlice per output. */
@@ -1533,4 +1609,5 @@ export const KNOWN: ReadonlySet<string> = new Set([
   "ReduceSum",
   "Neg",
   "Split",
+  "Resize",
 ]);

@@ -323,27 +323,91 @@ export function saveOnnx(model: Model): Uint8Array {
           { float: layer["beta"] as number },
         ]]);
         break;
+      case "Upsample2D": {
+        const attrs: [string, AttrValue][] = [
+          ["mode", layer["mode"] === "bilinear" ? "linear" : "nearest"],
+          ["coordinate_transformation_mode", layer["coordinates"] as string],
+        ];
+        if (layer["mode"] === "nearest") attrs.push(["nearest_mode", layer["rounding"] as string]);
+        const scale = layer["scale"] as readonly [number, number] | undefined;
+        if (scale) {
+          node(
+            "Resize",
+            [x, "", init(`${nm}.scales`, [4], Float32Array.of(1, 1, scale[0], scale[1]))],
+            out,
+            nm,
+            attrs,
+          );
+        } else {
+          // The batch is dynamic: sizes = [N, C] of the input, then [h, w].
+          const [h, w] = layer["size"] as readonly [number, number];
+          const shp = fresh(nm), nc = fresh(nm), sizes = fresh(nm);
+          node("Shape", [x], shp, `${nm}/shape`);
+          node(
+            "Slice",
+            [shp, init(`${nm}.nc_from`, [1], [0], INT64), init(`${nm}.nc_to`, [1], [2], INT64)],
+            nc,
+            `${nm}/nc`,
+          );
+          node("Concat", [nc, init(`${nm}.hw`, [2], [h, w], INT64)], sizes, `${nm}/sizes`, [[
+            "axis",
+            0,
+          ]]);
+          node("Resize", [x, "", "", sizes], out, nm, attrs);
+        }
+        break;
+      }
       case "ChannelShuffle": {
         const g = layer["groups"] as number, c = s[s.length - 1]!;
         const spatial = s.length === 3 ? [s[0]!, s[1]!] : [];
         const split = fresh(nm), swapped = fresh(nm);
-        node("Reshape", [x, init(`${nm}.split`, [3 + spatial.length], [0, g, c / g, ...spatial], INT64)], split, nm);
-        node("Transpose", [split], swapped, `${nm}/transpose`, [["perm", [0, 2, 1, ...spatial.map((_, i) => 3 + i)]]]);
-        node("Reshape", [swapped, init(`${nm}.join`, [2 + spatial.length], [0, c, ...spatial], INT64)], out, `${nm}/join`);
+        node(
+          "Reshape",
+          [x, init(`${nm}.split`, [3 + spatial.length], [0, g, c / g, ...spatial], INT64)],
+          split,
+          nm,
+        );
+        node("Transpose", [split], swapped, `${nm}/transpose`, [["perm", [
+          0,
+          2,
+          1,
+          ...spatial.map((_, i) => 3 + i),
+        ]]]);
+        node(
+          "Reshape",
+          [swapped, init(`${nm}.join`, [2 + spatial.length], [0, c, ...spatial], INT64)],
+          out,
+          `${nm}/join`,
+        );
         break;
       }
       case "ChannelSlice":
-        node("Slice", [
-          x,
-          init(`${nm}.starts`, [1], [layer["begin"] as number], INT64),
-          init(`${nm}.ends`, [1], [layer["end"] as number], INT64),
-          init(`${nm}.axes`, [1], [1], INT64),
-        ], out, nm);
+        node(
+          "Slice",
+          [
+            x,
+            init(`${nm}.starts`, [1], [layer["begin"] as number], INT64),
+            init(`${nm}.ends`, [1], [layer["end"] as number], INT64),
+            init(`${nm}.axes`, [1], [1], INT64),
+          ],
+          out,
+          nm,
+        );
         break;
       case "ScaleShift": {
         const scaled = fresh(nm);
-        node("Mul", [x, init(`${nm}.scale`, [], Float32Array.of(layer["scale"] as number))], scaled, nm);
-        node("Add", [scaled, init(`${nm}.shift`, [], Float32Array.of(layer["shift"] as number))], out, `${nm}/shift`);
+        node(
+          "Mul",
+          [x, init(`${nm}.scale`, [], Float32Array.of(layer["scale"] as number))],
+          scaled,
+          nm,
+        );
+        node(
+          "Add",
+          [scaled, init(`${nm}.shift`, [], Float32Array.of(layer["shift"] as number))],
+          out,
+          `${nm}/shift`,
+        );
         break;
       }
       case "ReLU6":
@@ -409,7 +473,13 @@ export function saveOnnx(model: Model): Uint8Array {
         // [c] to [1, 1, c]; ONNX would align it with W).
         const ranks = new Set(inShapes.map((sh) => sh.length));
         if (ranks.size > 1) {
-          fail(RangeError, "saveOnnx", `layer "${l.name}"`, "inputs of one rank (reshape them first)", [...ranks]);
+          fail(
+            RangeError,
+            "saveOnnx",
+            `layer "${l.name}"`,
+            "inputs of one rank (reshape them first)",
+            [...ranks],
+          );
         }
         // ONNX's Add and Mul are binary: chain them for more inputs.
         const op = { Add: "Add", Multiply: "Mul", Subtract: "Sub", Divide: "Div" }[kind];
