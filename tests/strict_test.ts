@@ -131,6 +131,12 @@ Deno.test("1. config() stores exactly the declared options, and a layer rebuilt 
       Dense: { units: 4, activation: "relu" },
       Pad2D: { padding: [1, 0, 2, 1], value: 0.5 },
       Clip: { min: -1 },
+      ChannelShuffle: { groups: 2 },
+      ChannelSlice: { begin: 1, end: 3 },
+      Upsample2D: { scale: [2, 1.5], mode: "bilinear" },
+      ScaleShift: { scale: 2, shift: -1 },
+      Gelu: { approximate: "tanh" },
+      LayerNorm: { epsilon: 1e-6 },
     };
     const layer = info.make({ ...samples[kind], name: "l" } as never);
     const cfg = layer.config();

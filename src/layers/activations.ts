@@ -2,7 +2,7 @@
 
 import type { Tensor } from "../core/tensor.ts";
 import { activeKernels } from "../backend/select.ts";
-import { checkFinite, checkNumberIn, fail } from "../core/_validate.ts";
+import { checkFinite, checkNumberIn, checkOneOf, fail } from "../core/_validate.ts";
 import { checkSeed, mulberry32 } from "../core/random.ts";
 import { checkBatch, noForward } from "./_util.ts";
 import { type OptionDecls, optionsConfig, readOptions } from "./_declare.ts";
@@ -635,5 +635,124 @@ export class ScaleShift extends ElementwiseLayer {
   protected df(g: Float32Array, _x: Float32Array, _y: Float32Array, d: Float32Array): void {
     const a = this.scale;
     for (let i = 0; i < g.length; i++) d[i] = g[i]! * a;
+  }
+}
+
+/**
+ * The error function, to about 1.5e-7 (Abramowitz & Stegun 7.1.26, in
+ * float64); odd, ±1 at ±Infinity, NaN stays NaN.
+ */
+export function erf(x: number): number {
+  const s = x < 0 ? -1 : 1, a = Math.abs(x);
+  const t = 1 / (1 + 0.3275911 * a);
+  const y = 1 -
+    (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t +
+        0.254829592) * t * Math.exp(-a * a);
+  return Number.isNaN(x) ? NaN : s * y;
+}
+
+/**
+ * The error function element-wise (ONNX `Erf`).
+ *
+ * @example Usage
+ * ```ts
+ * import { Erf, Sequential, tensor } from "@convnet/wasm";
+ * new Sequential([new Erf()], [2]).predict(tensor([0, 3], [1, 2])).data; // about [0, 0.99998]
+ * ```
+ */
+export class Erf extends ElementwiseLayer {
+  /** `"Erf"`. */
+  readonly kind = "Erf" as const;
+  /** `"Erf"`. */
+  static readonly kind = "Erf" as const;
+  /** Its options (only `name`). */
+  static readonly options: OptionDecls = NO_OPTIONS;
+
+  /**
+   * Creates an Erf.
+   *
+   * @param options The layer's name.
+   */
+  constructor(options: ActivationOptions = {}) {
+    super(readOptions("Erf", NO_OPTIONS, options).name);
+  }
+  /** `y = erf(x)`. */
+  protected f(x: Float32Array, y: Float32Array): void {
+    for (let i = 0; i < x.length; i++) y[i] = erf(x[i]!);
+  }
+  /** `dx = g · 2/√π · e^(−x²)`. */
+  protected df(g: Float32Array, x: Float32Array, _y: Float32Array, d: Float32Array): void {
+    const k = 2 / Math.sqrt(Math.PI);
+    for (let i = 0; i < g.length; i++) d[i] = g[i]! * k * Math.exp(-x[i]! * x[i]!);
+  }
+}
+
+const GELU_OPTIONS = {
+  approximate: {
+    type: '"none" | "tanh"',
+    default: '"none"',
+    doc: '`"none"`: `x·Φ(x)` with erf (PyTorch\'s default); `"tanh"`: the tanh approximation.',
+    read: (k: string, a: string, v: unknown) =>
+      checkOneOf(k, a, v ?? "none", ["none", "tanh"] as const),
+  },
+} as const;
+
+/**
+ * The Gaussian error linear unit `x·Φ(x) = x·(1 + erf(x/√2))/2` element-wise
+ * (PyTorch's `GELU`, ConvNeXt's activation; ONNX `Gelu`, and the Div → Erf →
+ * Add → Mul → Mul pattern older exports write), or its tanh approximation.
+ *
+ * @example Usage
+ * ```ts
+ * import { Gelu, Sequential, tensor } from "@convnet/wasm";
+ * new Sequential([new Gelu()], [3]).predict(tensor([-1, 0, 1], [1, 3])).data; // about [-0.1587, 0, 0.8413]
+ * ```
+ */
+export class Gelu extends ElementwiseLayer {
+  /** `"Gelu"`. */
+  readonly kind = "Gelu" as const;
+  /** `"Gelu"`. */
+  static readonly kind = "Gelu" as const;
+  /** Its options, declared once: they drive construction, `config()`, model files and the docs. */
+  static readonly options: OptionDecls = GELU_OPTIONS;
+  /** `"none"` (exact) or `"tanh"`. */
+  readonly approximate: "none" | "tanh";
+
+  /**
+   * Creates a Gelu.
+   *
+   * @param options `approximate` (`"none"`, the default, or `"tanh"`), name.
+   */
+  constructor(options: ActivationOptions & { approximate?: "none" | "tanh" } = {}) {
+    const c = readOptions("Gelu", GELU_OPTIONS, options);
+    super(c.name);
+    this.approximate = c.approximate;
+  }
+  /** `y = x·Φ(x)`. */
+  protected f(x: Float32Array, y: Float32Array): void {
+    if (this.approximate === "tanh") {
+      const k = Math.sqrt(2 / Math.PI);
+      for (let i = 0; i < x.length; i++) {
+        const v = x[i]!;
+        y[i] = 0.5 * v * (1 + Math.tanh(k * (v + 0.044715 * v * v * v)));
+      }
+    } else for (let i = 0; i < x.length; i++) y[i] = 0.5 * x[i]! * (1 + erf(x[i]! * Math.SQRT1_2));
+  }
+  /** `dx = g·(Φ(x) + x·φ(x))` (or the tanh form's derivative). */
+  protected df(g: Float32Array, x: Float32Array, _y: Float32Array, d: Float32Array): void {
+    if (this.approximate === "tanh") {
+      const k = Math.sqrt(2 / Math.PI);
+      for (let i = 0; i < g.length; i++) {
+        const v = x[i]!, u = k * (v + 0.044715 * v * v * v), t = Math.tanh(u);
+        const du = k * (1 + 3 * 0.044715 * v * v);
+        d[i] = g[i]! * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * du);
+      }
+    } else {
+      const k = 1 / Math.sqrt(2 * Math.PI);
+      for (let i = 0; i < g.length; i++) {
+        const v = x[i]!;
+        d[i] = g[i]! * (0.5 * (1 + erf(v * Math.SQRT1_2)) + v * k * Math.exp(-0.5 * v * v));
+      }
+    }
   }
 }

@@ -18,6 +18,8 @@ import { BatchNorm } from "./batch_norm.ts";
 import {
   Clip,
   Dropout,
+  Erf,
+  Gelu,
   HardSigmoid,
   HardSwish,
   LeakyReLU,
@@ -31,6 +33,7 @@ import { AvgPool2D, GlobalAvgPool2D, GlobalMaxPool2D, MaxPool2D } from "./pool2d
 import { ReLU } from "./relu.ts";
 import { ChannelShuffle, ChannelSlice } from "./channels.ts";
 import { Upsample2D } from "./upsample.ts";
+import { LayerNorm } from "./layer_norm.ts";
 import type { OptionDecls } from "./_declare.ts";
 import type { Layer, LayerKind, MergeLayer } from "./layer.ts";
 
@@ -109,6 +112,21 @@ export const LAYER_TYPES: Readonly<Record<LayerKind, LayerKindInfo>> = {
     make: (o: never) => new BatchNorm(o),
     options: BatchNorm.options,
     summary: "Batch normalisation over the channels.",
+  },
+  LayerNorm: {
+    make: (o: never) => new LayerNorm(o),
+    options: LayerNorm.options,
+    summary: "Layer normalisation over the last axis (ConvNeXt).",
+  },
+  Gelu: {
+    make: (o: never) => new Gelu(o),
+    options: Gelu.options,
+    summary: "`x·Φ(x)` (erf, or the tanh approximation).",
+  },
+  Erf: {
+    make: (o: never) => new Erf(o),
+    options: Erf.options,
+    summary: "The error function.",
   },
   Flatten: {
     make: (o: never) => new Flatten(o),

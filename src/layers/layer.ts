@@ -54,6 +54,9 @@ export type LayerKind =
   | "Softmax"
   | "Dropout"
   | "BatchNorm"
+  | "LayerNorm"
+  | "Gelu"
+  | "Erf"
   | "Flatten"
   | "Dense";
 

@@ -32,6 +32,7 @@ export * from "./pool2d.ts";
 export * from "./relu.ts";
 export * from "./activations.ts";
 export * from "./batch_norm.ts";
+export * from "./layer_norm.ts";
 export * from "./flatten.ts";
 export * from "./pad2d.ts";
 export * from "./channels.ts";

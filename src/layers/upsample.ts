@@ -152,8 +152,8 @@ export class Upsample2D extends LayerBase implements Layer {
   readonly alignCorners: boolean;
   /** The coordinate mapping. */
   readonly coordinates: CoordinateMode;
-  /** The nearest rounding. */
-  readonly rounding: NearestRounding;
+  /** The nearest rounding (`undefined` for bilinear). */
+  readonly rounding: NearestRounding | undefined;
   #in: readonly [number, number, number] | null = null;
   #out: readonly [number, number, number] | null = null;
   #ys: AxisPlan | null = null;
@@ -208,7 +208,7 @@ export class Upsample2D extends LayerBase implements Layer {
         : c.alignCorners
         ? "align_corners"
         : "pytorch_half_pixel");
-    this.rounding = c.rounding ?? "floor";
+    this.rounding = c.mode === "nearest" ? c.rounding ?? "floor" : undefined;
   }
 
   /** Checks the input (`[h, w, c]`) and returns the resized shape (called by the model). */
@@ -253,7 +253,7 @@ export class Upsample2D extends LayerBase implements Layer {
       }
       if (this.mode === "nearest") {
         let r: number;
-        switch (this.rounding) {
+        switch (this.rounding ?? "floor") {
           case "floor":
             r = Math.floor(x);
             break;

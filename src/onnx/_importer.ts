@@ -12,15 +12,18 @@
  * @module
  */
 
-import type { Layer, MergeLayer } from "../layers/layer.ts";
+import type { Layer, LayerConfig, MergeLayer, Param, SampleShape } from "../layers/layer.ts";
+import { LayerBase } from "../layers/layer_base.ts";
 import { Input, type SymbolicTensor } from "../layers/graph_node.ts";
 import { Add, Concatenate, Divide, Multiply, Subtract } from "../layers/merge.ts";
-import { Conv2D, Conv2DTranspose } from "../layers/conv2d.ts";
+import { Conv2D, Conv2DTranspose, DepthwiseConv2D } from "../layers/conv2d.ts";
 import { Dense } from "../layers/dense.ts";
 import { AvgPool2D, GlobalAvgPool2D, GlobalMaxPool2D, MaxPool2D } from "../layers/pool2d.ts";
 import { ReLU } from "../layers/relu.ts";
 import {
   Clip,
+  Erf,
+  Gelu,
   HardSigmoid,
   HardSwish,
   LeakyReLU,
@@ -34,6 +37,7 @@ import { BatchNorm } from "../layers/batch_norm.ts";
 import { Flatten } from "../layers/flatten.ts";
 import { Pad2D } from "../layers/pad2d.ts";
 import { ChannelShuffle, ChannelSlice } from "../layers/channels.ts";
+import { LayerNorm } from "../layers/layer_norm.ts";
 import { type CoordinateMode, type NearestRounding, Upsample2D } from "../layers/upsample.ts";
 import { Model } from "../model/model.ts";
 import {
@@ -94,6 +98,75 @@ function onnxShape(v: Sym): number[] {
 }
 
 class Unsupported extends Error {}
+
+/** Operators whose output has their first input's shape (for stand-ins; see `standIn`). */
+const SAME_SHAPE: ReadonlySet<string> = new Set([
+  "Abs",
+  "Add",
+  "Ceil",
+  "Cos",
+  "Div",
+  "Elu",
+  "Erf",
+  "Exp",
+  "Floor",
+  "Gelu",
+  "HardSigmoid",
+  "HardSwish",
+  "InstanceNormalization",
+  "LayerNormalization",
+  "LeakyRelu",
+  "Log",
+  "LRN",
+  "Mish",
+  "Mul",
+  "Neg",
+  "Pow",
+  "PRelu",
+  "Reciprocal",
+  "Relu",
+  "Round",
+  "Selu",
+  "Sigmoid",
+  "Sign",
+  "Sin",
+  "Softplus",
+  "Softsign",
+  "Sqrt",
+  "Sub",
+  "Tan",
+  "Tanh",
+  "ThresholdedRelu",
+  "Celu",
+  "Clip",
+  "Dropout",
+  "Identity",
+  "Cast",
+]);
+
+/** A stand-in for an unsupported node's output (never run: the import then fails). */
+class Placeholder extends LayerBase implements Layer {
+  readonly kind = "Placeholder";
+  name = "";
+  constructor(readonly shape: SampleShape) {
+    super();
+  }
+  build(): SampleShape {
+    return this.shape;
+  }
+  forward(): never {
+    throw new Error("a placeholder never runs");
+  }
+  backward(): never {
+    throw new Error("a placeholder never runs");
+  }
+  params(): Param[] {
+    return [];
+  }
+  config(): LayerConfig {
+    return { kind: this.kind, name: this.name };
+  }
+}
 
 /** Builds the model. */
 export function buildModel(
@@ -189,7 +262,7 @@ class Importer {
       } catch (e) {
         if (!(e instanceof Unsupported)) throw e;
         this.note(this.nodeLabel, n.opType, e.message);
-        this.poison(n);
+        if (!this.standIn(n, ins)) this.poison(n);
       }
     }
     const out = g.outputs[0] ? this.vals.get(g.outputs[0].name) : undefined;
@@ -219,6 +292,26 @@ class Importer {
 
   note(node: string, opType: string, reason: string): void {
     this.items.push({ node, opType, reason });
+  }
+
+  /**
+   * After an unsupported node whose output shape is plain (an element-wise
+   * operator, or a normalisation, of one computed input), stands in a
+   * placeholder of that shape, so the nodes after it are still checked and
+   * the report lists every one (the model is never built then).
+   */
+  standIn(n: NodeProto, ins: (Val | undefined)[]): boolean {
+    const x = ins[0];
+    if (
+      n.domain !== "" || !SAME_SHAPE.has(n.opType) || x?.kind !== "sym" || n.outputs.length !== 1
+    ) {
+      return false;
+    }
+    const others = ins.slice(1).filter((v) => v?.kind === "sym") as Sym[];
+    if (others.some((o) => o.t.shape.length !== x.t.shape.length)) return false;
+    const t = new Placeholder(x.t.shape).apply(x.t);
+    this.setOut({ ...x, t });
+    return true;
   }
 
   poison(n: NodeProto): void {
@@ -549,7 +642,11 @@ class Importer {
       case "HardSigmoid":
       case "Softmax":
       case "Clip":
+      case "Erf":
+      case "Gelu":
         return this.activation(op, ins);
+      case "LayerNormalization":
+        return this.layerNorm(ins);
       case "Add":
       case "Mul":
       case "Sub":
@@ -920,12 +1017,32 @@ class Importer {
           );
         }
         layer = new Softmax({ name: name() });
+        break;
+      }
+      case "Erf":
+        this.attrs([]);
+        layer = new Erf({ name: name() });
+        break;
+      case "Gelu": {
+        const approximate = this.str(this.attrs(["approximate"]), "approximate", "none");
+        if (approximate !== "none" && approximate !== "tanh") {
+          throw new Unsupported(`approximate "${approximate}"`);
+        }
+        layer = new Gelu({ approximate, name: name() });
+        break;
       }
     }
-    const x = this.sym(ins[0], "the input");
-    const v: Sym = { kind: "sym", t: this.apply(layer, x), rank: x.rank };
+    // Element-wise: a map transposed to [N, H, W, C] stays so (ConvNeXt's blocks).
+    const x = this.sym(ins[0], "the input", op !== "Softmax");
+    this.setOut(this.like(x, this.apply(layer, x)));
+  }
+
+  /** A value laid out like `x` (its rank, flatten order and NHWC view), computed as `t`. */
+  like(x: Sym, t: SymbolicTensor): Sym {
+    const v: Sym = { kind: "sym", t, rank: x.rank };
     if (x.hwcFrom) v.hwcFrom = x.hwcFrom;
-    this.setOut(v);
+    if (x.nhwc) v.nhwc = true;
+    return v;
   }
 
   /**
@@ -1125,6 +1242,7 @@ class Importer {
       const x = (a?.kind === "sym" ? a : b) as Sym;
       const c = Number(((a?.kind === "sym" ? b : a) as Folded).c.data[0]);
       const xFirst = a?.kind === "sym";
+      if (op === "Div" && xFirst && Math.abs(c - Math.SQRT2) < 1e-6 && this.geluPattern(x)) return;
       let scale = 1, shift = 0;
       if (op === "Mul") scale = c;
       else if (op === "Add") shift = c;
@@ -1135,9 +1253,27 @@ class Importer {
         throw new Unsupported(`${op} by the constant ${c}`);
       }
       const layer = new ScaleShift({ scale, shift, name: this.layerName() });
-      const v: Sym = { kind: "sym", t: this.apply(layer, x), rank: x.rank };
-      if (x.hwcFrom) v.hwcFrom = x.hwcFrom;
-      return this.setOut(v);
+      return this.setOut(this.like(x, this.apply(layer, x)));
+    }
+    // A per-channel constant ([C, 1, 1] against [N, C, H, W]; [C] against an NHWC view or [N, C]).
+    const perChannel = (s: Sym, v: Val | undefined) =>
+      v?.kind === "const" && this.channelConst(s, v.c) !== null;
+    if ((a?.kind === "sym" && perChannel(a, b)) || (b?.kind === "sym" && perChannel(b, a))) {
+      const x = (a?.kind === "sym" ? a : b) as Sym;
+      const cv = this.channelConst(x, ((a?.kind === "sym" ? b : a) as Folded).c)!;
+      const xFirst = a?.kind === "sym", C = cv.length;
+      const k = new Float32Array(C).fill(1), bias = new Float32Array(C);
+      for (let i = 0; i < C; i++) {
+        const v = cv[i]!;
+        if (op === "Mul") k[i] = v;
+        else if (op === "Add") bias[i] = v;
+        else if (op === "Sub") [k[i], bias[i]] = xFirst ? [1, -v] : [-1, v];
+        else if (xFirst) k[i] = 1 / v;
+        else throw new Unsupported("a constant divided by a computed tensor");
+      }
+      if (x.rank !== 4) throw new Unsupported(`a per-channel ${op} on a ${x.rank}-D tensor`);
+      const layer = new DepthwiseConv2D({ kernelSize: 1, name: this.layerName() });
+      return this.setOut(this.like(x, this.apply(layer, x, [k, bias])));
     }
     if (a?.kind !== "sym" || b?.kind !== "sym") {
       throw new Unsupported(`${op} with a constant operand (only a bias after MatMul is folded)`);
@@ -1153,8 +1289,8 @@ class Importer {
         })`,
       );
     }
-    if (String(a.hwcFrom) !== String(b.hwcFrom)) {
-      throw new Unsupported("operands flattened in different orders");
+    if (String(a.hwcFrom) !== String(b.hwcFrom) || !a.nhwc !== !b.nhwc) {
+      throw new Unsupported("operands in different layouts (flattened or transposed differently)");
     }
     // A Relu that alone reads the sum (a residual block's end) fuses into the Add.
     let relu = false;
@@ -1175,9 +1311,76 @@ class Importer {
       : op === "Sub"
       ? new Subtract({ name })
       : new Divide({ name });
-    const v: Sym = { kind: "sym", t: this.applyMerge(layer, [a, b]), rank: a.rank };
-    if (a.hwcFrom) v.hwcFrom = a.hwcFrom;
-    this.setOut(v);
+    this.setOut(this.like(a, this.applyMerge(layer, [a, b])));
+  }
+
+  /**
+   * The values of a constant that holds one number per channel of `x`
+   * (`[C, 1, 1]` or `[1, C, 1, 1]` for a map, `[C]` for an NHWC view or a
+   * `[N, C]` tensor), or null.
+   */
+  channelConst(x: Sym, c: Const): Float32Array | null {
+    const C = x.nhwc ? x.t.shape[2]! : onnxShape(x)[0]!;
+    const d = c.dims, n = size(d);
+    if (n !== C || C === 1) return null;
+    const ok = x.nhwc || x.rank === 2
+      ? d.at(-1) === C
+      : d.length >= 3 && d.at(-3) === C && d.at(-1) === 1 && d.at(-2) === 1;
+    return ok ? this.floats(c, "the constant") : null;
+  }
+
+  /**
+   * PyTorch's exact GELU as exported: `x / √2` (this Div) → Erf → Add 1 →
+   * Mul by `x` → Mul by 0.5, each read only by the next: one Gelu layer.
+   */
+  geluPattern(x: Sym): boolean {
+    const xName = this.node.inputs[0]!;
+    const step = (name: string, op: string) => {
+      const n = this.soleConsumer(name);
+      return n && n.node.opType === op && n.node.domain === "" ? n.node : null;
+    };
+    const constIs = (n: NodeProto, v: number) =>
+      n.inputs.some((i) => {
+        const c = this.vals.get(i);
+        return c?.kind === "const" && size(c.c.dims) === 1 &&
+          Math.abs(Number(c.c.data[0]) - v) < 1e-6;
+      });
+    const erfN = step(this.node.outputs[0]!, "Erf");
+    const addN = erfN && step(erfN.outputs[0]!, "Add");
+    const mulX = addN && constIs(addN, 1) ? step(addN.outputs[0]!, "Mul") : null;
+    if (!mulX || !mulX.inputs.includes(xName)) return false;
+    const half = step(mulX.outputs[0]!, "Mul");
+    if (!half || !constIs(half, 0.5)) return false;
+    for (const n of [erfN!, addN!, mulX, half]) this.absorbed.add(n);
+    this.node = { ...this.node, outputs: [half.outputs[0]!] };
+    const layer = new Gelu({ name: this.layerName() });
+    this.setOut(this.like(x, this.apply(layer, x)));
+    return true;
+  }
+
+  /** LayerNormalization over the last axis: the channels of an NHWC view, or the features of [N, C]. */
+  layerNorm(ins: (Val | undefined)[]): void {
+    const a = this.attrs(["axis", "epsilon", "stash_type"]);
+    const x = this.sym(ins[0], "the input", true);
+    const ax = axis(this.int(a, "axis", -1), x.rank);
+    if (ax !== x.rank - 1 || !(x.nhwc || x.rank === 2)) {
+      throw new Unsupported(
+        `normalisation from axis ${this.int(a, "axis", -1)} of a ${x.rank}-D ${
+          x.nhwc ? "NHWC " : ""
+        }tensor (over the channels of an [N, H, W, C] view, or of [N, C], is supported)`,
+      );
+    }
+    const C = x.t.shape[x.t.shape.length - 1]!;
+    const gamma = this.floats(this.constant(ins[1], "the scale"), "the scale", [C]);
+    const beta = ins[2]
+      ? this.floats(this.constant(ins[2], "the bias"), "the bias", [C])
+      : new Float32Array(C);
+    const epsilon = this.float(a, "epsilon", 1e-5);
+    if (!(epsilon > 0)) throw new Unsupported(`epsilon ${epsilon}`);
+    const layer = new LayerNorm({ epsilon, name: this.layerName() });
+    this.setOut(
+      this.like(x, this.apply(layer, x, [Float32Array.from(gamma), Float32Array.from(beta)])),
+    );
   }
 
   concat(ins: (Val | undefined)[]): void {
@@ -1265,6 +1468,24 @@ class Importer {
 
   /** A dense layer from a [K, M] weight (already transposed and scaled). */
   dense(x: Sym, B: Float32Array, K: number, M: number, bias: Float32Array): void {
+    if (x.nhwc) {
+      // A MatMul over the last axis of an [N, H, W, C] view (ConvNeXt's Linear): a 1×1 convolution.
+      const C = x.t.shape[2]!;
+      if (K !== C) throw new Unsupported(`weights for ${K} features, the input has ${C} channels`);
+      const ep = this.epilogue(this.node.outputs[0]!, M, B, bias, (o) => {
+        const idx: number[] = [];
+        for (let k = o; k < B.length; k += M) idx.push(k);
+        return idx;
+      });
+      const layer = new Conv2D({
+        filters: M,
+        kernelSize: 1,
+        activation: ep.act,
+        name: this.layerName(),
+      });
+      this.vals.set(ep.name, this.like(x, this.apply(layer, x, [B, bias])));
+      return;
+    }
     const feat = size(onnxShape(x));
     if (x.rank !== 2) {
       throw new Unsupported(`a ${x.rank}-D input (a 2-D [N, features] input is supported)`);
@@ -1325,7 +1546,7 @@ class Importer {
 
   matmul(ins: (Val | undefined)[]): void {
     this.attrs([]);
-    const x = this.sym(ins[0], "input A");
+    const x = this.sym(ins[0], "input A", true);
     const Bc = this.constant(ins[1], "input B");
     if (Bc.dims.length !== 2) {
       throw new Unsupported(`B of shape [${Bc.dims.join(", ")}] (2-D is supported)`);
@@ -1446,6 +1667,11 @@ class Importer {
     }
     if (x?.kind === "sym" && op === "Transpose") {
       const perm = this.ints(this.attrs(["perm"]), "perm");
+      const v0 = x;
+      if (v0.nhwc && String(perm) === "0,3,1,2") {
+        const { nhwc: _n, ...back } = v0;
+        return this.setOut(back);
+      }
       const v = this.sym(x, "the input");
       if (v.rank === 4 && String(perm) === "0,2,3,1") return this.setOut({ ...v, nhwc: true });
       throw new Unsupported(
@@ -1610,4 +1836,7 @@ export const KNOWN: ReadonlySet<string> = new Set([
   "Neg",
   "Split",
   "Resize",
+  "Erf",
+  "Gelu",
+  "LayerNormalization",
 ]);

@@ -394,6 +394,46 @@ export function saveOnnx(model: Model): Uint8Array {
           nm,
         );
         break;
+      case "Erf":
+        node("Erf", [x], out, nm);
+        break;
+      case "Gelu": {
+        const c = (v: number, tag: string) => init(`${nm}.${tag}`, [], Float32Array.of(v));
+        const t1 = fresh(nm), t2 = fresh(nm), t3 = fresh(nm), t4 = fresh(nm);
+        if (layer["approximate"] === "tanh") {
+          const sq = fresh(nm), cube = fresh(nm), a = fresh(nm), inner = fresh(nm);
+          node("Mul", [x, x], sq, nm);
+          node("Mul", [sq, x], cube, `${nm}/cube`);
+          node("Mul", [cube, c(0.044715, "k1")], a, `${nm}/k1`);
+          node("Add", [a, x], inner, `${nm}/inner`);
+          node("Mul", [inner, c(Math.sqrt(2 / Math.PI), "k0")], t1, `${nm}/k0`);
+          node("Tanh", [t1], t2, `${nm}/tanh`);
+        } else {
+          node("Div", [x, c(Math.SQRT2, "sqrt2")], t1, nm);
+          node("Erf", [t1], t2, `${nm}/erf`);
+        }
+        node("Add", [t2, c(1, "one")], t3, `${nm}/one`);
+        node("Mul", [x, t3], t4, `${nm}/x`);
+        node("Mul", [t4, c(0.5, "half")], out, `${nm}/half`);
+        break;
+      }
+      case "LayerNorm": {
+        // Ours normalises the last axis, which is ONNX's axis 1 (channels): move it last and back.
+        const [g, b] = params(l.name) as [Float32Array, Float32Array];
+        const C = g.length, ins2 = [init(`${nm}.gamma`, [C], g), init(`${nm}.beta`, [C], b)];
+        const eps: [string, AttrValue] = ["epsilon", { float: layer["epsilon"] as number }];
+        if (s.length === 1) {
+          node("LayerNormalization", [x, ...ins2], out, nm, [["axis", 1], eps]);
+          break;
+        }
+        const r = s.length + 1, toLast = [0, ...Array.from({ length: r - 2 }, (_, i) => i + 2), 1];
+        const back = [0, r - 1, ...Array.from({ length: r - 2 }, (_, i) => i + 1)];
+        const t1 = fresh(nm), t2 = fresh(nm);
+        node("Transpose", [x], t1, `${nm}/to_last`, [["perm", toLast]]);
+        node("LayerNormalization", [t1, ...ins2], t2, nm, [["axis", r - 1], eps]);
+        node("Transpose", [t2], out, `${nm}/back`, [["perm", back]]);
+        break;
+      }
       case "ScaleShift": {
         const scaled = fresh(nm);
         node(
