@@ -10,19 +10,25 @@ import {
   availableBackends,
   AvgPool2D,
   BatchNorm,
+  ChannelShuffle,
+  ChannelSlice,
   Clip,
   Concatenate,
   Conv2D,
   Conv2DTranspose,
   Dense,
   DepthwiseConv2D,
+  Divide,
   Dropout,
+  Erf,
   Flatten,
+  Gelu,
   GlobalAvgPool2D,
   GlobalMaxPool2D,
   HardSigmoid,
   HardSwish,
   Input,
+  LayerNorm,
   LeakyReLU,
   loadModel,
   loadOnnx,
@@ -38,12 +44,15 @@ import {
   ReLU6,
   saveModel,
   saveOnnx,
+  ScaleShift,
   Sequential,
   Sigmoid,
   Softmax,
+  Subtract,
   Tanh,
   type Tensor,
   tensor,
+  Upsample2D,
 } from "../mod.ts";
 import { assertTensorClose } from "../src/testing/mod.ts";
 import { randArray, rng, withBackend } from "./_helpers.ts";
@@ -271,6 +280,33 @@ function ourModels(): [string, Model][] {
     new Conv2D({ filters: 3, kernelSize: 3, groups: 1 }),
     new GlobalAvgPool2D({ keepDims: true }),
   ], [6, 6, 3]);
+  // The layers torchvision's networks brought: broadcasting merges, resizing, shuffles, norms.
+  const c = Input([7, 6, 4]);
+  const c1 = new Conv2D({ filters: 6, kernelSize: 3, padding: "same" }).apply(c);
+  const se = new Sigmoid().apply(
+    new Conv2D({ filters: 6, kernelSize: 1 }).apply(
+      new GlobalAvgPool2D({ keepDims: true }).apply(c1),
+    ),
+  );
+  const gated = new Multiply().apply([c1, se]);
+  const centred = new Subtract().apply([
+    gated,
+    new GlobalMaxPool2D({ keepDims: true }).apply(gated),
+  ]);
+  const ratio = new Divide().apply([centred, new ScaleShift({ scale: 0.5, shift: 2 }).apply(se)]);
+  const shuffled = new ChannelShuffle({ groups: 3 }).apply(
+    new LayerNorm({ epsilon: 1e-6 }).apply(ratio),
+  );
+  const half = new ChannelSlice({ begin: 1, end: 5 }).apply(new Gelu().apply(shuffled));
+  const upN = new Upsample2D({ scale: 2 }).apply(half);
+  const upB = new Upsample2D({ size: [14, 12], mode: "bilinear" }).apply(
+    new Gelu({ approximate: "tanh" }).apply(new Erf().apply(half)),
+  );
+  const upA = new Upsample2D({ scale: 2, mode: "bilinear", alignCorners: true }).apply(half);
+  const tv = new Model({
+    inputs: c,
+    outputs: new Concatenate().apply([upN, upB, upA]),
+  }, { seed: 8 });
   // Give the BatchNorm layers non-trivial running statistics.
   for (const m of [graph]) {
     for (const p of m.state()) p.value.set(randArray(r, p.value.length, 0.5, 1.5));
@@ -281,7 +317,7 @@ function ourModels(): [string, Model][] {
   return [["graph", graph], ["unet", unet], ["sequential", seq], ["flatten chw", chw], [
     "global pool",
     gap,
-  ]];
+  ], ["torchvision ops", tv]];
 }
 
 Deno.test("saveOnnx: our models run in onnxruntime equal to ours, and load back equal", async () => {
