@@ -21,7 +21,8 @@ PRESERVE = torch.onnx.TrainingMode.PRESERVE
 
 
 def randomize(m, seed):
-    """Seeded random weights, and BatchNorm statistics that are not the defaults."""
+    """Seeded random weights; BatchNorm statistics, LayerNorm affines and ConvNeXt's layer scales
+    that are not the defaults."""
     g = torch.Generator().manual_seed(seed)
     for mod in m.modules():
         if isinstance(mod, (nn.BatchNorm1d, nn.BatchNorm2d)):
@@ -30,6 +31,13 @@ def randomize(m, seed):
             mod.running_var.copy_(torch.rand(n, generator=g) * 0.5 + 0.75)
             mod.weight.data.copy_(torch.rand(n, generator=g) * 0.5 + 0.75)
             mod.bias.data.copy_(torch.randn(n, generator=g) * 0.1)
+        elif isinstance(mod, nn.LayerNorm) and mod.elementwise_affine:
+            n = mod.weight.numel()
+            mod.weight.data.copy_(torch.rand(n, generator=g) * 0.5 + 0.75)
+            mod.bias.data.copy_(torch.randn(n, generator=g) * 0.1)
+        # ConvNeXt's layer scale starts at 1e-6, which would hide its blocks: make it matter.
+        if hasattr(mod, "layer_scale") and isinstance(mod.layer_scale, nn.Parameter):
+            mod.layer_scale.data.copy_(torch.rand(mod.layer_scale.shape, generator=g) * 0.5 + 0.25)
     return m
 
 
