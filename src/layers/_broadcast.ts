@@ -32,46 +32,61 @@ export function broadcastShapes(kind: string, shapes: readonly SampleShape[]): S
 }
 
 /**
- * For an input of sample shape `s` broadcast to `out`: the index into the
- * input's sample read by each element of the output's sample, or `null`
- * when the shapes are equal (read element `i` for output `i`).
+ * How an input of sample shape `s` is read by each element of the broadcast
+ * output `out`: `null` when the shapes are equal (element `i` for output
+ * `i`), a period `P` when the input repeats whole (`[1, 1, c]` against
+ * `[h, w, c]`: element `i % P`, squeeze-and-excitation's case, with no
+ * table), else a table of indices.
  */
-export function broadcastMap(s: SampleShape, out: SampleShape): Int32Array | null {
+export type BroadcastMap = null | { readonly period: number } | Int32Array;
+
+/** The {@linkcode BroadcastMap} of an input of sample shape `s` broadcast to `out`. */
+export function broadcastMap(s: SampleShape, out: SampleShape): BroadcastMap {
   const size = out.reduce((a, b) => a * b, 1);
-  if (s.reduce((a, b) => a * b, 1) === size) return null;
+  const inSize = s.reduce((a, b) => a * b, 1);
+  if (inSize === size) return null;
   const rank = out.length, pad = rank - s.length;
+  const dim = (k: number) => (k >= pad ? s[k - pad]! : 1);
+  // Leading 1s, then exactly the output's trailing dimensions: a whole repeat.
+  let k = 0;
+  while (k < rank && dim(k) === 1) k++;
+  let whole = true;
+  for (let j = k; j < rank; j++) if (dim(j) !== out[j]) whole = false;
+  if (whole) return { period: inSize };
   // The input's stride for each output axis (0 where it is broadcast).
   const strides = new Array<number>(rank).fill(0);
   let st = 1;
-  for (let k = rank - 1; k >= 0; k--) {
-    const d = k >= pad ? s[k - pad]! : 1;
-    strides[k] = d === 1 ? 0 : st;
+  for (let j = rank - 1; j >= 0; j--) {
+    const d = dim(j);
+    strides[j] = d === 1 ? 0 : st;
     st *= d;
   }
   const map = new Int32Array(size), idx = new Array<number>(rank).fill(0);
   let src = 0;
   for (let i = 0; i < size; i++) {
     map[i] = src;
-    for (let k = rank - 1; k >= 0; k--) {
-      idx[k]!++;
-      src += strides[k]!;
-      if (idx[k]! < out[k]!) break;
-      src -= strides[k]! * out[k]!;
-      idx[k] = 0;
+    for (let j = rank - 1; j >= 0; j--) {
+      idx[j]!++;
+      src += strides[j]!;
+      if (idx[j]! < out[j]!) break;
+      src -= strides[j]! * out[j]!;
+      idx[j] = 0;
     }
   }
   return map;
 }
 
-/** Reads input `x` (a batch of samples of `inSize`) broadcast to samples of `outSize` through `map`. */
-export function expand(
-  x: Float32Array,
-  map: Int32Array | null,
-  m: number,
-  outSize: number,
-): Float32Array {
+/** Reads input `x` (a batch of `m` samples) broadcast to samples of `outSize` through `map`. */
+export function expand(x: Float32Array, map: BroadcastMap, m: number, outSize: number): Float32Array {
   if (!map) return x;
   const inSize = x.length / m, out = new Float32Array(m * outSize);
+  if (!(map instanceof Int32Array)) {
+    for (let n = 0; n < m; n++) {
+      const row = x.subarray(n * inSize, (n + 1) * inSize);
+      for (let o = n * outSize, end = o + outSize; o < end; o += inSize) out.set(row, o);
+    }
+    return out;
+  }
   for (let n = 0; n < m; n++) {
     const o = n * outSize, b = n * inSize;
     for (let i = 0; i < outSize; i++) out[o + i] = x[b + map[i]!]!;
@@ -82,15 +97,59 @@ export function expand(
 /** Sums a gradient over the broadcast positions back to an input's shape (the adjoint of `expand`). */
 export function reduceTo(
   g: Float32Array,
-  map: Int32Array | null,
+  map: BroadcastMap,
   m: number,
   inSize: number,
 ): Float32Array {
   if (!map) return g;
   const outSize = g.length / m, out = new Float32Array(m * inSize);
+  if (!(map instanceof Int32Array)) {
+    const acc = new Float64Array(inSize);
+    for (let n = 0; n < m; n++) {
+      acc.fill(0);
+      for (let o = n * outSize, end = o + outSize; o < end; o += inSize) {
+        for (let k = 0; k < inSize; k++) acc[k]! += g[o + k]!;
+      }
+      for (let k = 0; k < inSize; k++) out[n * inSize + k] = acc[k]!;
+    }
+    return out;
+  }
   for (let n = 0; n < m; n++) {
     const o = n * outSize, b = n * inSize;
     for (let i = 0; i < outSize; i++) out[b + map[i]!]! += g[o + i]!;
   }
   return out;
+}
+
+/**
+ * `out[i] = out[i] · x[read(i)]` (or `+`), reading a broadcast input in place
+ * without expanding it: the hot loop of squeeze-and-excitation.
+ */
+export function combineInto(
+  out: Float32Array,
+  x: Float32Array,
+  map: BroadcastMap,
+  m: number,
+  outSize: number,
+  op: "add" | "mul",
+): void {
+  if (map instanceof Int32Array || (map && (map.period === 0))) {
+    const d = expand(x, map, m, outSize);
+    if (op === "add") for (let i = 0; i < out.length; i++) out[i] = out[i]! + d[i]!;
+    else for (let i = 0; i < out.length; i++) out[i] = out[i]! * d[i]!;
+    return;
+  }
+  if (!map) {
+    if (op === "add") for (let i = 0; i < out.length; i++) out[i] = out[i]! + x[i]!;
+    else for (let i = 0; i < out.length; i++) out[i] = out[i]! * x[i]!;
+    return;
+  }
+  const P = map.period;
+  for (let n = 0; n < m; n++) {
+    const b = n * P;
+    for (let o = n * outSize, end = o + outSize; o < end; o += P) {
+      if (op === "add") for (let k = 0; k < P; k++) out[o + k] = out[o + k]! + x[b + k]!;
+      else for (let k = 0; k < P; k++) out[o + k] = out[o + k]! * x[b + k]!;
+    }
+  }
 }

@@ -5,7 +5,14 @@ import { applyLayer, type SymbolicTensor } from "./graph_node.ts";
 import { checkOneOf } from "../core/_validate.ts";
 import { type OptionDecls, optionsConfig, readOptions } from "./_declare.ts";
 import { noForward } from "./_util.ts";
-import { broadcastMap, broadcastShapes, expand, reduceTo } from "./_broadcast.ts";
+import {
+  type BroadcastMap,
+  broadcastMap,
+  broadcastShapes,
+  combineInto,
+  expand,
+  reduceTo,
+} from "./_broadcast.ts";
 
 const NO_OPTIONS = {} as const;
 
@@ -111,7 +118,7 @@ export abstract class MergeLayerBase {
 interface Broadcast {
   readonly out: SampleShape;
   readonly size: number;
-  readonly maps: readonly (Int32Array | null)[];
+  readonly maps: readonly BroadcastMap[];
 }
 
 function planBroadcast(kind: string, shapes: readonly SampleShape[]): Broadcast {
@@ -174,17 +181,10 @@ export class Add extends MergeLayerBase implements MergeLayer {
   forward(xs: readonly Tensor[]): Tensor {
     const m = this.checkInputs("Add", xs);
     const b = this.#b!;
-    const out = expand(xs[0]!.data, b.maps[0]!, m, b.size).slice();
-    for (let k = 1; k < xs.length; k++) {
-      const d = expand(xs[k]!.data, b.maps[k]!, m, b.size);
-      if (k === xs.length - 1 && this.activation === "relu") {
-        for (let i = 0; i < out.length; i++) {
-          const v = out[i]! + d[i]!;
-          out[i] = v < 0 ? 0 : v;
-        }
-      } else for (let i = 0; i < out.length; i++) out[i] = out[i]! + d[i]!;
-    }
-    if (this.activation === "relu" && xs.length === 1) {
+    const first = expand(xs[0]!.data, b.maps[0]!, m, b.size);
+    const out = first === xs[0]!.data ? first.slice() : first;
+    for (let k = 1; k < xs.length; k++) combineInto(out, xs[k]!.data, b.maps[k]!, m, b.size, "add");
+    if (this.activation === "relu") {
       for (let i = 0; i < out.length; i++) out[i] = out[i]! < 0 ? 0 : out[i]!;
     }
     this.#y = this.activation === "relu" ? out : null;
@@ -259,12 +259,10 @@ export class Multiply extends MergeLayerBase implements MergeLayer {
   forward(xs: readonly Tensor[]): Tensor {
     const m = this.checkInputs("Multiply", xs);
     const b = this.#b!;
-    this.#xs = xs.map((x, k) => expand(x.data, b.maps[k]!, m, b.size));
-    const out = this.#xs[0]!.slice();
-    for (let k = 1; k < xs.length; k++) {
-      const d = this.#xs[k]!;
-      for (let i = 0; i < out.length; i++) out[i] = out[i]! * d[i]!;
-    }
+    this.#xs = xs.map((x) => x.data);
+    const first = expand(xs[0]!.data, b.maps[0]!, m, b.size);
+    const out = first === xs[0]!.data ? first.slice() : first;
+    for (let k = 1; k < xs.length; k++) combineInto(out, xs[k]!.data, b.maps[k]!, m, b.size, "mul");
     return { shape: [m, ...b.out], data: out };
   }
 
@@ -276,8 +274,7 @@ export class Multiply extends MergeLayerBase implements MergeLayer {
     return xs.map((_, k) => {
       const g = dOut.data.slice();
       xs.forEach((x, j) => {
-        if (j === k) return;
-        for (let i = 0; i < g.length; i++) g[i] = g[i]! * x[i]!;
+        if (j !== k) combineInto(g, x, b.maps[j]!, m, b.size, "mul");
       });
       const s = this.shapes[k]!;
       return { shape: [m, ...s], data: reduceTo(g, b.maps[k]!, m, sizeOf(s)) };
