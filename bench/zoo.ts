@@ -109,9 +109,9 @@ export async function benchZoo(log: (s: string) => void = console.error): Promis
     const ratio = theirs / ours;
     ratios.push(ratio);
     loadRatios.push(ortLoad / oursLoad);
-    const row = `| ${name}${h !== 224 ? ` (${h}×${w})` : ""} | loads | ${fmt(ours)} | ${fmt(theirs)} | ${
-      ratio.toFixed(2)
-    }× | ${fmt(firstPredict)} | ${fmt(oursLoad)} | ${fmt(ortLoad)} |`;
+    const row = `| ${name}${h !== 224 ? ` (${h}×${w})` : ""} | loads | ${fmt(ours)} | ${
+      fmt(theirs)
+    } | ${ratio.toFixed(2)}× | ${fmt(firstPredict)} | ${fmt(oursLoad)} | ${fmt(ortLoad)} |`;
     log(row);
     rows.push(row);
   }
@@ -123,7 +123,9 @@ export async function benchZoo(log: (s: string) => void = console.error): Promis
     "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ...rows,
     "",
-    `**Geometric mean ${geomean(ratios).toFixed(2)}×** onnxruntime-web over ${ratios.length} architectures; range ${
+    `**Geometric mean ${
+      geomean(ratios).toFixed(2)
+    }×** onnxruntime-web over ${ratios.length} architectures; range ${
       Math.min(...ratios).toFixed(2)
     }× to ${Math.max(...ratios).toFixed(2)}×; ${below} below 1.0×. \`loadOnnx\` takes ${
       (1 / geomean(loadRatios)).toFixed(1)

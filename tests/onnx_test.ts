@@ -47,6 +47,7 @@ import {
   ScaleShift,
   Sequential,
   Sigmoid,
+  SiLU,
   Softmax,
   Subtract,
   Tanh,
@@ -297,7 +298,9 @@ function ourModels(): [string, Model][] {
   const shuffled = new ChannelShuffle({ groups: 3 }).apply(
     new LayerNorm({ epsilon: 1e-6 }).apply(ratio),
   );
-  const half = new ChannelSlice({ begin: 1, end: 5 }).apply(new Gelu().apply(shuffled));
+  const half = new ChannelSlice({ begin: 1, end: 5 }).apply(
+    new SiLU().apply(new Gelu().apply(shuffled)),
+  );
   const upN = new Upsample2D({ scale: 2 }).apply(half);
   const upB = new Upsample2D({ size: [14, 12], mode: "bilinear" }).apply(
     new Gelu({ approximate: "tanh" }).apply(new Erf().apply(half)),

@@ -27,6 +27,7 @@ import {
   ScaleShift,
   Sequential,
   Sigmoid,
+  SiLU,
   Subtract,
   tensor,
   Upsample2D,
@@ -47,6 +48,7 @@ Deno.test("element-wise layers (ScaleShift, Gelu both forms, Erf, LayerNorm) pas
     ["Gelu", () => new Gelu(), [2, 4, 3, 5]],
     ["Gelu tanh", () => new Gelu({ approximate: "tanh" }), [2, 4, 3, 5]],
     ["Erf", () => new Erf(), [3, 11]],
+    ["SiLU", () => new SiLU(), [2, 3, 3, 5]],
     ["LayerNorm 4-D", () => new LayerNorm({ epsilon: 1e-6 }), [2, 3, 5, 7]],
     ["LayerNorm 2-D", () => new LayerNorm(), [4, 9]],
     ["ChannelShuffle", () => new ChannelShuffle({ groups: 3 }), [2, 3, 2, 6]],
@@ -169,7 +171,7 @@ Deno.test("a model with every new layer saves and loads bit-identically", () => 
   const up = new Upsample2D({ size: [9, 7], mode: "bilinear" }).apply(x);
   const ln = new LayerNorm({ epsilon: 1e-6 }).apply(new Gelu({ approximate: "tanh" }).apply(up));
   const sh = new ChannelShuffle({ groups: 2 }).apply(ln);
-  const sl = new ChannelSlice({ begin: 1, end: 3 }).apply(new Erf().apply(sh));
+  const sl = new ChannelSlice({ begin: 1, end: 3 }).apply(new SiLU().apply(new Erf().apply(sh)));
   const out = new Divide().apply([
     new Subtract().apply([sl, new ScaleShift({ scale: 2 }).apply(sl)]),
     new ScaleShift({ shift: 3 }).apply(

@@ -88,7 +88,9 @@ function exportAll(): Promise<void> {
       stderr: "piped",
     }).output();
     if (!out.success) {
-      throw new Error(`zoo_fixtures.py failed: ${new TextDecoder().decode(out.stderr).slice(-3000)}`);
+      throw new Error(
+        `zoo_fixtures.py failed: ${new TextDecoder().decode(out.stderr).slice(-3000)}`,
+      );
     }
   })();
   return ready;
@@ -116,7 +118,8 @@ const theirs = (y: Tensor) => (y.shape.length === 4 ? nhwcToNchw(y) : y);
 
 for (const name of ZOO) {
   Deno.test({
-    name: `zoo ${name}: loads, matches PyTorch (1e-4) on every backend at batch 2 and 1, and fine-tunes`,
+    name:
+      `zoo ${name}: loads, matches PyTorch (1e-4) on every backend at batch 2 and 1, and fine-tunes`,
     ignore: !torch && !inCi,
     fn: async () => {
       assert.ok(torch, "CI=true but Debian's python3-torchvision is not installed");

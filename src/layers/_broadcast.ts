@@ -77,7 +77,12 @@ export function broadcastMap(s: SampleShape, out: SampleShape): BroadcastMap {
 }
 
 /** Reads input `x` (a batch of `m` samples) broadcast to samples of `outSize` through `map`. */
-export function expand(x: Float32Array, map: BroadcastMap, m: number, outSize: number): Float32Array {
+export function expand(
+  x: Float32Array,
+  map: BroadcastMap,
+  m: number,
+  outSize: number,
+): Float32Array {
   if (!map) return x;
   const inSize = x.length / m, out = new Float32Array(m * outSize);
   if (!(map instanceof Int32Array)) {
@@ -135,12 +140,12 @@ export function combineInto(
 ): void {
   if (map instanceof Int32Array || (map && (map.period === 0))) {
     const d = expand(x, map, m, outSize);
-    if (op === "add") for (let i = 0; i < out.length; i++) out[i] = out[i]! + d[i]!;
+    if (op === "add") { for (let i = 0; i < out.length; i++) out[i] = out[i]! + d[i]!; }
     else for (let i = 0; i < out.length; i++) out[i] = out[i]! * d[i]!;
     return;
   }
   if (!map) {
-    if (op === "add") for (let i = 0; i < out.length; i++) out[i] = out[i]! + x[i]!;
+    if (op === "add") { for (let i = 0; i < out.length; i++) out[i] = out[i]! + x[i]!; }
     else for (let i = 0; i < out.length; i++) out[i] = out[i]! * x[i]!;
     return;
   }
@@ -148,7 +153,7 @@ export function combineInto(
   for (let n = 0; n < m; n++) {
     const b = n * P;
     for (let o = n * outSize, end = o + outSize; o < end; o += P) {
-      if (op === "add") for (let k = 0; k < P; k++) out[o + k] = out[o + k]! + x[b + k]!;
+      if (op === "add") { for (let k = 0; k < P; k++) out[o + k] = out[o + k]! + x[b + k]!; }
       else for (let k = 0; k < P; k++) out[o + k] = out[o + k]! * x[b + k]!;
     }
   }

@@ -756,3 +756,48 @@ export class Gelu extends ElementwiseLayer {
     }
   }
 }
+
+/**
+ * `x · sigmoid(x)` element-wise (SiLU or Swish: efficientnet's activation;
+ * PyTorch's `SiLU`; `loadOnnx` fuses the exported Sigmoid → Mul).
+ *
+ * @example Usage
+ * ```ts
+ * import { Sequential, SiLU, tensor } from "@convnet/wasm";
+ * new Sequential([new SiLU()], [2]).predict(tensor([0, 2], [1, 2])).data; // about [0, 1.7616]
+ * ```
+ */
+export class SiLU extends ElementwiseLayer {
+  /** `"SiLU"`. */
+  readonly kind = "SiLU" as const;
+  /** `"SiLU"`. */
+  static readonly kind = "SiLU" as const;
+  /** Its options (only `name`). */
+  static readonly options: OptionDecls = NO_OPTIONS;
+
+  /**
+   * Creates a SiLU.
+   *
+   * @param options The layer's name.
+   */
+  constructor(options: ActivationOptions = {}) {
+    super(readOptions("SiLU", NO_OPTIONS, options).name);
+  }
+  /** `y = x / (1 + e^−x)` (the JS twin). */
+  protected f(x: Float32Array, y: Float32Array): void {
+    for (let i = 0; i < x.length; i++) y[i] = x[i]! / (1 + Math.exp(-x[i]!));
+  }
+  /** The sigmoid kernel, then the product: the same bits whatever the batch. */
+  protected override whole(x: Float32Array): Float32Array {
+    const s = activeKernels().activation("sigmoid", x);
+    for (let i = 0; i < s.length; i++) s[i] = x[i]! * s[i]!;
+    return s;
+  }
+  /** `dx = g · s · (1 + x·(1 − s))`, `s = sigmoid(x)`. */
+  protected df(g: Float32Array, x: Float32Array, _y: Float32Array, d: Float32Array): void {
+    for (let i = 0; i < g.length; i++) {
+      const s = 1 / (1 + Math.exp(-x[i]!));
+      d[i] = g[i]! * s * (1 + x[i]! * (1 - s));
+    }
+  }
+}

@@ -26,6 +26,7 @@ import {
   ReLU6,
   ScaleShift,
   Sigmoid,
+  SiLU,
   Softmax,
   Tanh,
 } from "./activations.ts";
@@ -198,6 +199,11 @@ export const LAYER_TYPES: Readonly<Record<LayerKind, LayerKindInfo>> = {
     make: (o: never) => new Sigmoid(o),
     options: Sigmoid.options,
     summary: "`1 / (1 + e^−x)`.",
+  },
+  SiLU: {
+    make: (o: never) => new SiLU(o),
+    options: SiLU.options,
+    summary: "`x · sigmoid(x)` (Swish).",
   },
   Tanh: {
     make: (o: never) => new Tanh(o),

@@ -50,6 +50,7 @@ export type LayerKind =
   | "ReLU6"
   | "Sigmoid"
   | "Tanh"
+  | "SiLU"
   | "HardSwish"
   | "Softmax"
   | "Dropout"

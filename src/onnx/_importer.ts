@@ -30,6 +30,7 @@ import {
   ReLU6,
   ScaleShift,
   Sigmoid,
+  SiLU,
   Softmax,
   Tanh,
 } from "../layers/activations.ts";
@@ -951,6 +952,8 @@ class Importer {
         break;
       case "Sigmoid":
         this.attrs([]);
+        // x · sigmoid(x) (SiLU, efficientnet's activation): one SiLU.
+        if (this.gatedBy("SiLU")) return;
         layer = new Sigmoid({ name: name() });
         break;
       case "Tanh":
@@ -971,6 +974,13 @@ class Importer {
       }
       case "HardSigmoid": {
         const a = this.attrs(["alpha", "beta"]);
+        // x · HardSigmoid(x) with PyTorch's 1/6 and 1/2 (hardswish at opset 13): one HardSwish.
+        const alpha = this.float(a, "alpha", 0.2), beta = this.float(a, "beta", 0.5);
+        if (
+          Math.abs(alpha - 1 / 6) < 1e-6 && Math.abs(beta - 0.5) < 1e-6 && this.gatedBy("HardSwish")
+        ) {
+          return;
+        }
         layer = new HardSigmoid({
           alpha: this.float(a, "alpha", 0.2),
           beta: this.float(a, "beta", 0.5),
@@ -1035,6 +1045,25 @@ class Importer {
     // Element-wise: a map transposed to [N, H, W, C] stays so (ConvNeXt's blocks).
     const x = this.sym(ins[0], "the input", op !== "Softmax");
     this.setOut(this.like(x, this.apply(layer, x)));
+  }
+
+  /**
+   * When this node's only reader is a Mul by the node's own input `x` (`x ·
+   * f(x)`), makes both one `kind` layer (HardSwish, SiLU) and returns true.
+   */
+  gatedBy(kind: "HardSwish" | "SiLU"): boolean {
+    const xName = this.node.inputs[0]!, x = this.vals.get(xName);
+    const mul = this.soleConsumer(this.node.outputs[0]!);
+    if (x?.kind !== "sym" || !mul || mul.node.opType !== "Mul" || mul.node.domain !== "") {
+      return false;
+    }
+    if (mul.node.inputs[1 - mul.slot] !== xName) return false;
+    this.absorbed.add(mul.node);
+    this.node = { ...this.node, outputs: [mul.node.outputs[0]!] };
+    const name = this.layerName();
+    const layer = kind === "HardSwish" ? new HardSwish({ name }) : new SiLU({ name });
+    this.setOut(this.like(x, this.apply(layer, x)));
+    return true;
   }
 
   /** A value laid out like `x` (its rank, flatten order and NHWC view), computed as `t`. */

@@ -397,6 +397,12 @@ export function saveOnnx(model: Model): Uint8Array {
       case "Erf":
         node("Erf", [x], out, nm);
         break;
+      case "SiLU": {
+        const sg = fresh(nm);
+        node("Sigmoid", [x], sg, nm);
+        node("Mul", [x, sg], out, `${nm}/mul`);
+        break;
+      }
       case "Gelu": {
         const c = (v: number, tag: string) => init(`${nm}.${tag}`, [], Float32Array.of(v));
         const t1 = fresh(nm), t2 = fresh(nm), t3 = fresh(nm), t4 = fresh(nm);
