@@ -79,6 +79,24 @@ class Shuffle(nn.Module):
         return channel_shuffle(self.out(torch.cat((c, a, b), dim=1)), 3)
 
 
+class UnaryOps(nn.Module):
+    """Exp, Log, Sqrt, Reciprocal, Pow 2, Abs, Softplus, Softsign, Mish, Elu, Selu, PRelu."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(3, 8, 3, padding=1)
+        self.p1 = nn.PReLU(8)
+        self.p2 = nn.PReLU()
+        self.out = nn.Conv2d(8, 3, 1)
+
+    def forward(self, x):
+        x = self.p1(self.c(x)) * 0.5
+        a = torch.exp(-x.abs()) + torch.log(x.abs() + 1) + torch.sqrt(F.softplus(x))
+        b = torch.reciprocal(x.abs() + 1) + torch.pow(x, 2) * 0.1 + F.softsign(x)
+        c = F.mish(x) + F.elu(x, alpha=0.7) + F.selu(x)
+        return self.out(self.p2(a - b + c))
+
+
 class Upsampler(nn.Module):
     def __init__(self, **kw):
         super().__init__()
@@ -95,6 +113,7 @@ MODELS = [
     ("ops_reduce", Reductions, (3, 11, 12), 13),
     ("ops_reduce17", Reductions, (3, 9, 9), 17),
     ("ops_shuffle", Shuffle, (3, 7, 6), 13),
+    ("ops_unary", UnaryOps, (3, 6, 5), 13),
     ("ops_up_nearest", lambda: Upsampler(scale_factor=2, mode="nearest"), (3, 7, 6), 13),
     ("ops_up_nearest_size", lambda: Upsampler(size=(13, 5), mode="nearest"), (3, 7, 6), 13),
     ("ops_up_bilinear", lambda: Upsampler(scale_factor=2, mode="bilinear", align_corners=False),

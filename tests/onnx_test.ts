@@ -40,6 +40,7 @@ import {
   OnnxFormatError,
   OnnxUnsupportedError,
   Pad2D,
+  PReLU,
   ReLU,
   ReLU6,
   saveModel,
@@ -53,6 +54,7 @@ import {
   Tanh,
   type Tensor,
   tensor,
+  Unary,
   Upsample2D,
 } from "../mod.ts";
 import { assertTensorClose } from "../src/testing/mod.ts";
@@ -72,6 +74,7 @@ const FIXTURES = [
   "ops_reduce",
   "ops_reduce17",
   "ops_shuffle",
+  "ops_unary",
   "ops_up_nearest",
   "ops_up_nearest_size",
   "ops_up_bilinear",
@@ -305,7 +308,9 @@ function ourModels(): [string, Model][] {
   const upB = new Upsample2D({ size: [14, 12], mode: "bilinear" }).apply(
     new Gelu({ approximate: "tanh" }).apply(new Erf().apply(half)),
   );
-  const upA = new Upsample2D({ scale: 2, mode: "bilinear", alignCorners: true }).apply(half);
+  const upA = new Upsample2D({ scale: 2, mode: "bilinear", alignCorners: true }).apply(
+    new PReLU({ perChannel: true }).apply(new Unary({ fn: "mish" }).apply(new PReLU().apply(half))),
+  );
   const tv = new Model({
     inputs: c,
     outputs: new Concatenate().apply([upN, upB, upA]),

@@ -137,6 +137,8 @@ Deno.test("1. config() stores exactly the declared options, and a layer rebuilt 
       ScaleShift: { scale: 2, shift: -1 },
       Gelu: { approximate: "tanh" },
       LayerNorm: { epsilon: 1e-6 },
+      Unary: { fn: "elu", alpha: 0.5 },
+      PReLU: { perChannel: true, initial: 0.1 },
     };
     const layer = info.make({ ...samples[kind], name: "l" } as never);
     const cfg = layer.config();

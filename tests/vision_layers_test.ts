@@ -23,6 +23,7 @@ import {
   loadModel,
   Model,
   Multiply,
+  PReLU,
   saveModel,
   ScaleShift,
   Sequential,
@@ -30,6 +31,7 @@ import {
   SiLU,
   Subtract,
   tensor,
+  Unary,
   Upsample2D,
 } from "../mod.ts";
 import { checkGradients } from "../src/testing/mod.ts";
@@ -49,19 +51,43 @@ Deno.test("element-wise layers (ScaleShift, Gelu both forms, Erf, LayerNorm) pas
     ["Gelu tanh", () => new Gelu({ approximate: "tanh" }), [2, 4, 3, 5]],
     ["Erf", () => new Erf(), [3, 11]],
     ["SiLU", () => new SiLU(), [2, 3, 3, 5]],
+    ["PReLU", () => new PReLU({ perChannel: true, initial: 0.3 }), [2, 3, 3, 5]],
+    ["PReLU shared", () => new PReLU(), [2, 7]],
+    ...(["exp", "abs", "softplus", "softsign", "mish", "elu", "selu", "square"] as const).map((
+      fn,
+    ): [string, () => Layer, number[]] => [fn, () => new Unary({ fn }), [2, 3, 4]]),
+    ["elu 0.5", () => new Unary({ fn: "elu", alpha: 0.5 }), [2, 9]],
     ["LayerNorm 4-D", () => new LayerNorm({ epsilon: 1e-6 }), [2, 3, 5, 7]],
     ["LayerNorm 2-D", () => new LayerNorm(), [4, 9]],
     ["ChannelShuffle", () => new ChannelShuffle({ groups: 3 }), [2, 3, 2, 6]],
     ["ChannelSlice", () => new ChannelSlice({ begin: 2, end: 5 }), [2, 3, 4, 7]],
   ];
   for (const [name, make, shape] of layers) {
+    // Inputs at least 0.1 from 0, so finite differences (eps 1e-2) never straddle a kink (abs, PReLU).
+    const x = batch(shape, 3);
+    x.data.forEach((v, i) => (x.data[i] = Math.sign(v) * (0.1 + Math.abs(v))));
     for (const be of BACKENDS) {
       withBackend(be, () => {
-        const err = checkGradients(make(), batch(shape, 3), { eps: 1e-2, tolerance: 1e-2 });
+        const err = checkGradients(make(), x, { eps: 1e-2, tolerance: 1e-2 });
         assert.ok(err < 1e-2, `${name} on ${be}: ${err}`);
       });
     }
   }
+});
+
+Deno.test("Unary's positive-domain functions (log, sqrt, reciprocal) pass checkGradients on positive inputs", () => {
+  for (const fn of ["log", "sqrt", "reciprocal"] as const) {
+    const err = checkGradients(new Unary({ fn }), batch([2, 3, 4], 8, 0.5, 2), {
+      eps: 1e-3,
+      tolerance: 1e-2,
+    });
+    assert.ok(err < 1e-2, `${fn}: ${err}`);
+  }
+  assert.throws(
+    () => new Unary({ fn: "exp", alpha: 2 }),
+    /alpha must be absent unless fn is "elu"/,
+  );
+  assert.throws(() => new Unary({ fn: "cube" as never }), /options\.fn must be one of/);
 });
 
 Deno.test("Upsample2D: nearest and bilinear, every coordinate mode and rounding, up and down: gradients on every backend", () => {

@@ -35,6 +35,8 @@ import { ReLU } from "./relu.ts";
 import { ChannelShuffle, ChannelSlice } from "./channels.ts";
 import { Upsample2D } from "./upsample.ts";
 import { LayerNorm } from "./layer_norm.ts";
+import { Unary } from "./unary.ts";
+import { PReLU } from "./prelu.ts";
 import type { OptionDecls } from "./_declare.ts";
 import type { Layer, LayerKind, MergeLayer } from "./layer.ts";
 
@@ -123,6 +125,16 @@ export const LAYER_TYPES: Readonly<Record<LayerKind, LayerKindInfo>> = {
     make: (o: never) => new Gelu(o),
     options: Gelu.options,
     summary: "`x·Φ(x)` (erf, or the tanh approximation).",
+  },
+  PReLU: {
+    make: (o: never) => new PReLU(o),
+    options: PReLU.options,
+    summary: "`x > 0 ? x : alpha·x` with trainable slopes.",
+  },
+  Unary: {
+    make: (o: never) => new Unary(o),
+    options: Unary.options,
+    summary: "A math function element-wise (exp, log, sqrt, softplus, mish, elu, selu, …).",
   },
   Erf: {
     make: (o: never) => new Erf(o),

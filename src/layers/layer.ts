@@ -58,6 +58,8 @@ export type LayerKind =
   | "LayerNorm"
   | "Gelu"
   | "Erf"
+  | "Unary"
+  | "PReLU"
   | "Flatten"
   | "Dense";
 

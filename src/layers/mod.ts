@@ -37,6 +37,8 @@ export * from "./flatten.ts";
 export * from "./pad2d.ts";
 export * from "./channels.ts";
 export * from "./upsample.ts";
+export * from "./unary.ts";
+export * from "./prelu.ts";
 export * from "./softmax.ts";
 export * from "./kinds.ts";
 export * from "./elementwise.ts";

@@ -39,6 +39,8 @@ import { Flatten } from "../layers/flatten.ts";
 import { Pad2D } from "../layers/pad2d.ts";
 import { ChannelShuffle, ChannelSlice } from "../layers/channels.ts";
 import { LayerNorm } from "../layers/layer_norm.ts";
+import { Unary, UNARY_FUNCTIONS, type UnaryFunction } from "../layers/unary.ts";
+import { PReLU } from "../layers/prelu.ts";
 import { type CoordinateMode, type NearestRounding, Upsample2D } from "../layers/upsample.ts";
 import { Model } from "../model/model.ts";
 import {
@@ -648,6 +650,21 @@ class Importer {
         return this.activation(op, ins);
       case "LayerNormalization":
         return this.layerNorm(ins);
+      case "Exp":
+      case "Log":
+      case "Sqrt":
+      case "Reciprocal":
+      case "Abs":
+      case "Softplus":
+      case "Softsign":
+      case "Mish":
+      case "Elu":
+      case "Selu":
+        return this.unary(op, ins);
+      case "Pow":
+        return this.pow(ins);
+      case "PRelu":
+        return this.prelu(ins);
       case "Add":
       case "Mul":
       case "Sub":
@@ -1387,6 +1404,64 @@ class Importer {
     return true;
   }
 
+  /** An element-wise math function of {@linkcode UNARY_FUNCTIONS}, by its ONNX name. */
+  unary(op: string, ins: (Val | undefined)[]): void {
+    const fn = (Object.keys(UNARY_FUNCTIONS) as UnaryFunction[]).find((k) =>
+      UNARY_FUNCTIONS[k].onnx === op
+    )!;
+    let alpha: number | undefined;
+    if (op === "Elu") alpha = this.float(this.attrs(["alpha"]), "alpha", 1);
+    else if (op === "Selu") {
+      const a = this.attrs(["alpha", "gamma"]);
+      const al = this.float(a, "alpha", 1.67326319217681884765625),
+        ga = this.float(a, "gamma", 1.05070102214813232421875);
+      if (Math.abs(al - 1.6732632) > 1e-6 || Math.abs(ga - 1.0507010) > 1e-6) {
+        throw new Unsupported(
+          `Selu with alpha ${al}, gamma ${ga} (the standard constants are supported)`,
+        );
+      }
+    } else this.attrs([]);
+    const x = this.sym(ins[0], "the input", true);
+    const layer = new Unary({
+      fn,
+      ...(alpha !== undefined ? { alpha } : {}),
+      name: this.layerName(),
+    });
+    this.setOut(this.like(x, this.apply(layer, x)));
+  }
+
+  /** PRelu with a constant slope: one for all, or one per channel. */
+  prelu(ins: (Val | undefined)[]): void {
+    this.attrs([]);
+    const x = this.sym(ins[0], "the input", true);
+    const c = this.constant(ins[1], "the slope");
+    const per = size(c.dims) === 1 ? null : this.channelConst(x, c);
+    if (size(c.dims) !== 1 && !per) {
+      throw new Unsupported(
+        `a slope of shape [${c.dims.join(", ")}] (one, or one per channel, is supported)`,
+      );
+    }
+    const slope = per ?? this.floats(c, "the slope");
+    const layer = new PReLU({ perChannel: per !== null, name: this.layerName() });
+    this.setOut(this.like(x, this.apply(layer, x, [Float32Array.from(slope)])));
+  }
+
+  /** Pow by a constant exponent: 2 (a square), 0.5 (sqrt), −1 (reciprocal), 1 (identity). */
+  pow(ins: (Val | undefined)[]): void {
+    this.attrs([]);
+    if (ins[0]?.kind === "const" && ins[1]?.kind === "const") return this.foldArith("Pow", ins);
+    const x = this.sym(ins[0], "the base", true);
+    const e = this.constant(ins[1], "the exponent");
+    if (size(e.dims) !== 1) throw new Unsupported("a Pow by a tensor of exponents");
+    const p = Number(e.data[0]);
+    if (p === 1) return this.setOut(x);
+    const fn =
+      ({ 2: "square", 0.5: "sqrt", [-1]: "reciprocal" } as Record<number, UnaryFunction>)[p];
+    if (!fn) throw new Unsupported(`a Pow by ${p} (2, 0.5, -1 and 1 are supported)`);
+    const layer = new Unary({ fn, name: this.layerName() });
+    this.setOut(this.like(x, this.apply(layer, x)));
+  }
+
   /** LayerNormalization over the last axis: the channels of an NHWC view, or the features of [N, C]. */
   layerNorm(ins: (Val | undefined)[]): void {
     const a = this.attrs(["axis", "epsilon", "stash_type"]);
@@ -1868,4 +1943,16 @@ export const KNOWN: ReadonlySet<string> = new Set([
   "Erf",
   "Gelu",
   "LayerNormalization",
+  "Exp",
+  "Log",
+  "Sqrt",
+  "Reciprocal",
+  "Abs",
+  "Softplus",
+  "Softsign",
+  "Mish",
+  "Elu",
+  "Selu",
+  "Pow",
+  "PRelu",
 ]);

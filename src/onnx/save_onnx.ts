@@ -1,6 +1,7 @@
 // This module is browser compatible.
 
 import { LAYER_TYPES } from "../layers/kinds.ts";
+import { UNARY_FUNCTIONS, type UnaryFunction } from "../layers/unary.ts";
 import { checkPadding, resolvePadding } from "../core/_geometry.ts";
 import { fail } from "../core/_validate.ts";
 import type { Layer, LayerConfig, LayerKind, MergeLayer } from "../layers/layer.ts";
@@ -397,6 +398,27 @@ export function saveOnnx(model: Model): Uint8Array {
       case "Erf":
         node("Erf", [x], out, nm);
         break;
+      case "PReLU": {
+        const [a] = params(l.name) as [Float32Array];
+        // ONNX broadcasts the slope from the right: [C, 1, 1] against [N, C, H, W].
+        const dims = a.length === 1 ? [1] : [a.length, ...s.slice(0, -1).map(() => 1)];
+        node("PRelu", [x, init(`${nm}.alpha`, dims, a)], out, nm);
+        break;
+      }
+      case "Unary": {
+        const fn = layer["fn"] as UnaryFunction, op = UNARY_FUNCTIONS[fn].onnx;
+        if (fn === "square") node("Mul", [x, x], out, nm);
+        else if (fn === "mish") {
+          // Mish is an operator from opset 18 on; we write 17: x · tanh(softplus(x)).
+          const sp = fresh(nm), th = fresh(nm);
+          node("Softplus", [x], sp, nm);
+          node("Tanh", [sp], th, `${nm}/tanh`);
+          node("Mul", [x, th], out, `${nm}/mul`);
+        } else if (fn === "elu") {
+          node(op, [x], out, nm, [["alpha", { float: layer["alpha"] as number }]]);
+        } else node(op, [x], out, nm);
+        break;
+      }
       case "SiLU": {
         const sg = fresh(nm);
         node("Sigmoid", [x], sg, nm);

@@ -1,0 +1,127 @@
+// This module is browser compatible.
+
+import { checkFinite, checkOneOf, fail } from "../core/_validate.ts";
+import { type OptionDecls, readOptions } from "./_declare.ts";
+import { ElementwiseLayer } from "./elementwise.ts";
+
+/** SELU's constants (Klambauer et al.; PyTorch's and ONNX's defaults). */
+const SELU_ALPHA = 1.6732632423543772, SELU_SCALE = 1.0507009873554805;
+
+const softplus = (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+/**
+ * The math functions {@linkcode Unary} computes, one declaration each: the
+ * function, its derivative (given `x`, `y` and `alpha`), and the ONNX
+ * operator it is (which drives `loadOnnx` and `saveOnnx` alike).
+ */
+export const UNARY_FUNCTIONS = {
+  exp: { onnx: "Exp", f: (x: number) => Math.exp(x), df: (_x: number, y: number) => y },
+  log: { onnx: "Log", f: (x: number) => Math.log(x), df: (x: number) => 1 / x },
+  sqrt: { onnx: "Sqrt", f: (x: number) => Math.sqrt(x), df: (_x: number, y: number) => 0.5 / y },
+  reciprocal: { onnx: "Reciprocal", f: (x: number) => 1 / x, df: (x: number) => -1 / (x * x) },
+  square: { onnx: "", f: (x: number) => x * x, df: (x: number) => 2 * x },
+  abs: {
+    onnx: "Abs",
+    f: (x: number) => Math.abs(x),
+    df: (x: number) => (x > 0 ? 1 : x < 0 ? -1 : 0),
+  },
+  softplus: { onnx: "Softplus", f: softplus, df: (x: number) => sigmoid(x) },
+  softsign: {
+    onnx: "Softsign",
+    f: (x: number) => x / (1 + Math.abs(x)),
+    df: (x: number) => 1 / (1 + Math.abs(x)) ** 2,
+  },
+  mish: {
+    onnx: "Mish",
+    f: (x: number) => x * Math.tanh(softplus(x)),
+    df: (x: number) => {
+      const t = Math.tanh(softplus(x));
+      return t + x * (1 - t * t) * sigmoid(x);
+    },
+  },
+  elu: {
+    onnx: "Elu",
+    f: (x: number, _y: number, a: number) => (x > 0 ? x : a * Math.expm1(x)),
+    df: (x: number, _y: number, a: number) => (x > 0 ? 1 : a * Math.exp(x)),
+  },
+  selu: {
+    onnx: "Selu",
+    f: (x: number) => SELU_SCALE * (x > 0 ? x : SELU_ALPHA * Math.expm1(x)),
+    df: (x: number) => SELU_SCALE * (x > 0 ? 1 : SELU_ALPHA * Math.exp(x)),
+  },
+} as const;
+
+/** The name of a {@linkcode Unary} function. */
+export type UnaryFunction = keyof typeof UNARY_FUNCTIONS;
+
+const NAMES = Object.keys(UNARY_FUNCTIONS) as UnaryFunction[];
+
+const UNARY_OPTIONS = {
+  fn: {
+    type: NAMES.map((n) => `"${n}"`).join(" | "),
+    default: "required",
+    doc: "The function (see `UNARY_FUNCTIONS`).",
+    read: (k: string, a: string, v: unknown) => checkOneOf(k, a, v, NAMES),
+  },
+  alpha: {
+    type: "number",
+    default: "1 (elu)",
+    doc: 'ELU\'s `alpha`; only with `fn: "elu"`.',
+    read: (k: string, a: string, v: unknown, all: Record<string, unknown>) => {
+      if (v === undefined) return all["fn"] === "elu" ? 1 : undefined;
+      if (all["fn"] !== "elu") fail(TypeError, k, a, 'absent unless fn is "elu"', v);
+      return checkFinite(k, a, v);
+    },
+  },
+} as const;
+
+/**
+ * One math function element-wise, from {@linkcode UNARY_FUNCTIONS}: `exp`,
+ * `log`, `sqrt`, `reciprocal`, `square`, `abs`, `softplus`, `softsign`,
+ * `mish`, `elu` (with `alpha`) and `selu` (ONNX `Exp`, `Log`, `Sqrt`,
+ * `Reciprocal`, `Pow` by 2, `Abs`, `Softplus`, `Softsign`, `Mish`, `Elu`,
+ * `Selu`). Out-of-domain inputs give NaN, as in PyTorch.
+ *
+ * @example Usage
+ * ```ts
+ * import { Sequential, tensor, Unary } from "@convnet/wasm";
+ * new Sequential([new Unary({ fn: "softplus" })], [2]).predict(tensor([0, 20], [1, 2])).data; // about [0.6931, 20]
+ * ```
+ */
+export class Unary extends ElementwiseLayer {
+  /** `"Unary"`. */
+  readonly kind = "Unary" as const;
+  /** `"Unary"`. */
+  static readonly kind = "Unary" as const;
+  /** Its options, declared once: they drive construction, `config()`, model files and the docs. */
+  static readonly options: OptionDecls = UNARY_OPTIONS;
+  /** The function. */
+  readonly fn: UnaryFunction;
+  /** ELU's alpha (undefined for the others). */
+  readonly alpha: number | undefined;
+
+  /**
+   * Creates a Unary.
+   *
+   * @param options `fn` (required), `alpha` (elu only, default 1), name.
+   */
+  constructor(options: { fn: UnaryFunction; alpha?: number; name?: string }) {
+    const c = readOptions("Unary", UNARY_OPTIONS, options);
+    super(c.name);
+    this.fn = c.fn;
+    this.alpha = c.alpha;
+  }
+  /** `y = fn(x)`. */
+  protected f(x: Float32Array, y: Float32Array): void {
+    const f = UNARY_FUNCTIONS[this.fn].f as (x: number, y: number, a: number) => number;
+    const a = this.alpha ?? 1;
+    for (let i = 0; i < x.length; i++) y[i] = f(x[i]!, 0, a);
+  }
+  /** `dx = g · fn'(x)`. */
+  protected df(g: Float32Array, x: Float32Array, y: Float32Array, d: Float32Array): void {
+    const df = UNARY_FUNCTIONS[this.fn].df as (x: number, y: number, a: number) => number;
+    const a = this.alpha ?? 1;
+    for (let i = 0; i < g.length; i++) d[i] = g[i]! * df(x[i]!, y[i]!, a);
+  }
+}
