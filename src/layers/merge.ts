@@ -282,16 +282,39 @@ export class Multiply extends MergeLayerBase implements MergeLayer {
   }
 }
 
-/** The two-input element-wise merges: `Subtract` and `Divide`. */
-abstract class BinaryMerge extends MergeLayerBase implements MergeLayer {
+/**
+ * What the two-input element-wise merges (`Subtract`, `Divide`) share:
+ * broadcasting, and the gradient of each input from `grads`.
+ *
+ * @example Usage
+ * ```ts
+ * import { BinaryMerge, Subtract } from "@convnet/wasm";
+ * new Subtract() instanceof BinaryMerge; // true
+ * ```
+ */
+export abstract class BinaryMerge extends MergeLayerBase implements MergeLayer {
+  /** `"Subtract"` or `"Divide"`. */
   abstract readonly kind: "Subtract" | "Divide";
   #a: Float32Array | null = null;
   #c: Float32Array | null = null;
   #b: Broadcast | null = null;
 
-  /** `out = f(a, b)`. */
+  /**
+   * The element-wise function.
+   *
+   * @param a The first input's value.
+   * @param b The second input's value.
+   * @returns `f(a, b)`.
+   */
   protected abstract op(a: number, b: number): number;
-  /** The gradients `[d/da, d/db]` of `f` times `g`. */
+  /**
+   * The gradients of `f` times `g`.
+   *
+   * @param g The output's gradient.
+   * @param a The first input's value.
+   * @param b The second input's value.
+   * @returns `[g · ∂f/∂a, g · ∂f/∂b]`.
+   */
   protected abstract grads(g: number, a: number, b: number): [number, number];
 
   /** Checks that there are two inputs whose shapes broadcast; returns the broadcast shape. */

@@ -7,15 +7,39 @@ import { ElementwiseLayer } from "./elementwise.ts";
 /** SELU's constants (Klambauer et al.; PyTorch's and ONNX's defaults). */
 const SELU_ALPHA = 1.6732632423543772, SELU_SCALE = 1.0507009873554805;
 
-const softplus = (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+const softplus = (x: number): number => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+
+/** The name of a {@linkcode Unary} function (the keys of {@linkcode UNARY_FUNCTIONS}). */
+export type UnaryFunction =
+  | "exp"
+  | "log"
+  | "sqrt"
+  | "reciprocal"
+  | "square"
+  | "abs"
+  | "softplus"
+  | "softsign"
+  | "mish"
+  | "elu"
+  | "selu";
+
+/** One function of {@linkcode UNARY_FUNCTIONS}. */
+export interface UnaryDecl {
+  /** The ONNX operator it is (`""`: written another way). */
+  readonly onnx: string;
+  /** `y = f(x)` (`y` unused; `a` is ELU's alpha). */
+  readonly f: (x: number, y: number, a: number) => number;
+  /** `f'(x)`, given `x`, `y = f(x)` and `a`. */
+  readonly df: (x: number, y: number, a: number) => number;
+}
 
 /**
  * The math functions {@linkcode Unary} computes, one declaration each: the
  * function, its derivative (given `x`, `y` and `alpha`), and the ONNX
  * operator it is (which drives `loadOnnx` and `saveOnnx` alike).
  */
-export const UNARY_FUNCTIONS = {
+export const UNARY_FUNCTIONS: Readonly<Record<UnaryFunction, UnaryDecl>> = {
   exp: { onnx: "Exp", f: (x: number) => Math.exp(x), df: (_x: number, y: number) => y },
   log: { onnx: "Log", f: (x: number) => Math.log(x), df: (x: number) => 1 / x },
   sqrt: { onnx: "Sqrt", f: (x: number) => Math.sqrt(x), df: (_x: number, y: number) => 0.5 / y },
@@ -50,10 +74,7 @@ export const UNARY_FUNCTIONS = {
     f: (x: number) => SELU_SCALE * (x > 0 ? x : SELU_ALPHA * Math.expm1(x)),
     df: (x: number) => SELU_SCALE * (x > 0 ? 1 : SELU_ALPHA * Math.exp(x)),
   },
-} as const;
-
-/** The name of a {@linkcode Unary} function. */
-export type UnaryFunction = keyof typeof UNARY_FUNCTIONS;
+};
 
 const NAMES = Object.keys(UNARY_FUNCTIONS) as UnaryFunction[];
 
@@ -114,13 +135,13 @@ export class Unary extends ElementwiseLayer {
   }
   /** `y = fn(x)`. */
   protected f(x: Float32Array, y: Float32Array): void {
-    const f = UNARY_FUNCTIONS[this.fn].f as (x: number, y: number, a: number) => number;
+    const f = UNARY_FUNCTIONS[this.fn].f;
     const a = this.alpha ?? 1;
     for (let i = 0; i < x.length; i++) y[i] = f(x[i]!, 0, a);
   }
   /** `dx = g · fn'(x)`. */
   protected df(g: Float32Array, x: Float32Array, y: Float32Array, d: Float32Array): void {
-    const df = UNARY_FUNCTIONS[this.fn].df as (x: number, y: number, a: number) => number;
+    const df = UNARY_FUNCTIONS[this.fn].df;
     const a = this.alpha ?? 1;
     for (let i = 0; i < g.length; i++) d[i] = g[i]! * df(x[i]!, y[i]!, a);
   }
