@@ -289,11 +289,14 @@ export class Model {
   }
 
   /**
-   * The kernel memory one layer call of a batch of `m` may need: its weights
-   * (with their gradients, for training) and its input and output with room
-   * for padded copies, the largest over the layers.
+   * The kernel memory the model itself needs: for each layer, its weights
+   * (with their gradients, for training) and one sample's input and output
+   * with room for padded copies; the largest over the layers. It does not
+   * grow with the batch (`_m`): a big batch still meets the memory limit, as
+   * `predict` splits it into slices.
    */
-  #memoryNeed(m: number): number {
+  #memoryNeed(_m: number): number {
+    const m = 1;
     let most = 0;
     for (const n of this.nodes) {
       const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
