@@ -12,50 +12,7 @@
 import * as ort from "onnxruntime-web";
 import { getBackend, loadOnnx, nchwToNhwc, tensor } from "../mod.ts";
 import { fmt, medianMs } from "./_timing.ts";
-
-const root = new URL("../", import.meta.url);
-const cache = Deno.env.get("CONVNET_ZOO_CACHE") ?? new URL(".cache/zoo", root).pathname;
-
-/** The architectures benchmarked (the interpolation nets of the tests are too small to time). */
-export const ZOO_BENCH = [
-  "resnet18",
-  "resnet50",
-  "mobilenet_v2",
-  "mobilenet_v3_small",
-  "mobilenet_v3_large",
-  "efficientnet_b0",
-  "regnet_y_400mf",
-  "mnasnet0_5",
-  "shufflenet_v2_x0_5",
-  "squeezenet1_1",
-  "densenet121",
-  "googlenet",
-  "alexnet",
-  "vgg11_bn",
-  "convnext_tiny",
-  "lraspp_mobilenet_v3_large",
-  "deeplabv3_mobilenet_v3_large",
-  "fcn_resnet50",
-];
-
-async function ensureExports(log: (s: string) => void): Promise<void> {
-  const missing = ZOO_BENCH.filter((n) => {
-    try {
-      Deno.statSync(`${cache}/${n}.onnx`);
-      return false;
-    } catch {
-      return true;
-    }
-  });
-  if (!missing.length) return;
-  log(`exporting ${missing.join(", ")} with PyTorch…`);
-  const out = await new Deno.Command("/usr/bin/python3", {
-    args: [new URL("scripts/zoo_fixtures.py", root).pathname, cache, ...missing],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr).slice(-2000));
-}
+import { exportZoo, ZOO_ARCHITECTURES, ZOO_CACHE } from "../scripts/_zoo.ts";
 
 async function medianAsync(fn: () => Promise<unknown>, budgetMs: number): Promise<number> {
   for (let i = 0; i < 2; i++) await fn();
@@ -74,15 +31,16 @@ const geomean = (v: number[]) => Math.exp(v.reduce((a, b) => a + Math.log(b), 0)
 
 /** Runs the benchmark; returns the BENCHMARKS.md section. */
 export async function benchZoo(log: (s: string) => void = console.error): Promise<string> {
-  await ensureExports(log);
+  log("exporting any missing architecture with PyTorch…");
+  await exportZoo(ZOO_ARCHITECTURES);
   ort.env.wasm.numThreads = 1;
   ort.env.wasm.simd = true;
   ort.env.wasm.proxy = false;
   const rows: string[] = [];
   const ratios: number[] = [], loadRatios: number[] = [];
-  for (const name of ZOO_BENCH) {
-    const bytes = await Deno.readFile(`${cache}/${name}.onnx`);
-    const fx = JSON.parse(await Deno.readTextFile(`${cache}/${name}.json`)) as {
+  for (const name of ZOO_ARCHITECTURES) {
+    const bytes = await Deno.readFile(`${ZOO_CACHE}/${name}.onnx`);
+    const fx = JSON.parse(await Deno.readTextFile(`${ZOO_CACHE}/${name}.json`)) as {
       input: number[];
       shape: number[];
     };

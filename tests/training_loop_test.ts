@@ -198,6 +198,22 @@ Deno.test("schedule sets the learning rate of every step; the ready-made schedul
   const c = cosineDecay({ lr: 1, steps: 4, minLr: 0.2 });
   assert.deepEqual([0, 2, 4, 9].map((s) => +c(s, 1).toFixed(6)), [1, 0.6, 0.2, 0.2]);
   assert.equal(stepDecay({ lr: 1, every: 3, gamma: 0.5 })(7, 1), 0.25);
+  // Closed intervals are closed exactly: 1 is accepted, nothing above it.
+  assert.equal(stepDecay({ lr: 1, every: 1, gamma: 1 })(5, 1), 1);
+  assert.throws(
+    () => stepDecay({ lr: 1, every: 1, gamma: 1.00000005 }),
+    /gamma must be a number in \(0, 1\]/,
+  );
+  assert.equal(cosineDecay({ lr: 0.5, steps: 2, minLr: 0.5 })(1, 1), 0.5);
+  assert.throws(
+    () => cosineDecay({ lr: 0.5, steps: 2, minLr: 0.50000001 }),
+    /minLr must be a number in \[0, 0\.5\]/,
+  );
+  new SGD({ lr: 0.1, momentum: 0.5, dampening: 1 });
+  assert.throws(
+    () => new SGD({ lr: 0.1, dampening: 1.00000005 }),
+    /dampening must be a number in \[0, 1\]/,
+  );
   const w = linearWarmup({ lr: 1, steps: 4, then: c });
   assert.deepEqual([0, 3, 4, 6].map((s) => +w(s, 1).toFixed(6)), [0.25, 1, 1, 0.6]);
   assert.throws(

@@ -20,38 +20,16 @@ import {
   tensor,
 } from "../mod.ts";
 import { withBackend } from "./_helpers.ts";
+import {
+  exportZoo,
+  PYTHON,
+  ZOO_ARCHITECTURES,
+  ZOO_CACHE,
+  ZOO_INTERPOLATION,
+} from "../scripts/_zoo.ts";
 
-const root = new URL("../", import.meta.url);
-const cache = Deno.env.get("CONVNET_ZOO_CACHE") ?? new URL(".cache/zoo", root).pathname;
 const inCi = Deno.env.get("CI") === "true";
-const PYTHON = "/usr/bin/python3";
-
-/** The architectures, in scripts/zoo_fixtures.py's order. */
-export const ZOO = [
-  "resnet18",
-  "resnet50",
-  "mobilenet_v2",
-  "mobilenet_v3_small",
-  "mobilenet_v3_large",
-  "efficientnet_b0",
-  "regnet_y_400mf",
-  "mnasnet0_5",
-  "shufflenet_v2_x0_5",
-  "squeezenet1_1",
-  "densenet121",
-  "googlenet",
-  "alexnet",
-  "vgg11_bn",
-  "convnext_tiny",
-  "lraspp_mobilenet_v3_large",
-  "deeplabv3_mobilenet_v3_large",
-  "fcn_resnet50",
-  "up_nearest",
-  "up_nearest_size",
-  "up_bilinear",
-  "up_bilinear_ac",
-  "up_bilinear_size",
-] as const;
+const ZOO = [...ZOO_ARCHITECTURES, ...ZOO_INTERPOLATION];
 
 function haveTorchvision(): boolean {
   try {
@@ -70,30 +48,9 @@ if (!torch && !inCi) {
 }
 
 let ready: Promise<void> | null = null;
-/** Exports every missing architecture once (about a minute for all). */
+/** Exports every missing architecture once. */
 function exportAll(): Promise<void> {
-  ready ??= (async () => {
-    const missing = ZOO.filter((n) => {
-      try {
-        Deno.statSync(`${cache}/${n}.json`);
-        return false;
-      } catch {
-        return true;
-      }
-    });
-    if (!missing.length) return;
-    const out = await new Deno.Command(PYTHON, {
-      args: [new URL("scripts/zoo_fixtures.py", root).pathname, cache, ...missing],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    if (!out.success) {
-      throw new Error(
-        `zoo_fixtures.py failed: ${new TextDecoder().decode(out.stderr).slice(-3000)}`,
-      );
-    }
-  })();
-  return ready;
+  return ready ??= exportZoo(ZOO);
 }
 
 interface Fixture {
@@ -124,8 +81,8 @@ for (const name of ZOO) {
     fn: async () => {
       assert.ok(torch, "CI=true but Debian's python3-torchvision is not installed");
       await exportAll();
-      const fx: Fixture = JSON.parse(await Deno.readTextFile(`${cache}/${name}.json`));
-      const model = loadOnnx(await Deno.readFile(`${cache}/${name}.onnx`));
+      const fx: Fixture = JSON.parse(await Deno.readTextFile(`${ZOO_CACHE}/${name}.json`));
+      const model = loadOnnx(await Deno.readFile(`${ZOO_CACHE}/${name}.onnx`));
       const x = nchwToNhwc(tensor(Float32Array.from(fx.input), fx.shape));
       const want = Float32Array.from(fx.output), per = want.length / 2;
       const first = { shape: [1, ...x.shape.slice(1)], data: x.data.slice(0, x.data.length / 2) };

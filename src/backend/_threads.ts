@@ -299,13 +299,6 @@ export class ThreadPool {
     return n;
   }
 
-  /** Workers alive or starting (not stopped, not failed). */
-  get liveWorkers(): number {
-    let n = 0;
-    for (const s of this.#slots) if (s && !s.dead) n++;
-    return n;
-  }
-
   /** Keeps `threads − 1` workers (starting or stopping some). */
   resize(threads: number): void {
     this.#wanted = threads;

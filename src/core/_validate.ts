@@ -166,7 +166,10 @@ export function checkOneOf<T extends string>(
   return value as T;
 }
 
-/** Checks that `value` is a number with `lo < value` (or `≤` if `loInclusive`) and `value < hi`. */
+/**
+ * Checks that `value` is a number with `lo < value` (or `≤` if `loInclusive`)
+ * and `value < hi` (or `≤` if `hiInclusive`).
+ */
 export function checkNumberIn(
   fn: string,
   arg: string,
@@ -174,10 +177,11 @@ export function checkNumberIn(
   lo: number,
   hi: number,
   loInclusive: boolean,
+  hiInclusive = false,
 ): number {
-  const expected = `a number in ${loInclusive ? "[" : "("}${lo}, ${hi})`;
+  const expected = `a number in ${loInclusive ? "[" : "("}${lo}, ${hi}${hiInclusive ? "]" : ")"}`;
   if (typeof value !== "number") fail(TypeError, fn, arg, expected, value);
-  if (!(loInclusive ? value >= lo : value > lo) || !(value < hi)) {
+  if (!(loInclusive ? value >= lo : value > lo) || !(hiInclusive ? value <= hi : value < hi)) {
     fail(RangeError, fn, arg, expected, value);
   }
   return value;

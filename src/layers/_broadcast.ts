@@ -138,7 +138,7 @@ export function combineInto(
   outSize: number,
   op: "add" | "mul",
 ): void {
-  if (map instanceof Int32Array || (map && (map.period === 0))) {
+  if (map instanceof Int32Array) {
     const d = expand(x, map, m, outSize);
     if (op === "add") { for (let i = 0; i < out.length; i++) out[i] = out[i]! + d[i]!; }
     else for (let i = 0; i < out.length; i++) out[i] = out[i]! * d[i]!;

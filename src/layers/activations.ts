@@ -640,7 +640,17 @@ export class ScaleShift extends ElementwiseLayer {
 
 /**
  * The error function, to about 1.5e-7 (Abramowitz & Stegun 7.1.26, in
- * float64); odd, ±1 at ±Infinity, NaN stays NaN.
+ * float64); odd, ±1 at ±Infinity, NaN stays NaN. The `Erf` and `Gelu`
+ * layers use it.
+ *
+ * @example Usage
+ * ```ts
+ * import { erf } from "@convnet/wasm";
+ * erf(1); // about 0.8427
+ * ```
+ *
+ * @param x The argument.
+ * @returns erf(x).
  */
 export function erf(x: number): number {
   const s = x < 0 ? -1 : 1, a = Math.abs(x);

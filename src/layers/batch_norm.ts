@@ -1,7 +1,7 @@
 // This module is browser compatible.
 
 import type { Tensor } from "../core/tensor.ts";
-import { checkNumberIn, fail } from "../core/_validate.ts";
+import { checkNumberIn } from "../core/_validate.ts";
 import { allocParam, checkBatch, makeParam, noForward, notBuilt } from "./_util.ts";
 import { type OptionDecls, optionsConfig, readOptions } from "./_declare.ts";
 import { LayerBase } from "./layer_base.ts";
@@ -22,12 +22,7 @@ const BATCH_NORM_OPTIONS = {
     type: "number",
     default: "0.1",
     doc: "How fast the running statistics follow the batches (PyTorch's momentum), in [0, 1].",
-    read: (k: string, a: string, v: unknown): number => {
-      const mo = v ?? 0.1;
-      if (typeof mo !== "number") fail(TypeError, k, a, "a number in [0, 1]", mo);
-      if (!(mo >= 0 && mo <= 1)) fail(RangeError, k, a, "a number in [0, 1]", mo);
-      return mo;
-    },
+    read: (k: string, a: string, v: unknown) => checkNumberIn(k, a, v ?? 0.1, 0, 1, true, true),
   },
   epsilon: {
     type: "number",

@@ -1,6 +1,6 @@
 // This module is browser compatible.
 
-import type { Tensor } from "../core/tensor.ts";
+import { sizeOf, type Tensor } from "../core/tensor.ts";
 import { applyLayer, type SymbolicTensor } from "./graph_node.ts";
 import { checkOneOf } from "../core/_validate.ts";
 import { type OptionDecls, optionsConfig, readOptions } from "./_declare.ts";
@@ -125,13 +125,9 @@ function planBroadcast(kind: string, shapes: readonly SampleShape[]): Broadcast 
   const out = broadcastShapes(kind, shapes);
   return {
     out,
-    size: out.reduce((a, b) => a * b, 1),
+    size: sizeOf(out),
     maps: shapes.map((s) => broadcastMap(s, out)),
   };
-}
-
-function sizeOf(s: SampleShape): number {
-  return s.reduce((a, b) => a * b, 1);
 }
 
 /**

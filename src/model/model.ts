@@ -275,7 +275,7 @@ export class Model {
 
   #run(x: Tensor): Map<number, Tensor> {
     const values = new Map<number, Tensor>([[this.#input.id, x]]);
-    withMemoryFloor(this.#memoryNeed(x.shape[0]!), () => {
+    withMemoryFloor(this.#memoryNeed(), () => {
       for (const n of this.nodes) {
         const ins = n.inputs.map((t) => values.get(t.id)!);
         values.set(
@@ -292,17 +292,15 @@ export class Model {
    * The kernel memory the model itself needs: for each layer, its weights
    * (with their gradients, for training) and one sample's input and output
    * with room for padded copies; the largest over the layers. It does not
-   * grow with the batch (`_m`): a big batch still meets the memory limit, as
+   * grow with the batch: a big batch still meets the memory limit, as
    * `predict` splits it into slices.
    */
-  #memoryNeed(_m: number): number {
-    const m = 1;
+  #memoryNeed(): number {
     let most = 0;
     for (const n of this.nodes) {
-      const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
       const params = n.layer.params().reduce((a, p) => a + p.value.length, 0);
-      const acts = n.inputs.reduce((a, t) => a + size(t.shape), size(n.output.shape));
-      most = Math.max(most, 4 * (2 * params + 3 * m * acts));
+      const acts = n.inputs.reduce((a, t) => a + sizeOf(t.shape), sizeOf(n.output.shape));
+      most = Math.max(most, 4 * (2 * params + 3 * acts));
     }
     return most + 16 * 2 ** 20;
   }
@@ -342,7 +340,7 @@ export class Model {
       );
     }
     return withMemoryFloor(
-      this.#memoryNeed(dOut.shape[0]!),
+      this.#memoryNeed(),
       () => this.#backwardFrom(this.nodes.length - 1, this.#output.id, dOut, wantInput),
     );
   }
@@ -401,7 +399,7 @@ export class Model {
         },
         backward: (d: Tensor) => {
           withMemoryFloor(
-            model.#memoryNeed(d.shape[0]!),
+            model.#memoryNeed(),
             () => model.#backwardFrom(model.nodes.length - 2, t.id, d, false),
           );
         },

@@ -86,7 +86,8 @@ export class SGD implements Optimizer {
       "options.dampening",
       o["dampening"] ?? 0,
       0,
-      1.0000001,
+      1,
+      true,
       true,
     );
     this.nesterov = checkBoolean(fn, "options.nesterov", o["nesterov"] ?? false);

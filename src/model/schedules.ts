@@ -40,7 +40,8 @@ export function cosineDecay(options: { lr: number; steps: number; minLr?: number
     "options.minLr",
     o["minLr"] ?? 0,
     0,
-    lr + Number.EPSILON * lr,
+    lr,
+    true,
     true,
   );
   return (step) => min + (lr - min) * (1 + Math.cos(Math.PI * Math.min(step, steps) / steps)) / 2;
@@ -64,7 +65,7 @@ export function stepDecay(options: { lr: number; every: number; gamma?: number }
   const o = checkOptions(fn, "options", options, ["lr", "every", "gamma"]);
   const lr = positive(fn, "options.lr", o["lr"]);
   const every = checkPositiveInt(fn, "options.every", o["every"]);
-  const gamma = checkNumberIn(fn, "options.gamma", o["gamma"] ?? 0.1, 0, 1.0000001, false);
+  const gamma = checkNumberIn(fn, "options.gamma", o["gamma"] ?? 0.1, 0, 1, false, true);
   return (step) => lr * gamma ** Math.floor(step / every);
 }
 
