@@ -35,6 +35,10 @@ import { ReLU } from "./relu.ts";
 import { ChannelShuffle, ChannelSlice } from "./channels.ts";
 import { Upsample2D } from "./upsample.ts";
 import { LayerNorm } from "./layer_norm.ts";
+import { InstanceNorm } from "./instance_norm.ts";
+import { LocalResponseNorm } from "./lrn.ts";
+import { ReduceChannels } from "./reduce.ts";
+import { Reshape } from "./reshape.ts";
 import { Unary } from "./unary.ts";
 import { PReLU } from "./prelu.ts";
 import type { OptionDecls } from "./_declare.ts";
@@ -120,6 +124,26 @@ export const LAYER_TYPES: Readonly<Record<LayerKind, LayerKindInfo>> = {
     make: (o: never) => new LayerNorm(o),
     options: LayerNorm.options,
     summary: "Layer normalisation over the last axis (ConvNeXt).",
+  },
+  InstanceNorm: {
+    make: (o: never) => new InstanceNorm(o),
+    options: InstanceNorm.options,
+    summary: "Instance normalisation: each sample's channels over their own pixels.",
+  },
+  LocalResponseNorm: {
+    make: (o: never) => new LocalResponseNorm(o),
+    options: LocalResponseNorm.options,
+    summary: "Local response normalisation across neighbouring channels (ONNX LRN).",
+  },
+  ReduceChannels: {
+    make: (o: never) => new ReduceChannels(o),
+    options: ReduceChannels.options,
+    summary: "Mean, max or sum over the channels, keeping a channel axis of 1.",
+  },
+  Reshape: {
+    make: (o: never) => new Reshape(o),
+    options: Reshape.options,
+    summary: "Each sample to a new shape, values in place (NHWC order).",
   },
   Gelu: {
     make: (o: never) => new Gelu(o),

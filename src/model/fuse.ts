@@ -42,6 +42,11 @@ const takesActivation = (kind: string, a: "relu" | "relu6"): boolean =>
  */
 export function fuse(model: Model): Model {
   if (!(model instanceof Model)) fail(TypeError, "fuse", "model", "a Model or Sequential", model);
+  return fuseModel(model, 2 ** 28);
+}
+
+/** {@linkcode fuse} with the copy's parameter limit (private: `loadOnnx` passes its own). */
+export function fuseModel(model: Model, maxParameters: number): Model {
   const cfg = Model.prototype.config.call(model) as GraphConfig;
   const byName = new Map(cfg.layers.map((l) => [l.name, l]));
   const consumers = new Map<number, number>();
@@ -66,7 +71,7 @@ export function fuse(model: Model): Model {
 
   const afterBn = removeNodes(cfg, folded);
   const fusedCfg = absorbRelu(afterBn);
-  const copy = modelFromGraphConfig(fusedCfg as unknown as Record<string, unknown>, 2 ** 28);
+  const copy = modelFromGraphConfig(fusedCfg as unknown as Record<string, unknown>, maxParameters);
 
   // Weights: copied, and scaled where a BatchNorm folds in.
   const w = model.getWeights();

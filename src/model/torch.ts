@@ -2,6 +2,7 @@
 
 import type { Tensor } from "../core/tensor.ts";
 import { checkDims, checkFloat32Array, checkOptions, describe } from "../core/_validate.ts";
+import { chwRowsToHwc, oihwToHwio, transpose2d } from "../core/_layout.ts";
 
 function checkShape(
   fn: string,
@@ -41,16 +42,7 @@ export function fromTorchConv2dWeight(
 ): Tensor {
   checkShape("fromTorchConv2dWeight", data, shape, 4, "[cOut, cIn, kH, kW]");
   const [cOut, cIn, kH, kW] = shape;
-  const out = new Float32Array(data.length);
-  for (let o = 0; o < cOut; o++) {
-    for (let i = 0; i < cIn; i++) {
-      for (let h = 0; h < kH; h++) {
-        for (let w = 0; w < kW; w++) {
-          out[((h * kW + w) * cIn + i) * cOut + o] = data[((o * cIn + i) * kH + h) * kW + w]!;
-        }
-      }
-    }
-  }
+  const out = oihwToHwio(data, shape);
   return { shape: [kH, kW, cIn, cOut], data: out };
 }
 
@@ -92,17 +84,7 @@ export function fromTorchLinearWeight(
       );
     }
   }
-  const out = new Float32Array(data.length);
-  for (let o = 0; o < nOut; o++) {
-    for (let i = 0; i < nIn; i++) {
-      let row = i; // our input index for PyTorch's input index i
-      if (from) {
-        const [c, h, w] = from;
-        const ch = Math.floor(i / (h * w)), rem = i % (h * w);
-        row = rem * c + ch; // (y, x, ch) in NHWC flatten order; rem = y·w + x
-      }
-      out[row * nOut + o] = data[o * nIn + i]!;
-    }
-  }
+  const t = transpose2d(data, nOut, nIn);
+  const out = from ? chwRowsToHwc(t, from, nOut) : t;
   return { shape: [nIn, nOut], data: out };
 }

@@ -131,17 +131,86 @@ export function gather(c: Const, indices: Const, ax: number): Const | string {
   };
 }
 
-/** Element-wise arithmetic with NumPy broadcasting of equal shapes or a scalar. */
-export function arith(op: string, a: Const, b: Const): Const | string {
-  const na = size(a.dims), nb = size(b.dims);
-  if (na !== nb && na !== 1 && nb !== 1) return "operands of different sizes";
-  const n = Math.max(na, nb), out: number[] = new Array(n);
-  const isInt = a.isInt && b.isInt;
-  for (let i = 0; i < n; i++) {
-    const x = a.data[na === 1 ? 0 : i]!, y = b.data[nb === 1 ? 0 : i]!;
-    let v = op === "Add" ? x + y : op === "Sub" ? x - y : op === "Mul" ? x * y : x / y;
-    if (isInt && op === "Div") v = Math.trunc(v);
-    out[i] = v;
+/** NumPy's broadcast of two shapes, or null when they do not broadcast. */
+export function broadcastShape(a: readonly number[], b: readonly number[]): number[] | null {
+  const r = Math.max(a.length, b.length), out: number[] = [];
+  for (let i = 0; i < r; i++) {
+    const x = a[a.length - r + i] ?? 1, y = b[b.length - r + i] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) return null;
+    out.push(x === 1 ? y : x);
   }
-  return { dims: na >= nb ? [...a.dims] : [...b.dims], data: out, isInt };
+  return out;
+}
+
+/** For each index of `out`, the index of the element of `dims` it reads under broadcasting. */
+function broadcastIndex(dims: readonly number[], out: readonly number[]): number[] {
+  const n = size(out), idx: number[] = new Array(n);
+  const st = strides(dims), r = out.length, off = r - dims.length;
+  const pos = new Array<number>(r).fill(0);
+  for (let i = 0; i < n; i++) {
+    let src = 0;
+    for (let k = off; k < r; k++) if (dims[k - off] !== 1) src += pos[k]! * st[k - off]!;
+    idx[i] = src;
+    for (let k = r - 1; k >= 0; k--) {
+      if (++pos[k]! < out[k]!) break;
+      pos[k] = 0;
+    }
+  }
+  return idx;
+}
+
+const ARITH: Readonly<Record<string, (x: number, y: number) => number>> = {
+  Add: (x, y) => x + y,
+  Sub: (x, y) => x - y,
+  Mul: (x, y) => x * y,
+  Div: (x, y) => x / y,
+  Pow: (x, y) => Math.pow(x, y),
+  Equal: (x, y) => (x === y ? 1 : 0),
+  Less: (x, y) => (x < y ? 1 : 0),
+  Greater: (x, y) => (x > y ? 1 : 0),
+};
+
+/** The binary operators {@linkcode arith} folds. */
+export const ARITH_OPS: readonly string[] = Object.keys(ARITH);
+
+/**
+ * Element-wise arithmetic (Add, Sub, Mul, Div, Pow) and comparison (Equal,
+ * Less, Greater: 1 or 0, integer-typed) with NumPy broadcasting. Integer
+ * division truncates, as ONNX's does.
+ */
+export function arith(op: string, a: Const, b: Const): Const | string {
+  const f = ARITH[op];
+  if (!f) return `operator ${op}`;
+  const dims = broadcastShape(a.dims, b.dims);
+  if (!dims) return `operands of shapes [${a.dims.join(", ")}] and [${b.dims.join(", ")}]`;
+  if (size(dims) > MAX_FOLD) return `a result of ${size(dims)} elements`;
+  const ia = broadcastIndex(a.dims, dims), ib = broadcastIndex(b.dims, dims);
+  const compare = op === "Equal" || op === "Less" || op === "Greater";
+  const isInt = compare || (a.isInt && b.isInt);
+  const out: number[] = ia.map((i, k) => {
+    const v = f(a.data[i]!, b.data[ib[k]!]!);
+    return isInt && op === "Div" ? Math.trunc(v) : v;
+  });
+  return { dims, data: compare || isInt ? out : Float32Array.from(out), isInt };
+}
+
+/** ONNX `Where`: `cond ? a : b`, element-wise with broadcasting. */
+export function where(cond: Const, a: Const, b: Const): Const | string {
+  const ab = broadcastShape(a.dims, b.dims), dims = ab && broadcastShape(cond.dims, ab);
+  if (!dims) return "operands that do not broadcast";
+  if (size(dims) > MAX_FOLD) return `a result of ${size(dims)} elements`;
+  const ic = broadcastIndex(cond.dims, dims), ia = broadcastIndex(a.dims, dims);
+  const ib = broadcastIndex(b.dims, dims);
+  const out = ic.map((i, k) => (cond.data[i] ? a.data[ia[k]!]! : b.data[ib[k]!]!));
+  const isInt = a.isInt && b.isInt;
+  return { dims, data: isInt ? out : Float32Array.from(out), isInt };
+}
+
+/** ONNX `Expand`: `c` broadcast against `shape` (the result has the broadcast of both). */
+export function expand(c: Const, shape: readonly number[]): Const | string {
+  const dims = broadcastShape(c.dims, shape);
+  if (!dims) return `[${c.dims.join(", ")}] does not broadcast to [${shape.join(", ")}]`;
+  if (size(dims) > MAX_FOLD) return `a result of ${size(dims)} elements`;
+  const data = broadcastIndex(c.dims, dims).map((i) => c.data[i]!);
+  return { dims, data: c.isInt ? data : Float32Array.from(data), isInt: c.isInt };
 }

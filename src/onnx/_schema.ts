@@ -18,6 +18,7 @@ export const DT = {
   INT32: 6,
   INT64: 7,
   DOUBLE: 11,
+  BOOL: 9,
   FLOAT16: 10,
 } as const;
 

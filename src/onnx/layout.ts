@@ -2,6 +2,7 @@
 
 import { type Tensor, tensor } from "../core/tensor.ts";
 import { fail } from "../core/_validate.ts";
+import { chwToHwc, hwcToChw } from "../core/_layout.ts";
 
 function check(fn: string, x: Tensor): readonly number[] {
   if (!x || !(x.data instanceof Float32Array) || !Array.isArray(x.shape)) {
@@ -35,12 +36,7 @@ export function nchwToNhwc(x: Tensor): Tensor {
   const [N, C, H, W] = s.length === 4
     ? s as [number, number, number, number]
     : [s[0]!, s[1]!, 1, s[2]!];
-  const out = new Float32Array(x.data.length), src = x.data;
-  for (let n = 0; n < N; n++) {
-    for (let c = 0; c < C; c++) {
-      for (let p = 0; p < H * W; p++) out[(n * H * W + p) * C + c] = src[(n * C + c) * H * W + p]!;
-    }
-  }
+  const out = chwToHwc(x.data, N, C, H * W);
   return tensor(out, [N, H, W, C]);
 }
 
@@ -61,11 +57,6 @@ export function nhwcToNchw(x: Tensor): Tensor {
   const s = check("nhwcToNchw", x);
   if (s.length !== 4) fail(RangeError, "nhwcToNchw", "x.shape", "4 dimensions", s);
   const [N, H, W, C] = s as [number, number, number, number];
-  const out = new Float32Array(x.data.length), src = x.data;
-  for (let n = 0; n < N; n++) {
-    for (let c = 0; c < C; c++) {
-      for (let p = 0; p < H * W; p++) out[(n * C + c) * H * W + p] = src[(n * H * W + p) * C + c]!;
-    }
-  }
+  const out = hwcToChw(x.data, N, C, H * W);
   return tensor(out, [N, C, H, W]);
 }

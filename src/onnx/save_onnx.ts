@@ -1,6 +1,7 @@
 // This module is browser compatible.
 
 import { LAYER_TYPES } from "../layers/kinds.ts";
+import { hwioToOihw } from "../core/_layout.ts";
 import { UNARY_FUNCTIONS, type UnaryFunction } from "../layers/unary.ts";
 import { checkPadding, resolvePadding } from "../core/_geometry.ts";
 import { fail } from "../core/_validate.ts";
@@ -199,16 +200,7 @@ export function saveOnnx(model: Model): Uint8Array {
         const [fH, fW] = layer["kernelSize"] as [number, number];
         const cIn = s[2]!, M = bias.length;
         const groups = l.kind === "DepthwiseConv2D" ? cIn : (layer["groups"] as number);
-        const Cg = cIn / groups, w = new Float32Array(kern.length);
-        for (let i = 0; i < fH; i++) {
-          for (let j = 0; j < fW; j++) {
-            for (let c = 0; c < Cg; c++) {
-              for (let m = 0; m < M; m++) {
-                w[((m * Cg + c) * fH + i) * fW + j] = kern[((i * fW + j) * Cg + c) * M + m]!;
-              }
-            }
-          }
-        }
+        const Cg = cIn / groups, w = hwioToOihw(kern, [fH, fW, Cg, M]);
         const stride = layer["stride"] as [number, number],
           dil = layer["dilation"] as [number, number];
         const y = (l["activation"] ?? "linear") !== "linear" ? fresh(nm) : out;
@@ -241,16 +233,7 @@ export function saveOnnx(model: Model): Uint8Array {
         const [kern, bias] = params(l.name) as [Float32Array, Float32Array];
         const [fH, fW] = layer["kernelSize"] as [number, number];
         const C = s[2]!, M = bias.length, groups = layer["groups"] as number, Mg = M / groups;
-        const w = new Float32Array(kern.length);
-        for (let i = 0; i < fH; i++) {
-          for (let j = 0; j < fW; j++) {
-            for (let m = 0; m < Mg; m++) {
-              for (let c = 0; c < C; c++) {
-                w[((c * Mg + m) * fH + i) * fW + j] = kern[((i * fW + j) * Mg + m) * C + c]!;
-              }
-            }
-          }
-        }
+        const w = hwioToOihw(kern, [fH, fW, Mg, C]);
         const [t, b, le, r] = checkPadding("saveOnnx", "padding", layer["padding"]) as [
           number,
           number,
@@ -460,6 +443,71 @@ export function saveOnnx(model: Model): Uint8Array {
         node("Transpose", [x], t1, `${nm}/to_last`, [["perm", toLast]]);
         node("LayerNormalization", [t1, ...ins2], t2, nm, [["axis", r - 1], eps]);
         node("Transpose", [t2], out, `${nm}/back`, [["perm", back]]);
+        break;
+      }
+      case "InstanceNorm": {
+        const [g, b] = params(l.name) as [Float32Array, Float32Array];
+        node(
+          "InstanceNormalization",
+          [
+            x,
+            init(`${nm}.gamma`, [g.length], g),
+            init(`${nm}.beta`, [b.length], b),
+          ],
+          out,
+          nm,
+          [["epsilon", { float: layer["epsilon"] as number }]],
+        );
+        break;
+      }
+      case "LocalResponseNorm": {
+        const attrs: [string, AttrValue][] = [
+          ["size", layer["size"] as number],
+          ["alpha", { float: layer["alpha"] as number }],
+          ["beta", { float: layer["beta"] as number }],
+          ["bias", { float: layer["bias"] as number }],
+        ];
+        if (s.length === 1) {
+          // LRN reads [N, C, ...]: a vector goes through [N, C, 1, 1].
+          const m4 = fresh(nm), y4 = fresh(nm);
+          node("Reshape", [x, init(`${nm}.to4`, [4], [0, s[0]!, 1, 1], INT64)], m4, `${nm}/to4`);
+          node("LRN", [m4], y4, nm, attrs);
+          node("Reshape", [y4, init(`${nm}.to2`, [2], [0, s[0]!], INT64)], out, `${nm}/to2`);
+        } else node("LRN", [x], out, nm, attrs);
+        break;
+      }
+      case "ReduceChannels": {
+        const op = ({ mean: "ReduceMean", max: "ReduceMax", sum: "ReduceSum" } as const)[
+          layer["op"] as "mean" | "max" | "sum"
+        ];
+        // Opset 17: ReduceSum reads its axes from an input, the others from an attribute.
+        if (op === "ReduceSum") {
+          node(op, [x, init(`${nm}.axes`, [1], [1], INT64)], out, nm, [["keepdims", 1]]);
+        } else node(op, [x], out, nm, [["axes", [1]], ["keepdims", 1]]);
+        break;
+      }
+      case "Reshape": {
+        // Ours reshapes NHWC memory order: to NHWC, reshape, back to NCHW for a map.
+        const to = layer["shape"] as number[];
+        if ((to.length !== 1 && to.length !== 3) || (s.length !== 1 && s.length !== 3)) {
+          fail(
+            RangeError,
+            "saveOnnx",
+            `layer "${l.name}".shape`,
+            "[f] or [h, w, c], from [f] or [h, w, c] (ONNX has no other layout of ours)",
+            to,
+          );
+        }
+        let src = x;
+        if (s.length === 3) {
+          src = fresh(nm);
+          node("Transpose", [x], src, `${nm}/to_nhwc`, [["perm", [0, 2, 3, 1]]]);
+        }
+        const flat = to.length === 3 ? fresh(nm) : out;
+        node("Reshape", [src, init(`${nm}.shape`, [to.length + 1], [0, ...to], INT64)], flat, nm);
+        if (flat !== out) {
+          node("Transpose", [flat], out, `${nm}/to_nchw`, [["perm", [0, 3, 1, 2]]]);
+        }
         break;
       }
       case "ScaleShift": {
