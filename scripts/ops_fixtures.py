@@ -7,6 +7,7 @@ Run with Debian's PyTorch: `/usr/bin/python3 scripts/ops_fixtures.py`.
 """
 import json
 import os
+import sys
 
 import torch
 import torch.nn as nn
@@ -108,6 +109,99 @@ class Upsampler(nn.Module):
         return self.c2(F.interpolate(torch.relu(self.c1(x)), **self.kw))
 
 
+class Norms(nn.Module):
+    """InstanceNorm2d (affine). (PyTorch writes LocalResponseNorm as a decomposition with an If,
+    not as LRN: the LRN operator is tested on hand-built files against onnxruntime.)"""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(3, 7, 3, padding=1)
+        self.inorm = nn.InstanceNorm2d(7, affine=True)
+        self.out = nn.Conv2d(7, 3, 1)
+        with torch.no_grad():
+            self.inorm.weight.uniform_(0.5, 1.5)
+            self.inorm.bias.uniform_(-0.5, 0.5)
+
+    def forward(self, x):
+        x = self.c(x)
+        return self.out(F.relu(self.inorm(x)) * 3)
+
+
+class Attention(nn.Module):
+    """CBAM-style: mean, max and sum over the channels, concatenated, a conv, a gate [N, 1, H, W]."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(3, 6, 3, padding=1)
+        self.a = nn.Conv2d(3, 1, 3, padding=1)
+        self.out = nn.Conv2d(6, 2, 1)
+
+    def forward(self, x):
+        x = self.c(x)
+        m = torch.cat([x.mean(1, keepdim=True), x.amax(1, keepdim=True),
+                       x.sum(1, keepdim=True) / 6], dim=1)
+        return self.out(x * torch.sigmoid(self.a(m)))
+
+
+class Shapes(nn.Module):
+    """Expand (expand_as and to channels), Unsqueeze of [N, C], Squeeze of [N, C, 1, 1]."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(3, 5, 3, padding=1)
+        self.fc = nn.Linear(5, 5)
+        self.g = nn.Conv2d(5, 1, 1)
+        self.out = nn.Conv2d(5, 2, 1)
+
+    def forward(self, x):
+        x = self.c(x)
+        p = F.adaptive_avg_pool2d(x, 1)
+        v = self.fc(p.squeeze(-1).squeeze(-1))
+        x = x + p.expand_as(x) + v[:, :, None, None]
+        g = torch.sigmoid(self.g(x)).expand(-1, 5, -1, -1)
+        return self.out(x * g)
+
+
+class LayerNormBlock(nn.Module):
+    """ConvNeXt's block (depthwise 7×7, LayerNorm over the channels of an NHWC view, MLP);
+    before opset 17 the LayerNorm is exported decomposed (ReduceMean, Sub, Pow, Sqrt, Div)."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 2, stride=2)
+        self.dw = nn.Conv2d(8, 8, 7, padding=3, groups=8)
+        self.ln = nn.LayerNorm(8, eps=1e-6)
+        self.fc1 = nn.Linear(8, 16)
+        self.fc2 = nn.Linear(16, 8)
+        self.out = nn.Conv2d(8, 3, 1)
+        with torch.no_grad():
+            self.ln.weight.uniform_(0.5, 1.5)
+            self.ln.bias.uniform_(-0.5, 0.5)
+
+    def forward(self, x):
+        x = self.stem(x)
+        y = self.dw(x).permute(0, 2, 3, 1)
+        y = self.fc2(F.gelu(self.fc1(self.ln(y)))).permute(0, 3, 1, 2)
+        return self.out(x + y)
+
+
+class OldOpset(nn.Module):
+    """What an opset 9 or 10 export holds: Upsample/Resize, Clip as attributes (ReLU6), Pad, Flatten, Gemm."""
+
+    def __init__(self, mode):
+        super().__init__()
+        self.mode = mode
+        self.c1 = nn.Conv2d(3, 4, 3, padding=1)
+        self.c2 = nn.Conv2d(4, 4, 3)
+        self.fc = nn.Linear(4 * 13 * 11, 5)
+
+    def forward(self, x):
+        x = F.relu6(self.c1(x))
+        x = F.interpolate(x, scale_factor=2, mode=self.mode)
+        x = F.pad(self.c2(x), (1, 0, 1, 0))
+        return self.fc(torch.flatten(x, 1))
+
+
 MODELS = [
     ("ops_se", SqueezeExcite, (3, 10, 9), 13),
     ("ops_reduce", Reductions, (3, 11, 12), 13),
@@ -122,9 +216,25 @@ MODELS = [
      (3, 5, 6), 17),
     ("ops_up_bilinear_size", lambda: Upsampler(size=(11, 4), mode="bilinear"), (3, 7, 6), 17),
     ("ops_down_bilinear", lambda: Upsampler(scale_factor=0.5, mode="bilinear"), (3, 9, 8), 13),
+    ("ops_norms", Norms, (3, 6, 7), 13),
+    ("ops_attention", Attention, (3, 7, 5), 13),
+    ("ops_shapes", Shapes, (3, 6, 5), 13),
+    ("ops_shapes11", Shapes, (3, 5, 6), 11),
+    ("ops_layernorm13", LayerNormBlock, (3, 10, 12), 13),
+    ("ops_opset9_nearest", lambda: OldOpset("nearest"), (3, 7, 6), 9),
+    ("ops_opset10_nearest", lambda: OldOpset("nearest"), (3, 7, 6), 10),
+    # PyTorch's bilinear (half-pixel) is not what Upsample/Resize before opset 11 define
+    # (asymmetric): these are checked against onnxruntime only.
+    ("ops_opset9_bilinear", lambda: OldOpset("bilinear"), (3, 7, 6), 9),
+    ("ops_opset10_bilinear", lambda: OldOpset("bilinear"), (3, 7, 6), 10),
 ]
+# PyTorch's outputs are not the ONNX operator's for these (see above).
+TORCH_DIFFERS = {"ops_opset9_bilinear", "ops_opset10_bilinear"}
+ONLY = set(sys.argv[1:])
 
 for i, (name, cls, shape, opset) in enumerate(MODELS):
+    if ONLY and name not in ONLY:
+        continue
     torch.manual_seed(40 + i)
     model = cls().eval()
     x = torch.randn(3, *shape)
@@ -137,6 +247,7 @@ for i, (name, cls, shape, opset) in enumerate(MODELS):
     with open(os.path.join(OUT, name + ".json"), "w") as f:
         json.dump({
             "opset": opset,
+            "torchDiffers": name in TORCH_DIFFERS,
             "input": {"shape": list(x.shape), "data": x.flatten().tolist()},
             "output": {"shape": list(y.shape), "data": y.flatten().tolist()},
         }, f)

@@ -139,6 +139,10 @@ Deno.test("1. config() stores exactly the declared options, and a layer rebuilt 
       LayerNorm: { epsilon: 1e-6 },
       Unary: { fn: "elu", alpha: 0.5 },
       PReLU: { perChannel: true, initial: 0.1 },
+      InstanceNorm: { epsilon: 1e-3 },
+      LocalResponseNorm: { size: 4, alpha: 0.01, beta: 0.5, bias: 2 },
+      ReduceChannels: { op: "max" },
+      Reshape: { shape: [1, 1, 6] },
     };
     const layer = info.make({ ...samples[kind], name: "l" } as never);
     const cfg = layer.config();

@@ -18,12 +18,16 @@ import {
   Gelu,
   GlobalAvgPool2D,
   Input,
+  InstanceNorm,
   type Layer,
   LayerNorm,
   loadModel,
+  LocalResponseNorm,
   Model,
   Multiply,
   PReLU,
+  ReduceChannels,
+  Reshape,
   saveModel,
   ScaleShift,
   Sequential,
@@ -61,6 +65,17 @@ Deno.test("element-wise layers (ScaleShift, Gelu both forms, Erf, LayerNorm) pas
     ["LayerNorm 2-D", () => new LayerNorm(), [4, 9]],
     ["ChannelShuffle", () => new ChannelShuffle({ groups: 3 }), [2, 3, 2, 6]],
     ["ChannelSlice", () => new ChannelSlice({ begin: 2, end: 5 }), [2, 3, 4, 7]],
+    ["InstanceNorm", () => new InstanceNorm(), [2, 3, 5, 7]],
+    ["LRN 5", () => new LocalResponseNorm({ size: 5, alpha: 0.5, beta: 0.75, bias: 1 }), [
+      2,
+      3,
+      2,
+      7,
+    ]],
+    ["LRN 4", () => new LocalResponseNorm({ size: 4, alpha: 0.3, beta: 0.6, bias: 2 }), [3, 6]],
+    ["ReduceChannels mean", () => new ReduceChannels(), [2, 3, 4, 5]],
+    ["ReduceChannels sum", () => new ReduceChannels({ op: "sum" }), [2, 3, 4, 5]],
+    ["Reshape", () => new Reshape({ shape: [5, 1, 3] }), [2, 15]],
   ];
   for (const [name, make, shape] of layers) {
     // Inputs at least 0.1 from 0, so finite differences (eps 1e-2) never straddle a kink (abs, PReLU).
@@ -72,6 +87,25 @@ Deno.test("element-wise layers (ScaleShift, Gelu both forms, Erf, LayerNorm) pas
         assert.ok(err < 1e-2, `${name} on ${be}: ${err}`);
       });
     }
+  }
+});
+
+Deno.test("ReduceChannels max passes checkGradients where the maximum is clear of the rest", () => {
+  // Channel values at least 0.1 apart (the finite differences step 1e-2), in shuffled order.
+  const x = batch([2, 3, 4, 5], 11);
+  for (let r = 0; r < x.data.length / 5; r++) {
+    for (let c = 0; c < 5; c++) {
+      x.data[r * 5 + c] = ((c * 3 + r) % 5) * 0.2 - 0.4 + x.data[r * 5 + c]! * 0.01;
+    }
+  }
+  for (const be of BACKENDS) {
+    withBackend(be, () => {
+      const err = checkGradients(new ReduceChannels({ op: "max" }), x, {
+        eps: 1e-2,
+        tolerance: 1e-2,
+      });
+      assert.ok(err < 1e-2, `on ${be}: ${err}`);
+    });
   }
 });
 
@@ -204,10 +238,90 @@ Deno.test("a model with every new layer saves and loads bit-identically", () => 
       new GlobalAvgPool2D({ keepDims: true }).apply(new Sigmoid().apply(sl)),
     ),
   ]);
-  const model = new Model({ inputs: x, outputs: new Upsample2D({ scale: [0.5, 1] }).apply(out) });
+  const norms = new ReduceChannels({ op: "max" }).apply(
+    new LocalResponseNorm({ size: 3 }).apply(new InstanceNorm().apply(out)),
+  );
+  // [h, w, 1] → [h·w] → [1, 1, h·w] → a per-channel gate for a map of h·w channels.
+  const gate = new Reshape({ shape: [1, 1, 6] }).apply(
+    new Reshape({ shape: [6] }).apply(new Upsample2D({ size: [3, 2] }).apply(norms)),
+  );
+  const wide = new Conv2D({ filters: 6, kernelSize: 1 }).apply(out);
+  const model = new Model({
+    inputs: x,
+    outputs: new Multiply().apply([new Upsample2D({ scale: [0.5, 1] }).apply(wide), gate]),
+  });
   for (const p of model.params()) p.value.set(randArray(rng(p.value.length), p.value.length));
   const back = loadModel(saveModel(model));
   const xin = batch([2, 6, 5, 4], 7);
   assert.deepEqual(back.predict(xin).data, model.predict(xin).data);
   assert.deepEqual(back.config(), model.config());
+});
+
+Deno.test("InstanceNorm, LocalResponseNorm and ReduceChannels equal float64 loops of their definitions", () => {
+  const [N, H, W, C] = [2, 3, 5, 7], x = batch([N, H, W, C], 21, -2, 2);
+  const inorm = new InstanceNorm({ epsilon: 1e-3 });
+  const m1 = new Sequential([inorm], [H, W, C]);
+  const [g, b] = m1.params();
+  g!.value.set(randArray(rng(1), C, 0.5, 1.5));
+  b!.value.set(randArray(rng(2), C, -0.5, 0.5));
+  const y1 = m1.predict(x).data;
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      const at = (p: number) => (n * H * W + p) * C + c;
+      let mean = 0, v = 0;
+      for (let p = 0; p < H * W; p++) mean += x.data[at(p)]!;
+      mean /= H * W;
+      for (let p = 0; p < H * W; p++) v += (x.data[at(p)]! - mean) ** 2;
+      const s = 1 / Math.sqrt(v / (H * W) + 1e-3);
+      for (let p = 0; p < H * W; p++) {
+        const want = g!.value[c]! * (x.data[at(p)]! - mean) * s + b!.value[c]!;
+        assert.ok(Math.abs(y1[at(p)]! - want) < 1e-5, `InstanceNorm ${n},${c},${p}`);
+      }
+    }
+  }
+  for (const size of [1, 2, 3, 4, 5, 8]) {
+    const lrn = new LocalResponseNorm({ size, alpha: 0.4, beta: 0.7, bias: 1.5 });
+    const y = new Sequential([lrn], [H, W, C]).predict(x).data;
+    const lo = Math.floor((size - 1) / 2), hi = Math.ceil((size - 1) / 2);
+    for (let r = 0; r < N * H * W; r++) {
+      for (let c = 0; c < C; c++) {
+        let sum = 0;
+        for (let j = Math.max(0, c - lo); j <= Math.min(C - 1, c + hi); j++) {
+          sum += x.data[r * C + j]! ** 2;
+        }
+        const want = x.data[r * C + c]! / (1.5 + 0.4 / size * sum) ** 0.7;
+        assert.ok(Math.abs(y[r * C + c]! - want) < 1e-5, `LRN ${size} at ${r},${c}`);
+      }
+    }
+  }
+  for (const op of ["mean", "max", "sum"] as const) {
+    const y = new Sequential([new ReduceChannels({ op })], [H, W, C]).predict(x);
+    assert.deepEqual(y.shape, [N, H, W, 1]);
+    for (let r = 0; r < N * H * W; r++) {
+      const row = [...x.data.subarray(r * C, r * C + C)];
+      const sum = row.reduce((p, q) => p + q, 0);
+      const want = op === "max" ? Math.max(...row) : op === "sum" ? sum : sum / C;
+      assert.ok(Math.abs(y.data[r]! - want) < 1e-5, `${op} at ${r}`);
+    }
+  }
+  // A NaN among the channels is the maximum's too.
+  const nan = tensor([1, NaN, 3], [1, 1, 1, 3]);
+  assert.ok(
+    Number.isNaN(
+      new Sequential([new ReduceChannels({ op: "max" })], [1, 1, 3]).predict(nan).data[0]!,
+    ),
+  );
+});
+
+Deno.test("Reshape keeps the values and refuses a size that does not match, naming the option", () => {
+  const x = batch([2, 12], 4);
+  const y = new Sequential([new Reshape({ shape: [2, 2, 3] })], [12]).predict(x);
+  assert.deepEqual(y.shape, [2, 2, 2, 3]);
+  assert.deepEqual(y.data, x.data);
+  assert.throws(() => new Sequential([new Reshape({ shape: [5] })], [12]), /options\.shape/);
+  assert.throws(() => new Reshape({ shape: [0, 2] }), RangeError);
+  assert.throws(() => new Reshape({} as never), /options\.shape/);
+  assert.throws(() => new LocalResponseNorm({ size: 3, bias: 0 }), /options\.bias/);
+  assert.throws(() => new ReduceChannels({ op: "min" as never }), /options\.op/);
+  assert.throws(() => new Sequential([new InstanceNorm()], [12]), /\[h, w, c\]/);
 });

@@ -5,6 +5,7 @@ import { checkOptions, checkPositiveInt, fail } from "../core/_validate.ts";
 import { decodeModel } from "./_schema.ts";
 import { buildModel } from "./_importer.ts";
 import { OnnxFormatError, OnnxUnsupportedError } from "./errors.ts";
+import { OPS } from "./ops/mod.ts";
 
 /** Options of {@linkcode loadOnnx}. */
 export interface LoadOnnxOptions {
@@ -22,8 +23,33 @@ export interface LoadOnnxOptions {
   maxActivation?: number;
 }
 
+/** One operator {@linkcode loadOnnx} reads. */
+export interface OnnxOperatorInfo {
+  /** Its name in ONNX's default domain. */
+  readonly op: string;
+  /** The opsets whose form is read, when narrower than {@linkcode ONNX_OPSETS}. */
+  readonly opsets?: readonly [number, number];
+  /** What is supported, in a few words. */
+  readonly doc: string;
+}
+
+/**
+ * Every operator {@linkcode loadOnnx} reads, from the importer's table.
+ *
+ * @example Usage
+ * ```ts
+ * import { ONNX_OPERATORS } from "@convnet/wasm/onnx";
+ * ONNX_OPERATORS.some((o) => o.op === "Resize"); // true
+ * ```
+ */
+export const ONNX_OPERATORS: readonly OnnxOperatorInfo[] = OPS.map((o) => ({
+  op: o.op,
+  ...(o.opsets ? { opsets: o.opsets } : {}),
+  doc: o.doc,
+}));
+
 /** The opsets of the default domain the importer reads. */
-export const ONNX_OPSETS: readonly [number, number] = [11, 21];
+export const ONNX_OPSETS: readonly [number, number] = [9, 21];
 
 /**
  * Loads a CNN from an ONNX file (for example one exported from PyTorch with
@@ -33,17 +59,16 @@ export const ONNX_OPSETS: readonly [number, number] = [11, 21];
  * fed as `[N, H, W, C]`, a 4-D output comes back `[N, H, W, C]`, a 2-D one as
  * it is; a 1-D input `[N, C, L]` is fed as `[N, 1, L, C]`. `model.inputShape`
  * and `model.outputShape` give one sample's NHWC shape. The batch dimension
- * is always dynamic. Weights are transposed once, here; BatchNormalization
- * is folded into the convolution or Gemm before it, and a Relu after one
- * becomes its fused activation.
+ * is always dynamic. Weights are transposed once, here; then `fuse()`
+ * folds each BatchNormalization into the convolution or Gemm before it and
+ * makes a Relu after one its fused activation.
  *
- * Operators (opsets 11–21): Conv, ConvTranspose, MaxPool, AveragePool,
- * GlobalAveragePool, GlobalMaxPool, BatchNormalization, Relu, LeakyRelu,
- * Clip, Sigmoid, Tanh, HardSigmoid, HardSwish, Add, Mul, Concat (channels),
- * Flatten, Reshape (to `[N, features]`), Gemm, MatMul, Softmax (channels),
- * Dropout, Identity, Constant, Pad (constant), plus the shape arithmetic
- * exporters emit around them (Shape, Gather, Unsqueeze, Concat, Slice, ...)
- * when it folds to constants.
+ * Operators (opsets 9–21): convolutions, pooling, reductions, the
+ * normalisations, the activations and element-wise math, broadcasting
+ * arithmetic, Resize/Upsample, channel slices, shuffles and concatenation,
+ * Gemm and MatMul, and the shape arithmetic exporters emit around them when
+ * it folds to constants: {@linkcode ONNX_OPERATORS} lists each with what is
+ * read (the README's operator list is written from it).
  *
  * @example Usage
  * ```ts

@@ -2,7 +2,7 @@
 
 /** Spatial geometry from Conv / ConvTranspose / pool attributes (private). */
 
-import type { OnnxNode } from "../_importer.ts";
+import type { OnnxNode } from "../_context.ts";
 import { type Sym, Unsupported } from "../_values.ts";
 
 /** Our geometry: NHWC pairs, 1-D inputs as height 1. */

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { ImportContext, OnnxNode } from "../_importer.ts";
+import type { ImportContext, OnnxNode } from "../_context.ts";
 
 /** One ONNX operator (default domain) the importer reads. */
 export interface OnnxOp {

@@ -18,7 +18,7 @@ import {
   Tanh,
 } from "../../layers/activations.ts";
 import { axis, size } from "../_const.ts";
-import type { ImportContext, OnnxNode } from "../_importer.ts";
+import type { ImportContext, OnnxNode } from "../_context.ts";
 import { onnxShape, Unsupported } from "../_values.ts";
 import type { OnnxOp } from "./_op.ts";
 

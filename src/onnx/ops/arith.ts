@@ -7,7 +7,7 @@ import { DepthwiseConv2D } from "../../layers/conv2d.ts";
 import { Gelu, ScaleShift } from "../../layers/activations.ts";
 import type { NodeProto } from "../_schema.ts";
 import { arith, size } from "../_const.ts";
-import type { ImportContext, OnnxNode } from "../_importer.ts";
+import type { ImportContext, OnnxNode } from "../_context.ts";
 import { onnxShape, type Sym, Unsupported } from "../_values.ts";
 import type { OnnxOp } from "./_op.ts";
 

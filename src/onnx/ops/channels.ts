@@ -4,7 +4,7 @@
 
 import { ChannelSlice } from "../../layers/channels.ts";
 import { axis, slice } from "../_const.ts";
-import type { ImportContext, OnnxNode } from "../_importer.ts";
+import type { ImportContext, OnnxNode } from "../_context.ts";
 import { onnxShape, Unsupported } from "../_values.ts";
 import type { OnnxOp } from "./_op.ts";
 

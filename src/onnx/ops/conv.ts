@@ -4,7 +4,7 @@
 
 import { Conv2D, Conv2DTranspose } from "../../layers/conv2d.ts";
 import { oihwToHwio } from "../../core/_layout.ts";
-import type { ImportContext, OnnxNode } from "../_importer.ts";
+import type { ImportContext, OnnxNode } from "../_context.ts";
 import { onnxShape, type Sym, Unsupported } from "../_values.ts";
 import { geometry } from "./_geometry.ts";
 import type { OnnxOp } from "./_op.ts";

@@ -6,7 +6,7 @@ import { Conv2D } from "../../layers/conv2d.ts";
 import { Dense } from "../../layers/dense.ts";
 import { chwRowsToHwc, transpose2d } from "../../core/_layout.ts";
 import { size } from "../_const.ts";
-import type { ImportContext, OnnxNode } from "../_importer.ts";
+import type { ImportContext, OnnxNode } from "../_context.ts";
 import { onnxShape, type Sym, Unsupported } from "../_values.ts";
 import type { OnnxOp } from "./_op.ts";
 

@@ -8,7 +8,7 @@
 
 import { arith, axis, type Const, gather, MAX_FOLD, size, where } from "../_const.ts";
 import { DT, DT_NAMES } from "../_schema.ts";
-import type { ImportContext, OnnxNode } from "../_importer.ts";
+import type { OnnxNode } from "../_context.ts";
 import { onnxShape, Unsupported } from "../_values.ts";
 import type { OnnxOp } from "./_op.ts";
 
@@ -20,7 +20,7 @@ function folded(n: OnnxNode, r: Const | string): void {
   n.out({ kind: "const", c: r });
 }
 
-function constants(ctx: ImportContext, n: OnnxNode): Const[] {
+function constants(n: OnnxNode): Const[] {
   return n.ins.map((v, i) => {
     if (v?.kind === "const") return v.c;
     throw new Unsupported(
@@ -34,9 +34,9 @@ function compare(op: "Equal" | "Less" | "Greater"): OnnxOp {
   return {
     op,
     doc: "folded",
-    import(ctx, n) {
+    import(_ctx, n) {
       n.attrs([]);
-      const [a, b] = constants(ctx, n);
+      const [a, b] = constants(n);
       folded(n, arith(op, a!, b!));
     },
   };
@@ -137,9 +137,9 @@ export const FOLD_OPS: readonly OnnxOp[] = [
   {
     op: "Gather",
     doc: "folded",
-    import(ctx, n) {
+    import(_ctx, n) {
       n.attrs(["axis"]);
-      const [c, idx] = constants(ctx, n);
+      const [c, idx] = constants(n);
       const ax = axis(n.int("axis", 0), c!.dims.length);
       folded(n, ax === null ? "axis out of range" : gather(c!, idx!, ax));
     },
@@ -147,9 +147,9 @@ export const FOLD_OPS: readonly OnnxOp[] = [
   {
     op: "ConstantOfShape",
     doc: "folded",
-    import(ctx, n) {
+    import(_ctx, n) {
       n.attrs(["value"]);
-      const [shape] = constants(ctx, n);
+      const [shape] = constants(n);
       const dims = [...shape!.data].map(Number);
       if (dims.some((d) => !Number.isInteger(d) || d < 0) || size(dims) > MAX_FOLD) {
         throw new Unsupported(`ConstantOfShape of [${dims.join(", ")}]`);
@@ -171,9 +171,9 @@ export const FOLD_OPS: readonly OnnxOp[] = [
   {
     op: "Where",
     doc: "folded",
-    import(ctx, n) {
+    import(_ctx, n) {
       n.attrs([]);
-      const [c, a, b] = constants(ctx, n);
+      const [c, a, b] = constants(n);
       folded(n, where(c!, a!, b!));
     },
   },

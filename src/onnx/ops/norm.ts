@@ -7,7 +7,7 @@ import { LayerNorm } from "../../layers/layer_norm.ts";
 import { InstanceNorm } from "../../layers/instance_norm.ts";
 import { LocalResponseNorm } from "../../layers/lrn.ts";
 import { axis } from "../_const.ts";
-import type { ImportContext, OnnxNode } from "../_importer.ts";
+import type { ImportContext, OnnxNode } from "../_context.ts";
 import { onnxShape, Unsupported } from "../_values.ts";
 import type { OnnxOp } from "./_op.ts";
 

@@ -6,7 +6,7 @@ import { AvgPool2D, GlobalAvgPool2D, GlobalMaxPool2D, MaxPool2D } from "../../la
 import { ScaleShift } from "../../layers/activations.ts";
 import { ReduceChannels } from "../../layers/reduce.ts";
 import { axis } from "../_const.ts";
-import type { ImportContext, OnnxNode } from "../_importer.ts";
+import type { ImportContext, OnnxNode } from "../_context.ts";
 import { Unsupported } from "../_values.ts";
 import { geometry } from "./_geometry.ts";
 import type { OnnxOp } from "./_op.ts";

@@ -4,7 +4,7 @@
 
 import { type CoordinateMode, type NearestRounding, Upsample2D } from "../../layers/upsample.ts";
 import { axis, size } from "../_const.ts";
-import type { ImportContext, OnnxNode } from "../_importer.ts";
+import type { ImportContext, OnnxNode } from "../_context.ts";
 import { onnxShape, type Sym, Unsupported, type Val } from "../_values.ts";
 import type { OnnxOp } from "./_op.ts";
 

@@ -12,7 +12,7 @@ import { Concatenate } from "../../layers/merge.ts";
 import { ChannelShuffle } from "../../layers/channels.ts";
 import { Upsample2D } from "../../layers/upsample.ts";
 import { axis, broadcastShape, concat, type Const, expand, size, transpose } from "../_const.ts";
-import type { ImportContext, OnnxNode } from "../_importer.ts";
+import type { ImportContext, OnnxNode } from "../_context.ts";
 import { onnxShape, type Sym, Unsupported, type Val } from "../_values.ts";
 import type { OnnxOp } from "./_op.ts";
 
@@ -143,6 +143,17 @@ export const SHAPE_OPS: readonly OnnxOp[] = [
         if ((t[1] === C || t[1] === -1) && t.slice(2).every((d) => d === 1)) {
           return toMap(ctx, n, x, t.length as 3 | 4);
         }
+        // [N, F] → [N, H, W, C]: our order already, as a map transposed to NHWC (a Transpose
+        // back to [N, C, H, W] follows; our exporter writes a Reshape layer so).
+        const rest = t.slice(1), known = rest.filter((d) => d !== -1);
+        const k = size(known), free = rest.length - known.length;
+        if (t.length === 4 && known.every((d) => d > 0) && free <= 1 && k > 0 && feat % k === 0) {
+          const hwc = rest.map((d) => (d === -1 ? feat / k : d));
+          if (size(hwc) === feat) {
+            const layer = new Reshape({ shape: hwc, name: n.layerName() });
+            return n.out({ ...ctx.plain(ctx.apply(layer, x), 4), nhwc: true });
+          }
+        }
       }
       throw new Unsupported(
         `a reshape of [N, ${onnxShape(x).join(", ")}] to [${
@@ -205,16 +216,24 @@ export const SHAPE_OPS: readonly OnnxOp[] = [
       if (!raw) {
         throw new Unsupported("a Squeeze of a computed tensor without axes (the batch might go)");
       }
-      const axes = raw.map((q) => axis(q, v.rank)).sort();
-      const spatial = v.rank === 4 ? "2,3" : v.rank === 3 ? "2" : "";
-      if (spatial && String(axes) === spatial && size(onnxShape(v).slice(1)) === 1) {
-        return flattenTo(ctx, n, v);
+      const axes = raw.map((q) => axis(q, v.rank));
+      const dims = [NaN, ...onnxShape(v)];
+      const ok = v.rank > 2 && !v.nhwc && axes.every((q) => q !== null && q >= 2 && dims[q] === 1);
+      if (!ok) {
+        throw new Unsupported(
+          `a Squeeze of axes [${raw.join(", ")}] of [N, ${
+            onnxShape(v).join(", ")
+          }] (spatial axes of size 1 are supported)`,
+        );
       }
-      throw new Unsupported(
-        `a Squeeze of axes [${raw.join(", ")}] of [N, ${
-          onnxShape(v).join(", ")
-        }] (the 1×1 spatial axes of a map are supported)`,
-      );
+      const left = dims.filter((_, i) => !axes.includes(i));
+      if (left.length === 2) return flattenTo(ctx, n, v);
+      if (left.length === v.rank) return n.out(v);
+      // [N, C, H, 1] or [N, C, 1, W] → [N, C, L], ours [1, L, C].
+      const [C, L] = [left[1]!, left[2]!];
+      if (v.t.shape[0] === 1) return n.out(ctx.plain(v.t, 3));
+      const layer = new Reshape({ shape: [1, L, C], name: n.layerName() });
+      n.out(ctx.plain(ctx.apply(layer, v), 3));
     },
   },
   {
@@ -231,15 +250,22 @@ export const SHAPE_OPS: readonly OnnxOp[] = [
         return n.out({ kind: "const", c: { dims, data: x.c.data, isInt: x.c.isInt } });
       }
       const v = ctx.sym(x, "the input");
-      const axes = raw.map((q) => axis(q, v.rank + raw.length)).sort();
-      if (v.rank === 2 && !v.hwcFrom && (String(axes) === "2,3" || String(axes) === "2")) {
-        return toMap(ctx, n, v, axes.length === 2 ? 4 : 3);
+      const rank = v.rank + raw.length;
+      const axes = raw.map((q) => axis(q, rank));
+      if (v.hwcFrom || rank > 4 || axes.some((q) => q === null || q < 2)) {
+        throw new Unsupported(
+          `an Unsqueeze of axes [${
+            raw.join(", ")
+          }] of a ${v.rank}-D tensor (new spatial axes up to [N, C, H, W] are supported)`,
+        );
       }
-      throw new Unsupported(
-        `an Unsqueeze of axes [${
-          raw.join(", ")
-        }] of a ${v.rank}-D tensor ([N, C] to [N, C, 1, 1] is supported)`,
-      );
+      // A new axis of 1 moves no value in our channels-last order.
+      const dims = onnxShape(v);
+      for (const q of [...axes].sort((p, r) => p! - r!)) dims.splice(q! - 1, 0, 1);
+      const ours = rank === 4 ? [dims[1]!, dims[2]!, dims[0]!] : [1, dims[1]!, dims[0]!];
+      if (String(ours) === String(v.t.shape)) return n.out(ctx.plain(v.t, rank as 3 | 4));
+      const layer = new Reshape({ shape: ours, name: n.layerName() });
+      n.out(ctx.plain(ctx.apply(layer, v), rank as 3 | 4));
     },
   },
   {
