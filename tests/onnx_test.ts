@@ -620,3 +620,16 @@ Deno.test("loadOnnx: maxActivation refuses a file whose shapes blow up, before p
   assert.deepEqual([...loadOnnx(bytes, { maxActivation: 2 ** 27 }).outputShape], [6004, 6004, 2]);
   assert.throws(() => loadOnnx(bytes, { maxActivation: 0 }), /options\.maxActivation/);
 });
+
+Deno.test("loadOnnx: a file whose weights hold NaN or Infinity is refused, naming the layer", () => {
+  for (const bad of [NaN, Infinity]) {
+    const m = new Sequential([new Conv2D({ filters: 2, kernelSize: 3, name: "c" })], [5, 5, 1]);
+    m.params()[0]!.value[4] = bad; // behind setWeights' back, as a corrupt exporter would
+    assert.throws(
+      () => loadOnnx(saveOnnx(m)),
+      (e: Error) =>
+        e instanceof OnnxFormatError && /layer "c"/.test(e.message) &&
+        new RegExp(`is ${bad}`).test(e.message),
+    );
+  }
+});

@@ -6,6 +6,7 @@ import { checkObject, fail } from "../core/_validate.ts";
 import { type GraphConfig, Model } from "./model.ts";
 import { modelFromGraphConfig } from "./_graph_config.ts";
 import { LAYER_TYPES, type LayerKindInfo } from "../layers/kinds.ts";
+import { withoutInit } from "../layers/_util.ts";
 
 const LAYER_INFO: Readonly<Record<string, LayerKindInfo | undefined>> = LAYER_TYPES;
 
@@ -39,6 +40,7 @@ const takesActivation = (kind: string, a: "relu" | "relu6"): boolean =>
  * @param model The model (its running statistics are used).
  * @returns A new model without the folded BatchNorm and ReLU layers.
  * @throws {TypeError} If `model` is not a Model.
+ * @throws {RangeError} If a BatchNorm to fold has a negative or non-finite running variance (or gamma).
  */
 export function fuse(model: Model): Model {
   if (!(model instanceof Model)) fail(TypeError, "fuse", "model", "a Model or Sequential", model);
@@ -71,7 +73,10 @@ export function fuseModel(model: Model, maxParameters: number): Model {
 
   const afterBn = removeNodes(cfg, folded);
   const fusedCfg = absorbRelu(afterBn);
-  const copy = modelFromGraphConfig(fusedCfg as unknown as Record<string, unknown>, maxParameters);
+  // Every weight of the copy is set below: no random draws first.
+  const copy = withoutInit(() =>
+    modelFromGraphConfig(fusedCfg as unknown as Record<string, unknown>, maxParameters)
+  );
 
   // Weights: copied, and scaled where a BatchNorm folds in.
   const w = model.getWeights();
@@ -84,6 +89,13 @@ export function fuseModel(model: Model, maxParameters: number): Model {
     const c = bias.data.length, kd = kernel.data.slice(), bd = bias.data.slice();
     for (let o = 0; o < c; o++) {
       const s = gamma[o]! / Math.sqrt(rv[o]! + eps);
+      if (!Number.isFinite(s)) {
+        throw new RangeError(
+          `fuse: BatchNorm "${bn.name}" cannot fold: channel ${o} has runningVar ${rv[o]}, gamma ${
+            gamma[o]
+          } (its scale gamma / sqrt(runningVar + epsilon) is ${s})`,
+        );
+      }
       for (let i = o; i < kd.length; i += c) kd[i] = kd[i]! * s;
       bd[o] = (bd[o]! - rm[o]!) * s + beta[o]!;
     }
@@ -93,6 +105,9 @@ export function fuseModel(model: Model, maxParameters: number): Model {
   const names = new Set([...copy.params(), ...copy.state()].map((p) => p.name));
   const mine: Record<string, Tensor> = {};
   for (const [name, t] of Object.entries(w)) if (names.has(name)) mine[name] = t;
+  for (const name of names) {
+    if (!(name in mine)) throw new Error(`fuse: internal error: no weights for ${name}`);
+  }
   copy.setWeights(mine);
   copy.metadata = { ...checkObject("fuse", "model.metadata", model.metadata) } as Record<
     string,

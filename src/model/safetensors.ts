@@ -13,6 +13,10 @@ import type { LayerConfig } from "../layers/layer.ts";
 import { Sequential } from "./sequential.ts";
 import { Model } from "./model.ts";
 import { layerOf, modelFromGraphConfig } from "./_graph_config.ts";
+import { withoutInit } from "../layers/_util.ts";
+
+/** Whether float32 arrays are stored little-endian here (as safetensors are), so data can be copied whole. */
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 import { checkObject, describe, fail } from "../core/_validate.ts";
 import { VERSION } from "../version.ts";
 
@@ -305,14 +309,17 @@ export function loadModel(bytes: Uint8Array): Model {
   let model: Model;
   try {
     // The data holds dataLen / 4 floats: no architecture may need (and so allocate) more.
-    model = arch["format"] === "graph" ? modelFromGraphConfig(arch, dataLen / 4) : new Sequential(
-      (arch["layers"] as LayerConfig[]).map((c, i) => {
-        const l = layerOf(c, i);
-        if ("merge" in l) throw new Error(`layers[${i}]: a ${l.kind} needs a graph model`);
-        return l;
-      }),
-      arch["inputShape"] as number[],
-      { maxParameters: dataLen / 4 },
+    // Every weight is read from the file below (each is checked present): no random draws first.
+    model = withoutInit(() =>
+      arch["format"] === "graph" ? modelFromGraphConfig(arch, dataLen / 4) : new Sequential(
+        (arch["layers"] as LayerConfig[]).map((c, i) => {
+          const l = layerOf(c, i);
+          if ("merge" in l) throw new Error(`layers[${i}]: a ${l.kind} needs a graph model`);
+          return l;
+        }),
+        arch["inputShape"] as number[],
+        { maxParameters: dataLen / 4 },
+      )
     );
   } catch (e) {
     throw new ModelFormatError(
@@ -339,9 +346,13 @@ export function loadModel(bytes: Uint8Array): Model {
     throw new ModelFormatError(`tensor "${extra?.name}" is not a parameter of the architecture`);
   }
   for (const p of params) {
-    const e = byName.get(p.name)!;
-    for (let i = 0, at = dataStart + e.begin; i < p.value.length; i++, at += 4) {
-      p.value[i] = view.getFloat32(at, true);
+    const e = byName.get(p.name)!, at = dataStart + e.begin;
+    if (LITTLE_ENDIAN && (bytes.byteOffset + at) % 4 === 0) {
+      p.value.set(new Float32Array(bytes.buffer, bytes.byteOffset + at, p.value.length));
+    } else {
+      for (let i = 0, a = at; i < p.value.length; i++, a += 4) {
+        p.value[i] = view.getFloat32(a, true);
+      }
     }
   }
   const { architecture: _a, format: _f, libraryVersion: _v, ...rest } = meta as Record<

@@ -17,6 +17,7 @@
 import type { BatchNorm } from "../layers/batch_norm.ts";
 import { Model } from "../model/model.ts";
 import { fuseModel } from "../model/fuse.ts";
+import { withoutInit } from "../layers/_util.ts";
 import type { GraphProto, NodeProto } from "./_schema.ts";
 import { OnnxFormatError, OnnxUnsupportedError } from "./errors.ts";
 import { Placeholder, type Sym, Unsupported } from "./_values.ts";
@@ -94,7 +95,28 @@ export function buildModel(
     ctx.note("", "", "the graph's output is a flatten kept in NHWC order (internal error)");
   }
   if (ctx.items.length) throw new OnnxUnsupportedError(ctx.items);
-  const model = new Model({ inputs: ctx.input, outputs: (out as Sym).t }, { maxParameters });
+  // A weight that is NaN or infinite would make every prediction NaN: refuse the file, naming it.
+  for (const p of ctx.pending) {
+    for (const v of [...p.params, ...(p.state ?? [])]) {
+      const at = v.findIndex((q) => !Number.isFinite(q));
+      if (at >= 0) {
+        throw new OnnxFormatError(
+          `the weights of layer "${p.layer.name}"`,
+          `value ${at} is ${v[at]}; a model with non-finite weights computes only NaN`,
+        );
+      }
+    }
+  }
+  // Every weight comes from the file (checked below): no random draws first.
+  const model = withoutInit(() =>
+    new Model({ inputs: ctx.input, outputs: (out as Sym).t }, { maxParameters })
+  );
+  const placed = new Set(ctx.pending.map((p) => p.layer));
+  for (const l of model.layers) {
+    if (l.params().length && !placed.has(l as never)) {
+      throw new Error(`loadOnnx: internal error: layer "${l.name}" has no weights from the file`);
+    }
+  }
   for (const p of ctx.pending) {
     const ps = p.layer.params();
     p.params.forEach((v, i) => ps[i]!.value.set(v));

@@ -45,7 +45,11 @@ export const NORM_OPS: readonly OnnxOp[] = [
       const [gm, bt, mu, vr] = [1, 2, 3, 4].map((k) =>
         ctx.floats(ctx.constant(n.ins[k], `input ${k}`), `input ${k}`, [C])
       );
-      const layer = new BatchNorm({ epsilon: epsilon(n), name: n.layerName() });
+      const eps = epsilon(n), bad = vr!.findIndex((v) => !(v + eps > 0 && v < Infinity));
+      if (bad >= 0) {
+        throw new Unsupported(`a variance of ${vr![bad]} at channel ${bad} (variances are ≥ 0)`);
+      }
+      const layer = new BatchNorm({ epsilon: eps, name: n.layerName() });
       n.out(ctx.plain(ctx.apply(layer, x, [gm!, bt!], [mu!, vr!]), x.rank));
     },
   },
