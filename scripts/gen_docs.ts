@@ -46,8 +46,9 @@ export function operatorList(): string {
   const why = new Map<string, string[]>();
   for (const r of REFUSED) why.set(r.reason, [...(why.get(r.reason) ?? []), r.op]);
   out.push("", "Refused with a reason (any other operator is refused by name):", "");
+  out.push("| operators | why |", "| --- | --- |");
   for (const [reason, ops] of why) {
-    out.push(`- ${ops.map((o) => `\`${o}\``).join(", ")}: ${reason}.`);
+    out.push(`| ${ops.map((o) => `\`${o}\``).join(", ")} | ${reason} |`);
   }
   return out.join("\n") + "\n";
 }
