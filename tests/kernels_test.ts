@@ -227,6 +227,55 @@ Deno.test("the fused ReLU equals a separate max(0, ·) on every backend, NaN inc
   }
 });
 
+Deno.test("erf and GELU kernels (exact and tanh) match float64 formulas on every backend (5e-7 · max(1, |x|)), NaN and ±Infinity included", () => {
+  const r = rng(37);
+  const erf64 = (v: number) => {
+    // erf by its Maclaurin series (|v| < 3) or 1 (beyond: within 2.3e-5 of 1, below float32's step there).
+    if (Math.abs(v) >= 3) return Math.sign(v) * (1 - 2.209e-5 * Math.exp(9 - v * v));
+    let term = v, sum = v;
+    for (let k = 1; k < 80; k++) {
+      term *= -v * v / k;
+      sum += term / (2 * k + 1);
+    }
+    return (2 / Math.sqrt(Math.PI)) * sum;
+  };
+  const want: Record<"erf" | "gelu" | "gelu_tanh", (v: number) => number> = {
+    erf: erf64,
+    gelu: (v) => 0.5 * v * (1 + erf64(v / Math.SQRT2)),
+    gelu_tanh: (v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))),
+  };
+  for (const n of [1, 3, 5, 8, 67, 1001]) {
+    const x = randArray(r, n, -6, 6);
+    if (n > 44) [x[41], x[42], x[43], x[44]] = [NaN, Infinity, -Infinity, -0];
+    for (const be of BACKENDS) {
+      withBackend(be, () => {
+        for (const kind of ["erf", "gelu", "gelu_tanh"] as const) {
+          const y = activeKernels().activation(kind, x);
+          assert.equal(y.length, n);
+          for (let i = 0; i < n; i++) {
+            const v = x[i]!;
+            if (Number.isNaN(v) || (kind !== "erf" && v === -Infinity)) {
+              // NaN stays NaN; −∞ · 0 is NaN for GELU, as PyTorch's formula gives.
+              assert.ok(Number.isNaN(y[i]!), `${be} ${kind}(${v}) = ${y[i]}, not NaN`);
+              continue;
+            }
+            if (!Number.isFinite(v)) {
+              const inf = kind === "erf" ? Math.sign(v) : Infinity;
+              assert.equal(y[i], inf, `${be} ${kind}(${v})`);
+              continue;
+            }
+            const w = want[kind](v);
+            assert.ok(
+              Math.abs(y[i]! - w) <= 5e-7 * Math.max(1, Math.abs(v)),
+              `${be} ${kind}(${v}) = ${y[i]}, not ${w}`,
+            );
+          }
+        }
+      });
+    }
+  }
+});
+
 Deno.test("sigmoid and tanh kernels match Math.exp / Math.tanh on every backend (1e-6 relative), NaN and ±Infinity included", () => {
   const r = rng(31);
   for (const n of [1, 3, 7, 8, 65, 1001]) {

@@ -62,7 +62,9 @@ function runAll(seed: number): Float32Array[] {
     out.push(k.poolForward(p, px, mode), k.poolBackward(p, px, dy, mode));
   }
   const a = randArray(r, 100_003, -6, 6);
-  out.push(k.activation("sigmoid", a), k.activation("tanh", a));
+  for (const kind of ["sigmoid", "tanh", "erf", "gelu", "gelu_tanh"] as const) {
+    out.push(k.activation(kind, a));
+  }
   return out;
 }
 

@@ -10,7 +10,8 @@
  * @module
  */
 
-import type { ConvGeometry, Kernels, PoolGeometry, PoolMode } from "./types.ts";
+import type { ActivationKind, ConvGeometry, Kernels, PoolGeometry, PoolMode } from "./types.ts";
+import { erf } from "../core/_math.ts";
 
 /**
  * Calls `visit(xBase, wBase)` for every in-bounds tap of output pixel
@@ -240,11 +241,30 @@ function poolBackward(
  * jsKernels.backend; // "js"
  * ```
  */
-/** The sigmoid or tanh of every element, with the platform's Math.exp / Math.tanh. */
-function activation(kind: "sigmoid" | "tanh", x: Float32Array): Float32Array {
+/** The element-wise function `kind` of every element, with the platform's Math.exp / Math.tanh. */
+function activation(kind: ActivationKind, x: Float32Array): Float32Array {
   const y = new Float32Array(x.length);
-  if (kind === "sigmoid") { for (let i = 0; i < x.length; i++) y[i] = 1 / (1 + Math.exp(-x[i]!)); }
-  else for (let i = 0; i < x.length; i++) y[i] = Math.tanh(x[i]!);
+  switch (kind) {
+    case "sigmoid":
+      for (let i = 0; i < x.length; i++) y[i] = 1 / (1 + Math.exp(-x[i]!));
+      break;
+    case "tanh":
+      for (let i = 0; i < x.length; i++) y[i] = Math.tanh(x[i]!);
+      break;
+    case "erf":
+      for (let i = 0; i < x.length; i++) y[i] = erf(x[i]!);
+      break;
+    case "gelu":
+      for (let i = 0; i < x.length; i++) y[i] = 0.5 * x[i]! * (1 + erf(x[i]! * Math.SQRT1_2));
+      break;
+    case "gelu_tanh": {
+      const k = Math.sqrt(2 / Math.PI);
+      for (let i = 0; i < x.length; i++) {
+        const v = x[i]!;
+        y[i] = 0.5 * v * (1 + Math.tanh(k * (v + 0.044715 * v * v * v)));
+      }
+    }
+  }
   return y;
 }
 

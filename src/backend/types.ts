@@ -12,6 +12,9 @@ import type { ConvGeometry, PoolGeometry, PoolMode } from "../core/types.ts";
 
 export type { ConvGeometry, PoolGeometry, PoolMode } from "../core/types.ts";
 
+/** The element-wise functions of {@linkcode Kernels.activation}. */
+export type ActivationKind = "sigmoid" | "tanh" | "erf" | "gelu" | "gelu_tanh";
+
 /** The name of a kernel backend, fastest first. */
 export type Backend = "wasm-relaxed-simd" | "wasm-simd" | "js";
 
@@ -44,10 +47,12 @@ export interface Kernels {
   /** `y[m, outH, outW, c]`: the maximum or mean of each window. */
   poolForward(g: PoolGeometry, x: Float32Array, mode: PoolMode): Float32Array;
   /**
-   * `1 / (1 + e^−x)` or `tanh(x)` element-wise, into a new array (the
-   * WebAssembly backends approximate exp to about 1 ulp of float32).
+   * `1 / (1 + e^−x)`, `tanh(x)`, `erf(x)`, GELU `x·(1 + erf(x/√2))/2` or its
+   * tanh approximation, element-wise, into a new array (the WebAssembly
+   * backends approximate exp to about 1 ulp of float32; erf is Abramowitz and
+   * Stegun's, absolute error 1.5e-7, on every backend).
    */
-  activation(kind: "sigmoid" | "tanh", x: Float32Array): Float32Array;
+  activation(kind: ActivationKind, x: Float32Array): Float32Array;
   /**
    * The gradient with respect to the pooling input. Max routes each window's
    * gradient to the first position (row-major within the window) that holds

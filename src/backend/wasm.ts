@@ -9,7 +9,14 @@
  * @module
  */
 
-import type { Backend, ConvGeometry, Kernels, PoolGeometry, PoolMode } from "./types.ts";
+import type {
+  ActivationKind,
+  Backend,
+  ConvGeometry,
+  Kernels,
+  PoolGeometry,
+  PoolMode,
+} from "./types.ts";
 import type { WasmModule } from "../core/types.ts";
 import { WINOGRAD, WINOGRAD_GRAD, type WinogradTile } from "./_winograd.ts";
 import {
@@ -79,6 +86,15 @@ interface KernelExports {
   winoFilter(w: number, u: number, cIn: number, cOut: number, alpha: number, tmp: number): void;
   setScratch(p: number): void;
 }
+
+/** The `kind` argument of the kernels' `activate` (act.ts). */
+const ACTIVATION_CODES: Readonly<Record<ActivationKind, number>> = {
+  sigmoid: 0,
+  tanh: 1,
+  erf: 2,
+  gelu: 3,
+  gelu_tanh: 4,
+};
 
 /** Where the host writes each call's geometry (below BASE; the tile staging area ends at 192). */
 const GEO = 256;
@@ -726,7 +742,7 @@ export function createWasmKernels(
       for (let p = 0; p < P; p++) {
         const [v0, v1] = range(vecs, P, p);
         const e0 = v0 * 4, e1 = Math.min(x.length, v1 * 4);
-        tasks.push(["activate", px + e0 * 4, py + e0 * 4, e1 - e0, kind === "sigmoid" ? 0 : 1]);
+        tasks.push(["activate", px + e0 * 4, py + e0 * 4, e1 - e0, ACTIVATION_CODES[kind]]);
       }
       exec(tasks);
       return h.slice(py >> 2, (py >> 2) + x.length);

@@ -1,5 +1,6 @@
 // This module is browser compatible.
 
+import { erf as erfApprox } from "../core/_math.ts";
 import type { Tensor } from "../core/tensor.ts";
 import { activeKernels } from "../backend/select.ts";
 import { checkFinite, checkNumberIn, checkOneOf, fail } from "../core/_validate.ts";
@@ -653,12 +654,7 @@ export class ScaleShift extends ElementwiseLayer {
  * @returns erf(x).
  */
 export function erf(x: number): number {
-  const s = x < 0 ? -1 : 1, a = Math.abs(x);
-  const t = 1 / (1 + 0.3275911 * a);
-  const y = 1 -
-    (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t +
-        0.254829592) * t * Math.exp(-a * a);
-  return Number.isNaN(x) ? NaN : s * y;
+  return erfApprox(x);
 }
 
 /**
@@ -689,6 +685,10 @@ export class Erf extends ElementwiseLayer {
   /** `y = erf(x)`. */
   protected f(x: Float32Array, y: Float32Array): void {
     for (let i = 0; i < x.length; i++) y[i] = erf(x[i]!);
+  }
+  /** The kernel, at every size: the same input gives the same bits whatever the batch. */
+  protected override whole(x: Float32Array): Float32Array {
+    return activeKernels().activation("erf", x);
   }
   /** `dx = g · 2/√π · e^(−x²)`. */
   protected df(g: Float32Array, x: Float32Array, _y: Float32Array, d: Float32Array): void {
@@ -747,6 +747,10 @@ export class Gelu extends ElementwiseLayer {
         y[i] = 0.5 * v * (1 + Math.tanh(k * (v + 0.044715 * v * v * v)));
       }
     } else for (let i = 0; i < x.length; i++) y[i] = 0.5 * x[i]! * (1 + erf(x[i]! * Math.SQRT1_2));
+  }
+  /** The kernel, at every size: the same input gives the same bits whatever the batch. */
+  protected override whole(x: Float32Array): Float32Array {
+    return activeKernels().activation(this.approximate === "tanh" ? "gelu_tanh" : "gelu", x);
   }
   /** `dx = g·(Φ(x) + x·φ(x))` (or the tanh form's derivative). */
   protected df(g: Float32Array, x: Float32Array, _y: Float32Array, d: Float32Array): void {
