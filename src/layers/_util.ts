@@ -10,9 +10,47 @@ import type { Tensor } from "../core/tensor.ts";
 import { checkOneOf } from "../core/_validate.ts";
 import type { Layer, MergeLayer, Param, SampleShape } from "./layer.ts";
 
-/** Makes a parameter with a zero gradient. */
+/** While set, parameters take their arrays from here (see {@linkcode withAdoptedWeights}). */
+let adopting: ((name: string, n: number) => Float32Array) | null = null;
+
+/**
+ * Runs `fn` (which builds layers) with every parameter array taken from
+ * `lookup(name, length)` instead of allocated and filled: a loader's arrays
+ * become the model's, with no copy and no random draws. `lookup` throws if
+ * it has no array of that name and length.
+ */
+export function withAdoptedWeights<T>(
+  lookup: (name: string, n: number) => Float32Array,
+  fn: () => T,
+): T {
+  const before = adopting;
+  adopting = lookup;
+  try {
+    return fn();
+  } finally {
+    adopting = before;
+  }
+}
+
+/** An empty array that `allocParam` returns while weights are adopted. */
+const ADOPTED = new Float32Array(0);
+
+/**
+ * Makes a parameter; its gradient (zeros) is allocated when first read, so
+ * a model used only for inference holds no gradient arrays.
+ */
 export function makeParam(name: string, shape: readonly number[], value: Float32Array): Param {
-  return { name, shape: Object.freeze([...shape]), value, grad: new Float32Array(value.length) };
+  const n = shape.reduce((p, d) => p * d, 1);
+  const v = adopting && value === ADOPTED ? adopting(name, n) : value;
+  let grad: Float32Array | null = null;
+  return {
+    name,
+    shape: Object.freeze([...shape]),
+    value: v,
+    get grad(): Float32Array {
+      return (grad ??= new Float32Array(v.length));
+    },
+  };
 }
 
 /** Throws the error for `backward` before `forward` (a RangeError, as documented on {@linkcode Layer}). */
@@ -85,7 +123,7 @@ export function allocParam(layer: string, n: number): Float32Array {
     );
   }
   budget -= n;
-  return new Float32Array(n);
+  return adopting ? ADOPTED : new Float32Array(n);
 }
 
 /** Set while building layers whose weights are placed right after (see {@linkcode withoutInit}). */
@@ -116,7 +154,7 @@ export function heNormal(
 ): Float32Array {
   const std = Math.sqrt(2 / fanIn);
   const a = allocParam(layer, n);
-  if (skipInit) return a;
+  if (skipInit || a === ADOPTED) return a;
   for (let i = 0; i < n; i++) a[i] = gaussian(rand) * std;
   return a;
 }
@@ -131,7 +169,7 @@ export function glorotUniform(
 ): Float32Array {
   const limit = Math.sqrt(6 / (fanIn + fanOut));
   const a = allocParam(layer, n);
-  if (skipInit) return a;
+  if (skipInit || a === ADOPTED) return a;
   for (let i = 0; i < n; i++) a[i] = (rand() * 2 - 1) * limit;
   return a;
 }

@@ -1,12 +1,12 @@
 // This module is browser compatible.
 
 import type { LayerConfig } from "../layers/layer.ts";
-import type { Tensor } from "../core/tensor.ts";
 import { checkObject, fail } from "../core/_validate.ts";
 import { type GraphConfig, Model } from "./model.ts";
 import { modelFromGraphConfig } from "./_graph_config.ts";
 import { LAYER_TYPES, type LayerKindInfo } from "../layers/kinds.ts";
-import { withoutInit } from "../layers/_util.ts";
+import { withAdoptedWeights } from "../layers/_util.ts";
+import { firstNonFinite } from "../core/_math.ts";
 
 const LAYER_INFO: Readonly<Record<string, LayerKindInfo | undefined>> = LAYER_TYPES;
 
@@ -40,15 +40,20 @@ const takesActivation = (kind: string, a: "relu" | "relu6"): boolean =>
  * @param model The model (its running statistics are used).
  * @returns A new model without the folded BatchNorm and ReLU layers.
  * @throws {TypeError} If `model` is not a Model.
- * @throws {RangeError} If a BatchNorm to fold has a negative or non-finite running variance (or gamma).
+ * @throws {RangeError} If a weight is NaN or infinite, or a BatchNorm to fold has a negative or
+ *   non-finite running variance (or gamma).
  */
 export function fuse(model: Model): Model {
   if (!(model instanceof Model)) fail(TypeError, "fuse", "model", "a Model or Sequential", model);
   return fuseModel(model, 2 ** 28);
 }
 
-/** {@linkcode fuse} with the copy's parameter limit (private: `loadOnnx` passes its own). */
-export function fuseModel(model: Model, maxParameters: number): Model {
+/**
+ * {@linkcode fuse} with the copy's parameter limit (private: `loadOnnx`
+ * passes its own). With `adopt`, the copy takes the model's weight arrays
+ * themselves (the model must not be used after).
+ */
+export function fuseModel(model: Model, maxParameters: number, adopt = false): Model {
   const cfg = Model.prototype.config.call(model) as GraphConfig;
   const byName = new Map(cfg.layers.map((l) => [l.name, l]));
   const consumers = new Map<number, number>();
@@ -73,20 +78,18 @@ export function fuseModel(model: Model, maxParameters: number): Model {
 
   const afterBn = removeNodes(cfg, folded);
   const fusedCfg = absorbRelu(afterBn);
-  // Every weight of the copy is set below: no random draws first.
-  const copy = withoutInit(() =>
-    modelFromGraphConfig(fusedCfg as unknown as Record<string, unknown>, maxParameters)
-  );
 
-  // Weights: copied, and scaled where a BatchNorm folds in.
-  const w = model.getWeights();
+  // Weights: read in place (no copy of the whole model), scaled where a BatchNorm folds in.
+  const w = new Map([...model.params(), ...model.state()].map((p) => [p.name, p.value]));
+  const get = (name: string) => w.get(name)!;
+  /** The arrays made here (the folded kernels and biases): the copy takes them as they are. */
+  const folds = new Set<string>();
   for (const [k, j] of folded) {
     const bn = byName.get(cfg.nodes[k]!.layer)!, prev = cfg.nodes[j]!.layer;
     const eps = bn["epsilon"] as number;
-    const gamma = w[`${bn.name}.gamma`]!.data, beta = w[`${bn.name}.beta`]!.data;
-    const rm = w[`${bn.name}.runningMean`]!.data, rv = w[`${bn.name}.runningVar`]!.data;
-    const kernel = w[`${prev}.kernel`]!, bias = w[`${prev}.bias`]!;
-    const c = bias.data.length, kd = kernel.data.slice(), bd = bias.data.slice();
+    const gamma = get(`${bn.name}.gamma`), beta = get(`${bn.name}.beta`);
+    const rm = get(`${bn.name}.runningMean`), rv = get(`${bn.name}.runningVar`);
+    const c = beta.length, kd = get(`${prev}.kernel`).slice(), bd = get(`${prev}.bias`).slice();
     for (let o = 0; o < c; o++) {
       const s = gamma[o]! / Math.sqrt(rv[o]! + eps);
       if (!Number.isFinite(s)) {
@@ -99,16 +102,27 @@ export function fuseModel(model: Model, maxParameters: number): Model {
       for (let i = o; i < kd.length; i += c) kd[i] = kd[i]! * s;
       bd[o] = (bd[o]! - rm[o]!) * s + beta[o]!;
     }
-    w[`${prev}.kernel`] = { shape: kernel.shape, data: kd };
-    w[`${prev}.bias`] = { shape: bias.shape, data: bd };
+    w.set(`${prev}.kernel`, kd);
+    w.set(`${prev}.bias`, bd);
+    folds.add(`${prev}.kernel`).add(`${prev}.bias`);
   }
-  const names = new Set([...copy.params(), ...copy.state()].map((p) => p.name));
-  const mine: Record<string, Tensor> = {};
-  for (const [name, t] of Object.entries(w)) if (names.has(name)) mine[name] = t;
-  for (const name of names) {
-    if (!(name in mine)) throw new Error(`fuse: internal error: no weights for ${name}`);
+  for (const [name, v] of w) {
+    const bad = firstNonFinite(v);
+    if (bad >= 0) {
+      fail(RangeError, "fuse", `model's weight "${name}"[${bad}]`, "a finite number", v[bad]);
+    }
   }
-  copy.setWeights(mine);
+  // The copy's layers take copies of the arrays (when `adopt`, the arrays themselves).
+  const copy = withAdoptedWeights(
+    (name, n) => {
+      const v = w.get(name);
+      if (!v || v.length !== n) {
+        throw new Error(`fuse: internal error: no weights of ${n} values for ${name}`);
+      }
+      return adopt || folds.has(name) ? v : v.slice();
+    },
+    () => modelFromGraphConfig(fusedCfg as unknown as Record<string, unknown>, maxParameters),
+  );
   copy.metadata = { ...checkObject("fuse", "model.metadata", model.metadata) } as Record<
     string,
     string

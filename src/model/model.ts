@@ -1,5 +1,6 @@
 // This module is browser compatible.
 
+import { firstNonFinite } from "../core/_math.ts";
 import type { Tensor } from "../core/tensor.ts";
 import { sizeOf } from "../core/tensor.ts";
 import { checkSeed, mulberry32 } from "../core/random.ts";
@@ -506,7 +507,7 @@ export class Model {
         );
       }
       const data = checkFloat32Array(fn, `${arg}.data`, tt["data"], p.value.length);
-      const bad = data.findIndex((v) => !Number.isFinite(v));
+      const bad = firstNonFinite(data);
       if (bad >= 0) fail(RangeError, fn, `${arg}.data[${bad}]`, "a finite number", data[bad]);
       plan.push([p, data]);
     }

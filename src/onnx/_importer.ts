@@ -14,10 +14,10 @@
  * @module
  */
 
-import type { BatchNorm } from "../layers/batch_norm.ts";
 import { Model } from "../model/model.ts";
 import { fuseModel } from "../model/fuse.ts";
-import { withoutInit } from "../layers/_util.ts";
+import { withAdoptedWeights } from "../layers/_util.ts";
+import { firstNonFinite } from "../core/_math.ts";
 import type { GraphProto, NodeProto } from "./_schema.ts";
 import { OnnxFormatError, OnnxUnsupportedError } from "./errors.ts";
 import { Placeholder, type Sym, Unsupported } from "./_values.ts";
@@ -98,7 +98,7 @@ export function buildModel(
   // A weight that is NaN or infinite would make every prediction NaN: refuse the file, naming it.
   for (const p of ctx.pending) {
     for (const v of [...p.params, ...(p.state ?? [])]) {
-      const at = v.findIndex((q) => !Number.isFinite(q));
+      const at = firstNonFinite(v);
       if (at >= 0) {
         throw new OnnxFormatError(
           `the weights of layer "${p.layer.name}"`,
@@ -107,26 +107,26 @@ export function buildModel(
       }
     }
   }
-  // Every weight comes from the file (checked below): no random draws first.
-  const model = withoutInit(() =>
-    new Model({ inputs: ctx.input, outputs: (out as Sym).t }, { maxParameters })
+  // The layers take the file's arrays as their weights (no copy, no random draws): each
+  // layer's parameters, then its state, in the order it makes them.
+  const queues = new Map(
+    ctx.pending.map((p) => [p.layer.name, [...p.params, ...(p.state ?? [])]]),
   );
-  const placed = new Set(ctx.pending.map((p) => p.layer));
-  for (const l of model.layers) {
-    if (l.params().length && !placed.has(l as never)) {
-      throw new Error(`loadOnnx: internal error: layer "${l.name}" has no weights from the file`);
+  const model = withAdoptedWeights((name, n) => {
+    const layer = name.slice(0, name.lastIndexOf("."));
+    const v = queues.get(layer)?.shift();
+    if (!v || v.length !== n) {
+      throw new Error(
+        `loadOnnx: internal error: no weights of ${n} values from the file for ${name}`,
+      );
     }
-  }
-  for (const p of ctx.pending) {
-    const ps = p.layer.params();
-    p.params.forEach((v, i) => ps[i]!.value.set(v));
-    if (p.state) {
-      const st = (p.layer as BatchNorm).state();
-      p.state.forEach((v, i) => st[i]!.value.set(v));
-    }
+    return v;
+  }, () => new Model({ inputs: ctx.input, outputs: (out as Sym).t }, { maxParameters }));
+  for (const [layer, left] of queues) {
+    if (left.length) throw new Error(`loadOnnx: internal error: weights left over for "${layer}"`);
   }
   model.setTraining(false);
-  const fused = fuseModel(model, maxParameters);
+  const fused = fuseModel(model, maxParameters, true);
   fused.setTraining(false);
   return fused;
 }

@@ -10,6 +10,9 @@
 
 import { I32, I64, LEN, ProtoReader, readFloat, readInt64, VARINT } from "./_protobuf.ts";
 
+/** Whether float32 arrays are little-endian here (as ONNX's raw_data is), so raw data can be copied whole. */
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 /** TensorProto.DataType values the importer knows. */
 export const DT = {
   FLOAT: 1,
@@ -432,7 +435,10 @@ function decodeTensor(r: ProtoReader, budget: { left: number }): TensorProto {
   switch (t.dataType) {
     case DT.FLOAT: {
       const out = new Float32Array(count);
-      if (dv) { for (let i = 0; i < count; i++) out[i] = dv.getFloat32(4 * i, true); }
+      if (dv && LITTLE_ENDIAN) {
+        // A byte copy (raw_data may sit at any offset, so not a Float32Array view of it).
+        new Uint8Array(out.buffer).set(raw!.subarray(0, 4 * count));
+      } else if (dv) { for (let i = 0; i < count; i++) out[i] = dv.getFloat32(4 * i, true); }
       else out.set(floats);
       t.values = out;
       break;
