@@ -77,13 +77,9 @@ export function hwcToChw(src: ArrayLike<number>, N: number, C: number, P: number
   return out;
 }
 
-/** `[rows, cols]` → `[cols, rows]`. */
+/** `[rows, cols]` → `[cols, rows]` (in blocks of 32 rows, as {@linkcode oihwToHwio}). */
 export function transpose2d(src: ArrayLike<number>, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) out[c * rows + r] = src[r * cols + c]!;
-  }
-  return out;
+  return oihwToHwio(src, [rows, cols, 1, 1]);
 }
 
 /**
