@@ -331,14 +331,6 @@ export function createWasmKernels(
     return at;
   }
 
-  /** A copy of the convolution geometry at GEO for part `p`: one image, `rows` output rows. */
-  function rowGeo(p: number, rows: number): number {
-    const at = partGeo(p, 1, 0, true), v = new Int32Array(ex.memory.buffer);
-    v[(at >> 2) + 16] = rows;
-    v[(at >> 2) + 21] = rows * v[(at >> 2) + 17]!;
-    return at;
-  }
-
   /** Makes sure the memory holds `bytes`, growing it (never shrinking) within the limit. */
   function reserve(fn: string, bytes: number): Float32Array {
     const have = ex.memory.buffer.byteLength;
@@ -504,9 +496,7 @@ export function createWasmKernels(
       const act = relu === true ? 1 : relu === false ? 0 : relu;
       const M = g.m * g.outH * g.outW, N = g.cOut;
       const one = alone(
-        isDepthwise(g)
-          ? parts(g.m > 1 ? g.m : g.outH, M * N * g.fH * g.fW)
-          : parts(M, M * N * g.fH * g.fW * (g.cIn / g.groups)),
+        isDepthwise(g) ? g.m : parts(M, M * N * g.fH * g.fW * (g.cIn / g.groups)),
       );
       if (one) return one.convForward(g, x, w, b, relu);
       const L = new Layout();
@@ -527,33 +517,18 @@ export function createWasmKernels(
             for (let ch = 0; ch < c; ch++) h[(pb >> 2) + j * c + ch] = b[ch * mult + j]!;
           }
         }
+        const P = parts(g.m, work);
         const xpImage = paddedImage(g), zImage = g.outH * g.outW * N;
-        if (g.m === 1 && g.outH > 1) {
-          // One image: parts of whole output rows (each pixel is computed alike in any part).
-          const P = parts(g.outH, work), xpRow = (g.inW + g.padLeft + g.padRight) * g.cIn;
-          exec(imageTasks(g.outH, P, (p, r0, rows) => [
-            "dwForward",
-            P === 1 ? GEO : rowGeo(p, rows),
-            pxp + r0 * g.strideH * xpRow * 4,
-            pw,
-            pb,
-            pz + r0 * g.outW * N * 4,
-            act,
-            mult,
-          ]));
-        } else {
-          const P = parts(g.m, work);
-          exec(imageTasks(g.m, P, (p, i0, n) => [
-            "dwForward",
-            P === 1 ? GEO : partGeo(p, n, g.outH * g.outW, true),
-            pxp + i0 * xpImage * 4,
-            pw,
-            pb,
-            pz + i0 * zImage * 4,
-            act,
-            mult,
-          ]));
-        }
+        exec(imageTasks(g.m, P, (p, i0, n) => [
+          "dwForward",
+          P === 1 ? GEO : partGeo(p, n, g.outH * g.outW, true),
+          pxp + i0 * xpImage * 4,
+          pw,
+          pb,
+          pz + i0 * zImage * 4,
+          act,
+          mult,
+        ]));
         if (mult === 1) return h.slice(pz >> 2, (pz >> 2) + M * N);
         const z = new Float32Array(M * N), at = pz >> 2;
         for (let q = 0; q < M; q++) {
