@@ -2,7 +2,7 @@
  * `deno task bench`: runs the benchmarks and rewrites their sections of
  * BENCHMARKS.md (between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`).
  *
- * Usage: `deno task bench [kernels] [model] [onnx] [zoo] [worker] [request]` (default: all).
+ * Usage: `deno task bench [kernels] [model] [onnx] [zoo] [tfjs] [worker] [request]` (default: all).
  *
  * @module
  */
@@ -13,8 +13,8 @@ import { initTfjs, tf } from "./_tfjs.ts";
 import { replaceSection } from "../scripts/sections.ts";
 import { setThreads } from "../mod.ts";
 
-type Section = "kernels" | "model" | "onnx" | "zoo" | "worker" | "request";
-const ALL: Section[] = ["kernels", "model", "onnx", "zoo", "worker", "request"];
+type Section = "kernels" | "model" | "onnx" | "zoo" | "tfjs" | "worker" | "request";
+const ALL: Section[] = ["kernels", "model", "onnx", "zoo", "tfjs", "worker", "request"];
 
 /** Replaces one marked section of BENCHMARKS.md. */
 function writeSection(name: Section, body: string): Promise<void> {
@@ -64,6 +64,10 @@ if (import.meta.main) {
   if (wanted.includes("zoo")) {
     const { benchZoo } = await import("./zoo.ts");
     await writeSection("zoo", await benchZoo((s: string) => console.error(s)));
+  }
+  if (wanted.includes("tfjs")) {
+    const { benchTfjsZoo } = await import("./zoo.ts");
+    await writeSection("tfjs", await benchTfjsZoo((s: string) => console.error(s)));
   }
   if (wanted.includes("request")) {
     const { benchRequest } = await import("./request.ts");

@@ -92,3 +92,67 @@ export async function benchZoo(log: (s: string) => void = console.error): Promis
 }
 
 if (import.meta.main) console.log(await benchZoo());
+
+/**
+ * MobileNetV2 and ResNet-18 (torchvision's, 224×224, one image) against
+ * TensorFlow.js's wasm backend (XNNPACK) running the same architecture with
+ * the same weights through its fused ops (bench/_tfjs_graph.ts), one thread
+ * each. The outputs are compared first (within 1e-4 of the largest).
+ */
+export async function benchTfjsZoo(log: (s: string) => void = console.error): Promise<string> {
+  const { initTfjs, tf } = await import("./_tfjs.ts");
+  const { tfjsGraph } = await import("./_tfjs_graph.ts");
+  if (!(await initTfjs())) throw new Error("tfjs wasm backend failed to initialise");
+  const names = ["mobilenet_v2", "resnet18"] as const;
+  await exportZoo(names);
+  const rows: string[] = [];
+  for (const name of names) {
+    const bytes = await Deno.readFile(`${ZOO_CACHE}/${name}.onnx`);
+    const fx = JSON.parse(await Deno.readTextFile(`${ZOO_CACHE}/${name}.json`)) as {
+      input: number[];
+      shape: number[];
+    };
+    const [, c, h, w] = fx.shape as [number, number, number, number];
+    const x = nchwToNhwc(tensor(Float32Array.from(fx.input.slice(0, c * h * w)), [1, c, h, w]));
+    const model = loadOnnx(bytes);
+    const run = tfjsGraph(model);
+    if (typeof run === "string") throw new Error(`${name}: TF.js cannot run ${run}`);
+    const tx = tf.tensor4d(x.data, [1, h, w, c]);
+    const theirs = run(tx);
+    const a = await theirs.data(), b = model.predict(x).data;
+    theirs.dispose();
+    let err = 0, top = 0;
+    for (let i = 0; i < b.length; i++) {
+      err = Math.max(err, Math.abs(a[i]! - b[i]!));
+      top = Math.max(top, Math.abs(b[i]!));
+    }
+    if (!(err <= 1e-4 * top)) {
+      throw new Error(`${name}: TF.js and ours differ by ${err} (max ${top})`);
+    }
+    let ours = Infinity, tfjs = Infinity;
+    for (let round = 0; round < 2; round++) {
+      ours = Math.min(ours, medianMs(() => model.predict(x), 1500));
+      tfjs = Math.min(
+        tfjs,
+        await medianAsync(async () => {
+          const y = run(tx);
+          await y.data();
+          y.dispose();
+        }, 1500),
+      );
+    }
+    tx.dispose();
+    const row = `| ${name} | ${fmt(ours)} | ${fmt(tfjs)} | ${(tfjs / ours).toFixed(2)}× | ${
+      (err / top).toExponential(1)
+    } |`;
+    log(row);
+    rows.push(row);
+  }
+  return [
+    `Ours \`${getBackend()}\`, one thread; TensorFlow.js ${tf.version_core} \`wasm\` (XNNPACK, SIMD, one thread) running the same architecture and weights with \`tf.fused.conv2d\` / \`depthwiseConv2d\` / \`matMul\` (bias and ReLU or ReLU6 fused), built from our loaded model by \`bench/_tfjs_graph.ts\`. One 224×224 image; the better of two rounds' medians (ms).`,
+    "",
+    "| model | ours, ms | TF.js wasm, ms | speed-up | outputs differ by (of the largest) |",
+    "| --- | --- | --- | --- | --- |",
+    ...rows,
+  ].join("\n");
+}
