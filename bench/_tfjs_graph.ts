@@ -31,7 +31,7 @@ export function tfjsGraph(model: Model): ((x: tf.Tensor4D) => tf.Tensor) | strin
     const l = cfg.layers.find((c) => c.name === node.layer)!;
     const o = l as Record<string, unknown>;
     const act = ((o["activation"] as Act | undefined) ?? "linear") as Act;
-    const fusedAct = act === "linear" ? undefined : act;
+    const fusedAct = act;
     const pair = (v: unknown): [number, number] =>
       typeof v === "number" ? [v, v] : (v as [number, number]);
     const pad = (p: unknown): Pad | "same" | "valid" => {
@@ -103,7 +103,9 @@ export function tfjsGraph(model: Model): ((x: tf.Tensor4D) => tf.Tensor) | strin
         const [kH, kW] = pair(o["poolSize"] ?? 2);
         if (o["ceilMode"] || (l.kind === "AvgPool2D" && !o["countIncludePad"])) {
           const p = pad(o["padding"] ?? "valid");
-          if (o["ceilMode"] || (p !== "valid" && p.flat().some((v) => v !== 0))) {
+          if (
+            o["ceilMode"] || (typeof p === "string" ? p === "same" : p.flat().some((v) => v !== 0))
+          ) {
             return `a pooling TF.js cannot match in "${l.name}"`;
           }
         }
