@@ -20,7 +20,11 @@ export interface Param {
   readonly shape: readonly number[];
   /** The values, updated in place by an optimiser. */
   readonly value: Float32Array;
-  /** The gradient, summed over `backward` calls until {@linkcode zeroGrad}. */
+  /**
+   * The gradient, summed over `backward` calls until {@linkcode zeroGrad}
+   * (the built-in layers allocate it when first read, so a model used only
+   * for inference holds no gradient arrays).
+   */
   readonly grad: Float32Array;
 }
 
