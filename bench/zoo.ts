@@ -10,7 +10,7 @@
  */
 
 import * as ort from "onnxruntime-web";
-import { getBackend, loadOnnx, nchwToNhwc, tensor } from "../mod.ts";
+import { getBackend, loadOnnx, nchwToNhwc, setThreads, tensor } from "../mod.ts";
 import { fmt, medianMs } from "./_timing.ts";
 import { exportZoo, ZOO_ARCHITECTURES, ZOO_CACHE } from "../scripts/_zoo.ts";
 
@@ -91,7 +91,12 @@ export async function benchZoo(log: (s: string) => void = console.error): Promis
   ].join("\n");
 }
 
-if (import.meta.main) console.log(await benchZoo());
+if (import.meta.main) {
+  // One thread, as onnxruntime-web is given (bench/run.ts does the same before this section).
+  setThreads(1);
+  console.log(await benchZoo());
+  console.log(await benchTfjsZoo());
+}
 
 /**
  * MobileNetV2 and ResNet-18 (torchvision's, 224×224, one image) against
