@@ -4,6 +4,7 @@
 
 import { Conv2D, Conv2DTranspose } from "../../layers/conv2d.ts";
 import { oihwToHwio } from "../../core/_layout.ts";
+import type { Const } from "../_const.ts";
 import type { ImportContext, OnnxNode } from "../_context.ts";
 import { onnxShape, type Sym, Unsupported } from "../_values.ts";
 import { geometry } from "./_geometry.ts";
@@ -25,11 +26,7 @@ function operands(ctx: ImportContext, n: OnnxNode, biasLen: (dims: number[]) => 
 }
 
 /** ONNX weights `[O, I, kH, kW]` (or `[O, I, L]`) → ours `[kH, kW, I, O]`. */
-function hwio(
-  ctx: ImportContext,
-  W: { dims: number[] } & Parameters<typeof ctx.floats>[0],
-  x: Sym,
-) {
+function hwio(ctx: ImportContext, W: Const, x: Sym): Float32Array {
   const [O, I] = W.dims as [number, number];
   const [kH, kW] = x.rank === 3 ? [1, W.dims[2]!] : [W.dims[2]!, W.dims[3]!];
   return oihwToHwio(ctx.floats(W, "the weights"), [O, I, kH, kW]);
