@@ -73,7 +73,8 @@ export class BatchNorm extends LayerBase implements Layer {
   #mean: Param | null = null;
   #var: Param | null = null;
   #training = false;
-  #xhat: Float64Array | null = null;
+  #x: Float32Array | null = null;
+  #xMean: Float64Array | null = null;
   #invStd: Float64Array | null = null;
   #usedBatch = false;
 
@@ -127,12 +128,17 @@ export class BatchNorm extends LayerBase implements Layer {
     checkBatch(this, "the input", x, this.#shape!);
     const c = gamma.value.length, n = x.data.length / c, src = x.data;
     const mean = new Float64Array(c), variance = new Float64Array(c);
+    // Pixel by pixel, channel by channel: each channel's sums run in the order of the data.
     if (this.#training) {
-      for (let i = 0; i < src.length; i++) mean[i % c]! += src[i]!;
+      for (let i = 0; i < src.length; i += c) {
+        for (let k = 0; k < c; k++) mean[k]! += src[i + k]!;
+      }
       for (let k = 0; k < c; k++) mean[k]! /= n;
-      for (let i = 0; i < src.length; i++) {
-        const d = src[i]! - mean[i % c]!;
-        variance[i % c]! += d * d;
+      for (let i = 0; i < src.length; i += c) {
+        for (let k = 0; k < c; k++) {
+          const d = src[i + k]! - mean[k]!;
+          variance[k]! += d * d;
+        }
       }
       for (let k = 0; k < c; k++) variance[k]! /= n;
       const mo = this.momentum, unbias = n > 1 ? n / (n - 1) : 1;
@@ -148,13 +154,13 @@ export class BatchNorm extends LayerBase implements Layer {
     }
     const invStd = new Float64Array(c);
     for (let k = 0; k < c; k++) invStd[k] = 1 / Math.sqrt(variance[k]! + this.epsilon);
-    const xhat = new Float64Array(src.length), y = new Float32Array(src.length);
-    for (let i = 0; i < src.length; i++) {
-      const k = i % c;
-      xhat[i] = (src[i]! - mean[k]!) * invStd[k]!;
-      y[i] = gamma.value[k]! * xhat[i]! + beta.value[k]!;
+    const y = new Float32Array(src.length), g = gamma.value, b = beta.value;
+    for (let i = 0; i < src.length; i += c) {
+      for (let k = 0; k < c; k++) y[i + k] = g[k]! * ((src[i + k]! - mean[k]!) * invStd[k]!) + b[k]!;
     }
-    this.#xhat = xhat;
+    // x̂ is recomputed by backward (same formula, same bits): inference keeps no float64 copy.
+    this.#x = src;
+    this.#xMean = mean;
     this.#invStd = invStd;
     this.#usedBatch = this.#training;
     return { shape: x.shape, data: y };
@@ -168,26 +174,37 @@ export class BatchNorm extends LayerBase implements Layer {
    * @returns The input gradient, or `null`.
    */
   backward(dOut: Tensor, needInputGrad = true): Tensor | null {
-    const xhat = this.#xhat, invStd = this.#invStd;
-    if (!xhat || !invStd) noForward(this);
+    const x = this.#x, mean = this.#xMean, invStd = this.#invStd;
+    if (!x || !mean || !invStd) noForward(this);
     const [gamma, beta] = this.#built();
     checkBatch(this, "dOut", dOut, this.#shape!);
     const c = gamma.value.length, g = dOut.data, n = g.length / c;
+    if (g.length !== x.length) {
+      throw new RangeError(
+        `BatchNorm "${this.name}": dOut has ${g.length} values, the forward output ${x.length}`,
+      );
+    }
+    const xhat = new Float64Array(g.length);
     const sumG = new Float64Array(c), sumGX = new Float64Array(c);
-    for (let i = 0; i < g.length; i++) {
-      sumG[i % c]! += g[i]!;
-      sumGX[i % c]! += g[i]! * xhat[i]!;
+    for (let i = 0; i < g.length; i += c) {
+      for (let k = 0; k < c; k++) {
+        const xh = (xhat[i + k] = (x[i + k]! - mean[k]!) * invStd[k]!);
+        sumG[k]! += g[i + k]!;
+        sumGX[k]! += g[i + k]! * xh;
+      }
     }
     for (let k = 0; k < c; k++) {
       gamma.grad[k]! += sumGX[k]!;
       beta.grad[k]! += sumG[k]!;
     }
     if (!needInputGrad) return null;
-    const dx = new Float32Array(g.length);
-    for (let i = 0; i < g.length; i++) {
-      const k = i % c, s = gamma.value[k]! * invStd[k]!;
-      // With batch statistics the mean and variance depend on x too.
-      dx[i] = this.#usedBatch ? (s / n) * (n * g[i]! - sumG[k]! - xhat[i]! * sumGX[k]!) : s * g[i]!;
+    const dx = new Float32Array(g.length), batch = this.#usedBatch;
+    for (let i = 0; i < g.length; i += c) {
+      for (let k = 0; k < c; k++) {
+        const s = gamma.value[k]! * invStd[k]!, j = i + k;
+        // With batch statistics the mean and variance depend on x too.
+        dx[j] = batch ? (s / n) * (n * g[j]! - sumG[k]! - xhat[j]! * sumGX[k]!) : s * g[j]!;
+      }
     }
     return { shape: dOut.shape, data: dx };
   }
