@@ -19,6 +19,7 @@ import type {
 } from "./types.ts";
 import type { WasmModule } from "../core/types.ts";
 import { WINOGRAD, WINOGRAD_GRAD, type WinogradTile } from "./_winograd.ts";
+import { COMPARED_WHOLE, markChanged, track, versionOf } from "../core/_versions.ts";
 import {
   SCRATCH,
   type Task,
@@ -62,6 +63,16 @@ interface KernelExports {
     panel: number,
     dcol: number,
   ): void;
+  convGemv(
+    geo: number,
+    xp: number,
+    w: number,
+    bias: number,
+    z: number,
+    relu: number,
+    c0: number,
+    c1: number,
+  ): void;
   columnSums(dz: number, db: number, m: number, n: number): void;
   padInput(geo: number, x: number, xp: number): void;
   dwForward(
@@ -98,6 +109,14 @@ const ACTIVATION_CODES: Readonly<Record<ActivationKind, number>> = {
 
 /** Where the host writes each call's geometry (below BASE; the tile staging area ends at 192). */
 const GEO = 256;
+
+/** Whether `g` is one output row of adjacent taps and one group: a vector-matrix product (conv.ts `convGemv`). */
+function gemv(g: ConvGeometry): boolean {
+  return g.m * g.outH * g.outW === 1 && g.dilationW === 1 && g.groups === 1;
+}
+
+/** Output columns per block of a vector-matrix product split among threads. */
+const GEMV_COLUMNS = 64;
 
 /** Whether `g` is a depthwise convolution (one input channel per group, several groups). */
 function isDepthwise(g: ConvGeometry): boolean {
@@ -167,7 +186,11 @@ export class KernelMemoryError extends RangeError {
 
 /** Hands out 16-byte-aligned regions from BASE, each followed by SLACK bytes. */
 class Layout {
-  #next = BASE;
+  #next: number;
+  /** Starts laying out at byte offset `start` (above any weights kept in memory). */
+  constructor(start: number = BASE) {
+    this.#next = start;
+  }
   /** Reserves `floats` floats and returns their byte offset. */
   take(floats: number): number {
     const at = this.#next;
@@ -215,12 +238,53 @@ function sharedMemory(): { memory: WebAssembly.Memory; maxBytes: number } {
   throw last;
 }
 
-/** Whether two arrays hold the same bits (NaN payloads included). */
-function sameBits(a: Float32Array, b: Float32Array): boolean {
-  if (a.length !== b.length) return false;
-  const x = new Int32Array(a.buffer, a.byteOffset, a.length);
-  const y = new Int32Array(b.buffer, b.byteOffset, b.length);
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+/** A packed form of a weight array kept in kernel memory. */
+interface Kept {
+  /** Its byte offset. */
+  at: number;
+  /** The array's version stamp when it was packed. */
+  version: number;
+  /** The kept region's generation it belongs to. */
+  gen: number;
+  /** The bits of 64 sampled values when it was packed. */
+  sample: Int32Array;
+  /** Whether it is all finite, once known. */
+  finite: boolean | null;
+}
+
+/** A form a call wants kept: the array, the form's name, its floats, and how to write it at `at` (bytes). */
+interface Want {
+  a: Float32Array;
+  form: string;
+  floats: number;
+  write(h: Float32Array, at: number, offsets: readonly number[]): void;
+}
+
+/** How many values of a kept array are compared at each use (a cheap guard, see Model.weightsChanged). */
+const SAMPLES = 64;
+
+/** The bits of `a` (up to COMPARED_WHOLE values), else of `SAMPLES` values spread over it. */
+function sampleOf(a: Float32Array): Int32Array {
+  const bits = new Int32Array(a.buffer, a.byteOffset, a.length);
+  if (a.length <= COMPARED_WHOLE) return bits.slice();
+  const n = SAMPLES, out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = bits[Math.floor((i * (a.length - 1)) / Math.max(1, n - 1))]!;
+  return out;
+}
+
+/** Whether `a` still holds the sampled bits. */
+function sameSample(sample: Int32Array, a: Float32Array): boolean {
+  const n = sample.length;
+  const bits = new Int32Array(a.buffer, a.byteOffset, a.length);
+  if (a.length <= COMPARED_WHOLE) {
+    if (n !== a.length) return false;
+    for (let i = 0; i < n; i++) if (bits[i] !== sample[i]) return false;
+    return true;
+  }
+  if (n !== SAMPLES) return false;
+  for (let i = 0; i < n; i++) {
+    if (bits[Math.floor((i * (a.length - 1)) / Math.max(1, n - 1))] !== sample[i]) return false;
+  }
   return true;
 }
 
@@ -276,8 +340,83 @@ export function createWasmKernels(
   function alone(P: number): WasmKernels | null {
     return single && (P <= 1 || threadsNow() <= 1) ? single : null;
   }
-  /** Winograd-transformed filters by filter array (see `winograd`). */
-  const packed = new WeakMap<Float32Array, { w: Float32Array; u: Float32Array | null }>();
+  /** The packed forms of weight arrays kept in this memory, by array and form (see `keepAll`). */
+  const keptForms = new WeakMap<Float32Array, Map<string, Kept>>();
+  /** Where the kept forms end (calls lay out their buffers from here), and the region's generation. */
+  let keptEnd = BASE, keptGen = 0;
+  /** Forgets every kept form: the next calls lay out from BASE and pack their weights again. */
+  function evictAll(): void {
+    keptEnd = BASE;
+    keptGen++;
+  }
+  /** Flipped filters of tracked arrays, for stride-1 input gradients (see `flippedWeights`). */
+  const flips = new WeakMap<
+    Float32Array,
+    { key: string; version: number; sample: Int32Array; out: Float32Array }
+  >();
+  /** A new layout for a call's buffers, above the kept weights. */
+  const layout = () => new Layout(keptEnd);
+
+  /**
+   * The byte offsets of the wanted packed forms, kept in this memory between
+   * calls: a form is reused while its array's version stamp (see
+   * core/_versions.ts) and 64 sampled values are unchanged, else written
+   * again. Null when an array is not a tracked parameter, or when the forms
+   * and the call's own `callBytes` do not fit under the memory limit even
+   * after forgetting every kept form (then the caller copies the arrays in
+   * with its call, as for any array).
+   */
+  function keepAll(wants: readonly Want[], callBytes: number): number[] | null {
+    const at: number[] = [], missing: number[] = [];
+    for (let i = 0; i < wants.length; i++) {
+      const { a, form } = wants[i]!, version = versionOf(a);
+      if (version === undefined) return null;
+      const k = keptForms.get(a)?.get(form);
+      if (k && k.gen === keptGen && k.version === version && sameSample(k.sample, a)) at.push(k.at);
+      else {
+        at.push(-1);
+        missing.push(i);
+      }
+    }
+    if (!missing.length) return at;
+    const size = (i: number) => Math.ceil((wants[i]!.floats * 4 + SLACK) / 16) * 16;
+    const limit = Math.min(options.memoryLimit(), maxBytes);
+    let bytes = missing.reduce((t, i) => t + size(i), 0);
+    if (keptEnd + bytes + callBytes > limit) {
+      // Start the region again with this call's forms alone (a model too big to keep whole
+      // then packs as it goes, as every call did before).
+      evictAll();
+      missing.length = 0;
+      for (let i = 0; i < wants.length; i++) missing.push(i);
+      bytes = missing.reduce((t, i) => t + size(i), 0);
+      if (BASE + bytes + callBytes > limit) return null;
+    }
+    for (const i of missing) {
+      at[i] = keptEnd;
+      keptEnd += size(i);
+    }
+    const h = reserve("convForward", keptEnd);
+    for (const i of missing) {
+      const want = wants[i]!;
+      want.write(h, at[i]!, at);
+      let forms = keptForms.get(want.a);
+      if (!forms) keptForms.set(want.a, forms = new Map());
+      forms.set(want.form, {
+        at: at[i]!,
+        version: versionOf(want.a)!,
+        gen: keptGen,
+        sample: sampleOf(want.a),
+        finite: null,
+      });
+    }
+    return at;
+  }
+  /** Whether the kept form of `a` at `form` holds only finite values (computed once per packing). */
+  function keptFinite(a: Float32Array, form: string, p: number, n: number): boolean {
+    const k = keptForms.get(a)?.get(form);
+    if (!k || k.at !== p || k.gen !== keptGen) return ex.allFinite(p, n) !== 0;
+    return k.finite ??= ex.allFinite(p, n) !== 0;
+  }
 
   /** The threads this call may use: the setting, capped by the workers that are up. */
   function threadsNow(): number {
@@ -477,10 +616,165 @@ export function createWasmKernels(
     }
   }
 
+  /**
+   * Runs a call; if the memory limit refuses it while weights are kept,
+   * forgets them and runs it again from BASE (a call fails only when it
+   * alone does not fit, as before weights were kept).
+   */
+  function retry<T>(f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      if (!(e instanceof KernelMemoryError) || keptEnd === BASE) throw e;
+      evictAll();
+      return f();
+    }
+  }
+
+  /** The forms of a regular convolution's weights and bias, as the direct kernel reads them. */
+  function rawWants(w: Float32Array, b: Float32Array | null, n: number): Want[] {
+    const wants: Want[] = [{
+      a: w,
+      form: "w",
+      floats: w.length,
+      write: (h, at) => h.set(w, at >> 2),
+    }];
+    if (b) wants.push({ a: b, form: "b", floats: n + 8, write: (h, at) => h.set(b, at >> 2) });
+    return wants;
+  }
+
+  /** The forms of a depthwise convolution's weights (and bias): [taps, mult, c], [mult, c]. */
+  function dwWants(g: ConvGeometry, w: Float32Array, b: Float32Array | null): Want[] {
+    const c = g.cIn, N = g.cOut, mult = N / c, taps = g.fH * g.fW;
+    const wants: Want[] = [{
+      a: w,
+      form: "dw",
+      floats: w.length,
+      write: (h, at) => mult === 1 ? h.set(w, at >> 2) : packDw(w, taps, c, mult, h, at >> 2),
+    }];
+    if (b) {
+      wants.push({
+        a: b,
+        form: "dwb",
+        floats: N + 8,
+        write: (h, at) => {
+          for (let j = 0; j < mult; j++) {
+            for (let ch = 0; ch < c; ch++) h[(at >> 2) + j * c + ch] = b[ch * mult + j]!;
+          }
+        },
+      });
+    }
+    return wants;
+  }
+
+  /**
+   * The convolution on this instance: weights and bias from their kept
+   * forms when they are tracked parameters (else copied in with the call),
+   * then depthwise, Winograd or the direct kernel.
+   */
+  function convForwardHere(
+    g: ConvGeometry,
+    x: Float32Array,
+    w: Float32Array,
+    b: Float32Array,
+    act: number,
+  ): Float32Array {
+    const M = g.m * g.outH * g.outW, N = g.cOut;
+    const work = M * N * g.fH * g.fW * (g.cIn / g.groups);
+    const dw = isDepthwise(g), wino = dw ? null : winogradFor(g);
+    const wants = dw ? dwWants(g, w, b) : rawWants(w, b, N);
+    if (wino) {
+      const a2 = wino.alpha * wino.alpha, nu = a2 * g.cIn * g.cOut;
+      wants.push({
+        a: w,
+        form: `wino${wino.alpha}`,
+        floats: nu + a2 * 4,
+        write: (_h, at, offsets) =>
+          ex.winoFilter(offsets[0]!, at, g.cIn, g.cOut, wino.alpha, at + nu * 4),
+      });
+    }
+    // The call's own buffers, to see whether the kept forms leave room for them.
+    const est = new Layout(0);
+    reservePadded(est, x, g);
+    est.take(M * N);
+    const kept = keepAll(wants, est.end);
+    const L = layout();
+    const xAt = reservePadded(L, x, g), pxp = xAt.pxp;
+    const pw = kept ? kept[0]! : L.take(w.length), pb = kept ? kept[1]! : L.take(N + 8);
+    const pz = L.take(M * N);
+    const h = reserve("convForward", L.end);
+    writeConv(g);
+    fillPadded(h, xAt, x, g);
+    if (!kept) {
+      for (const want of wants.slice(0, 2)) want.write(h, want === wants[0] ? pw : pb, []);
+    }
+    if (dw) {
+      const mult = N / g.cIn;
+      const P = parts(g.m, work);
+      const xpImage = paddedImage(g), zImage = g.outH * g.outW * N;
+      exec(imageTasks(g.m, P, (p, i0, n) => [
+        "dwForward",
+        P === 1 ? GEO : partGeo(p, n, g.outH * g.outW, true),
+        pxp + i0 * xpImage * 4,
+        pw,
+        pb,
+        pz + i0 * zImage * 4,
+        act,
+        mult,
+      ]));
+      if (mult === 1) return h.slice(pz >> 2, (pz >> 2) + M * N);
+      const c = g.cIn, z = new Float32Array(M * N), at = pz >> 2;
+      for (let q = 0; q < M; q++) {
+        for (let j = 0; j < mult; j++) {
+          for (let ch = 0; ch < c; ch++) {
+            z[q * N + ch * mult + j] = h[at + (q * mult + j) * c + ch]!;
+          }
+        }
+      }
+      return z;
+    }
+    if (wino) {
+      // Winograd mixes a whole patch: non-finite values stay on the direct kernel.
+      if (ex.allFinite(pxp, g.m * paddedImage(g)) && keptFinite(w, "w", pw, w.length)) {
+        const z = winograd(g, wino, L, pxp, pw, kept ? kept[2]! : -1, pb, pz, act);
+        if (z) return z;
+      }
+    }
+    if (gemv(g)) {
+      // One row: columns split in blocks (each column's sum is the same in any part).
+      const blocks = Math.ceil(N / GEMV_COLUMNS), P = parts(blocks, work), tasks: Task[] = [];
+      for (let p = 0; p < P; p++) {
+        const [b0, b1] = range(blocks, P, p);
+        tasks.push([
+          "convGemv",
+          GEO,
+          pxp,
+          pw,
+          pb,
+          pz,
+          act,
+          b0 * GEMV_COLUMNS,
+          Math.min(N, b1 * GEMV_COLUMNS),
+        ]);
+      }
+      exec(tasks);
+      return h.slice(pz >> 2, (pz >> 2) + M * N);
+    }
+    // Rows split at multiples of the register tile: each row sits in the same tile as in one call.
+    const P = M === 1 ? 1 : parts(Math.ceil(M / mr), work);
+    const tasks: Task[] = [];
+    for (let p = 0; p < P; p++) {
+      const [t0, t1] = range(Math.ceil(M / mr), P, p);
+      tasks.push(["convForward", GEO, pxp, pw, pb, pz, act, t0 * mr, Math.min(M, t1 * mr)]);
+    }
+    exec(tasks);
+    return h.slice(pz >> 2, (pz >> 2) + M * N);
+  }
+
   /** Rows of im2col per block in the filter gradient: about 256 KiB of scratch. */
   const blockRows = (k: number) => Math.max(16, Math.min(512, Math.floor(65536 / k)));
 
-  return {
+  const kernels: WasmKernels = {
     backend,
     memoryBytes: () => ex.memory.buffer.byteLength + (single?.memoryBytes() ?? 0),
     threaded: pool !== null,
@@ -495,71 +789,12 @@ export function createWasmKernels(
     convForward(g, x, w, b, relu = false) {
       const act = relu === true ? 1 : relu === false ? 0 : relu;
       const M = g.m * g.outH * g.outW, N = g.cOut;
+      const work = M * N * g.fH * g.fW * (g.cIn / g.groups);
       const one = alone(
-        isDepthwise(g) ? g.m : parts(M, M * N * g.fH * g.fW * (g.cIn / g.groups)),
+        isDepthwise(g) ? g.m : parts(gemv(g) ? Math.ceil(N / GEMV_COLUMNS) : M, work),
       );
       if (one) return one.convForward(g, x, w, b, relu);
-      const L = new Layout();
-      const xAt = reservePadded(L, x, g), pxp = xAt.pxp;
-      const pw = L.take(w.length), pb = L.take(N + 8), pz = L.take(M * N);
-      const h = reserve("convForward", L.end);
-      writeConv(g);
-      fillPadded(h, xAt, x, g);
-      const work = M * N * g.fH * g.fW * (g.cIn / g.groups);
-      if (isDepthwise(g)) {
-        const c = g.cIn, mult = N / c;
-        if (mult === 1) {
-          h.set(w, pw >> 2);
-          h.set(b, pb >> 2);
-        } else {
-          packDw(w, g.fH * g.fW, c, mult, h, pw >> 2);
-          for (let j = 0; j < mult; j++) {
-            for (let ch = 0; ch < c; ch++) h[(pb >> 2) + j * c + ch] = b[ch * mult + j]!;
-          }
-        }
-        const P = parts(g.m, work);
-        const xpImage = paddedImage(g), zImage = g.outH * g.outW * N;
-        exec(imageTasks(g.m, P, (p, i0, n) => [
-          "dwForward",
-          P === 1 ? GEO : partGeo(p, n, g.outH * g.outW, true),
-          pxp + i0 * xpImage * 4,
-          pw,
-          pb,
-          pz + i0 * zImage * 4,
-          act,
-          mult,
-        ]));
-        if (mult === 1) return h.slice(pz >> 2, (pz >> 2) + M * N);
-        const z = new Float32Array(M * N), at = pz >> 2;
-        for (let q = 0; q < M; q++) {
-          for (let j = 0; j < mult; j++) {
-            for (let ch = 0; ch < c; ch++) {
-              z[q * N + ch * mult + j] = h[at + (q * mult + j) * c + ch]!;
-            }
-          }
-        }
-        return z;
-      }
-      h.set(w, pw >> 2);
-      h.set(b, pb >> 2);
-      const wino = winogradFor(g);
-      if (wino) {
-        const nxp = g.m * paddedImage(g);
-        // Winograd mixes a whole patch: non-finite values stay on the direct kernel.
-        if (ex.allFinite(pxp, nxp) && ex.allFinite(pw, w.length)) {
-          const z = winograd(g, wino, w, pxp, pw, pb, act);
-          if (z) return z;
-        }
-      }
-      // Rows split at multiples of the register tile: each row sits in the same tile as in one call.
-      const P = M === 1 ? 1 : parts(Math.ceil(M / mr), work);
-      const tasks: Task[] = [];
-      for (let p = 0; p < P; p++) {
-        const [t0, t1] = range(Math.ceil(M / mr), P, p);
-        tasks.push(["convForward", GEO, pxp, pw, pb, pz, act, t0 * mr, Math.min(M, t1 * mr)]);
-      }
-      exec(tasks);
-      return h.slice(pz >> 2, (pz >> 2) + M * N);
+      return retry(() => convForwardHere(g, x, w, b, act));
     },
 
     convBackwardFilter(g, x, dz) {
@@ -572,7 +807,7 @@ export function createWasmKernels(
         const P = Math.min(g.m, SUM_PARTS);
         const zImage = g.outH * g.outW * N;
         const c = g.cIn, mult = N / c, M = g.m * g.outH * g.outW, taps = g.fH * g.fW;
-        const L = new Layout();
+        const L = layout();
         const xAt = reservePadded(L, x, g), pxp = xAt.pxp;
         const pdz = L.take(dz.length), pdw = L.take(taps * N), pdb = L.take(N);
         const ppdw = P > 1 ? L.take(P * taps * N) : pdw;
@@ -614,7 +849,7 @@ export function createWasmKernels(
       // Parts of whole im2col rows, as many as the rows allow (fixed by the geometry).
       const M = g.m * g.outH * g.outW;
       const R = Math.max(1, Math.min(SUM_PARTS, Math.floor(M / 512)));
-      const L = new Layout();
+      const L = layout();
       const px = L.take(x.length), pdz = L.take(dz.length), pdw = L.take(K * N);
       const pdb = L.take(N);
       // Each part has its own partial sums and scratch.
@@ -657,7 +892,9 @@ export function createWasmKernels(
       const one = alone(threadsNow());
       if (one) return one.convBackwardData(g, dz, w);
       const flipped = asForward(g);
-      if (flipped) return this.convForward(flipped, dz, flipWeights(g, w), new Float32Array(g.cIn));
+      if (flipped) {
+        return this.convForward(flipped, dz, flippedWeights(g, w), new Float32Array(g.cIn));
+      }
       const N = g.cOut, nx = g.m * g.inH * g.inW * g.cIn;
       const zImage = g.outH * g.outW * N;
       const work = g.m * zImage * g.fH * g.fW * (g.cIn / g.groups);
@@ -666,12 +903,13 @@ export function createWasmKernels(
       if (isDepthwise(g)) {
         const c = g.cIn, mult = N / c, M = g.m * g.outH * g.outW;
         const xpImage = paddedImage(g), nxp = g.m * xpImage;
-        const L = new Layout();
-        const pdz = L.take(dz.length), pw = L.take(w.length), pdx = L.take(nxp);
+        const wants = dwWants(g, w, null);
+        const kept = keepAll(wants, (dz.length + nxp) * 4 + 4 * SLACK);
+        const L = layout();
+        const pdz = L.take(dz.length), pw = kept ? kept[0]! : L.take(w.length), pdx = L.take(nxp);
         const h = reserve("convBackward", L.end);
         writeDzt(h, pdz >> 2, dz, M, c, mult);
-        if (mult === 1) h.set(w, pw >> 2);
-        else packDw(w, g.fH * g.fW, c, mult, h, pw >> 2);
+        if (!kept) wants[0]!.write(h, pw, []);
         writeConv(g);
         exec(imageTasks(g.m, P, (p, i0, n) => [
           "dwBackwardData",
@@ -684,15 +922,19 @@ export function createWasmKernels(
         return readUnpadded(h, pdx >> 2, g);
       }
       const cOutG = N / g.groups, K = g.fH * g.fW * (g.cIn / g.groups), Kp = Math.ceil(K / 8) * 8;
-      const L = new Layout();
-      const pdz = L.take(dz.length), pw = L.take(w.length), pdx = L.take(nx);
+      const est = new Layout(0);
+      est.take(dz.length), est.take(nx);
+      for (let p = 0; p < P; p++) est.take(cOutG * K), est.take(mr * cOutG), est.take(mr * Kp);
+      const kept = keepAll(rawWants(w, null, N), est.end);
+      const L = layout();
+      const pdz = L.take(dz.length), pw = kept ? kept[0]! : L.take(w.length), pdx = L.take(nx);
       const scratch: number[] = [];
       for (let p = 0; p < P; p++) {
         scratch.push(L.take(cOutG * K), L.take(mr * cOutG), L.take(mr * Kp));
       }
       const h = reserve("convBackward", L.end);
       h.set(dz, pdz >> 2);
-      h.set(w, pw >> 2);
+      if (!kept) h.set(w, pw >> 2);
       writeConv(g);
       const xImage = g.inH * g.inW * g.cIn;
       exec(imageTasks(g.m, P, (p, i0, n) => [
@@ -712,7 +954,7 @@ export function createWasmKernels(
       const ny = g.m * g.outH * g.outW * g.c;
       const one = alone(parts(g.m, ny * g.fH * g.fW));
       if (one) return one.poolForward(g, x, mode);
-      const L = new Layout();
+      const L = layout();
       const px = L.take(x.length), py = L.take(ny);
       const h = reserve("poolForward", L.end);
       h.set(x, px >> 2);
@@ -732,7 +974,7 @@ export function createWasmKernels(
     activation(kind, x) {
       const one = alone(parts(Math.ceil(x.length / 4), x.length * 8));
       if (one) return one.activation(kind, x);
-      const L = new Layout();
+      const L = layout();
       const px = L.take(x.length), py = L.take(x.length);
       const h = reserve("activation", L.end);
       h.set(x, px >> 2);
@@ -751,7 +993,7 @@ export function createWasmKernels(
     poolBackward(g, x, dy, mode: PoolMode) {
       const one = alone(parts(g.m, dy.length * g.fH * g.fW));
       if (one) return one.poolBackward(g, x, dy, mode);
-      const L = new Layout();
+      const L = layout();
       const max = mode === "max";
       const nx = g.m * g.inH * g.inW * g.c;
       const px = max ? L.take(x.length) : 0, pdy = L.take(dy.length), pdx = L.take(nx);
@@ -772,6 +1014,21 @@ export function createWasmKernels(
       return h.slice(pdx >> 2, (pdx >> 2) + nx);
     },
   };
+  // A call refused memory while weights are kept runs again with none kept.
+  for (
+    const name of [
+      "convBackwardFilter",
+      "convBackwardData",
+      "poolForward",
+      "poolBackward",
+      "activation",
+    ] as const
+  ) {
+    const f = kernels[name] as (...a: unknown[]) => unknown;
+    (kernels as unknown as Record<string, unknown>)[name] = (...a: unknown[]) =>
+      retry(() => f.apply(kernels, a));
+  }
+  return kernels;
 
   /**
    * The Winograd tile for `g`, or null. Stride 1, no dilation, one group,
@@ -802,21 +1059,21 @@ export function createWasmKernels(
   function winograd(
     g: ConvGeometry,
     t: WinogradTile,
-    w: Float32Array,
+    L: Layout,
     pxp: number,
     pw: number,
+    keptU: number,
     pb: number,
+    pz: number,
     act: number,
   ): Float32Array | null {
     const { m, alpha } = t, a2 = alpha * alpha;
     const tilesH = Math.ceil(g.outH / m), tilesW = Math.ceil(g.outW / m);
     const T = g.m * tilesH * tilesW, TB = Math.ceil(T / WINO_BLOCK);
     const cInP = Math.ceil(g.cIn / 4) * 4, cOutP = Math.ceil(g.cOut / 4) * 4;
-    const nz = g.m * g.outH * g.outW * g.cOut;
-    // Carry on from the direct path's layout (pz is its output; Winograd writes its own).
-    const L = new Layout();
-    L.take((pb - BASE) / 4 + g.cOut + 8);
-    const pz = L.take(nz), pu = L.take(a2 * g.cIn * g.cOut);
+    const nz = g.m * g.outH * g.outW * g.cOut, nu = a2 * g.cIn * g.cOut;
+    // Carry on from the direct path's layout (its output buffer pz is Winograd's too).
+    const pu = keptU >= 0 ? keptU : L.take(nu);
     const pzeros = L.take(g.cOut + 8), ptmp = L.take(a2 * 4);
     const work = T * a2 * g.cIn * g.cOut;
     const P = parts(TB, work);
@@ -837,19 +1094,8 @@ export function createWasmKernels(
       throw e;
     }
     h.fill(0, pzeros >> 2, (pzeros >> 2) + g.cOut + 8);
-    // Pre-packed filters: the transformed filters of an array seen twice with the same
-    // contents are kept and reused (inference calls a layer with the same weights each time).
-    const nu = a2 * g.cIn * g.cOut, kept = packed.get(w);
-    if (kept && sameBits(kept.w, w)) {
-      if (kept.u) h.set(kept.u, pu >> 2);
-      else {
-        exec([["winoFilter", pw, pu, g.cIn, g.cOut, alpha, ptmp]]);
-        kept.u = h.slice(pu >> 2, (pu >> 2) + nu);
-      }
-    } else {
-      exec([["winoFilter", pw, pu, g.cIn, g.cOut, alpha, ptmp]]);
-      packed.set(w, { w: w.slice(), u: null });
-    }
+    // Untracked filters (a caller's own array) are transformed at every call.
+    if (keptU < 0) ex.winoFilter(pw, pu, g.cIn, g.cOut, alpha, ptmp);
     const tasks: Task[] = [];
     for (let p = 0; p < P; p++) {
       const [b0, b1] = range(TB, P, p);
@@ -895,7 +1141,7 @@ export function createWasmKernels(
     const cInP = Math.ceil(g.cIn / 4) * 4, cOutP = Math.ceil(N / 4) * 4;
     const cInR = Math.ceil(g.cIn / mr) * mr, cOut8 = Math.ceil(N / 8) * 8;
     const nu = a2 * cInR * cOut8, nw = g.fH * g.fW * g.cIn * N;
-    const L = new Layout();
+    const L = layout();
     const xAt = reservePadded(L, x, g), pxp = xAt.pxp;
     const pdz = L.take(dz.length), pdw = L.take(nw), pdb = L.take(N), pu = L.take(nu);
     const parts: number[] = [];
@@ -974,10 +1220,27 @@ export function createWasmKernels(
     };
   }
 
+  /**
+   * The flipped filters of `w` (see `flipWeights`): for a tracked parameter,
+   * one array kept per filter array and refreshed when its version changes,
+   * itself tracked, so that its packed forms are kept too.
+   */
+  function flippedWeights(g: ConvGeometry, w: Float32Array): Float32Array {
+    const version = versionOf(w);
+    if (version === undefined) return flipWeights(g, w);
+    const f = flips.get(w), key = `${g.fH}x${g.fW}x${g.cIn}`;
+    if (f && f.key === key && f.version === version && sameSample(f.sample, w)) return f.out;
+    const out = flipWeights(g, w, f?.key === key ? f.out : undefined);
+    if (out === f?.out) markChanged(out);
+    else track(out);
+    flips.set(w, { key, version, sample: sampleOf(w), out });
+    return out;
+  }
+
   /** w [fH, fW, cIn, cOut] turned half a turn, channels swapped: [fH, fW, cOut, cIn]. */
-  function flipWeights(g: ConvGeometry, w: Float32Array): Float32Array {
+  function flipWeights(g: ConvGeometry, w: Float32Array, into?: Float32Array): Float32Array {
     const { fH, fW, cIn, cOut } = g;
-    const out = new Float32Array(w.length);
+    const out = into ?? new Float32Array(w.length);
     for (let kh = 0; kh < fH; kh++) {
       for (let kw = 0; kw < fW; kw++) {
         const src = ((fH - 1 - kh) * fW + (fW - 1 - kw)) * cIn * cOut;

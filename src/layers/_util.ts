@@ -9,6 +9,7 @@
 import type { Tensor } from "../core/tensor.ts";
 import { checkOneOf } from "../core/_validate.ts";
 import type { Layer, MergeLayer, Param, SampleShape } from "./layer.ts";
+import { track } from "../core/_versions.ts";
 
 /** While set, parameters take their arrays from here (see {@linkcode withAdoptedWeights}). */
 let adopting: ((name: string, n: number) => Float32Array) | null = null;
@@ -43,6 +44,7 @@ export function makeParam(name: string, shape: readonly number[], value: Float32
   const n = shape.reduce((p, d) => p * d, 1);
   const v = adopting && value === ADOPTED ? adopting(name, n) : value;
   let grad: Float32Array | null = null;
+  track(v);
   return {
     name,
     shape: Object.freeze([...shape]),

@@ -1,5 +1,6 @@
 // This module is browser compatible.
 
+import { markChanged } from "../core/_versions.ts";
 import type { Tensor } from "../core/tensor.ts";
 import { checkNumberIn } from "../core/_validate.ts";
 import { allocParam, checkBatch, makeParam, noForward, notBuilt } from "./_util.ts";
@@ -146,6 +147,8 @@ export class BatchNorm extends LayerBase implements Layer {
         rm.value[k] = (1 - mo) * rm.value[k]! + mo * mean[k]!;
         rv.value[k] = (1 - mo) * rv.value[k]! + mo * variance[k]! * unbias;
       }
+      markChanged(rm.value);
+      markChanged(rv.value);
     } else {
       for (let k = 0; k < c; k++) {
         mean[k] = rm.value[k]!;
@@ -156,7 +159,9 @@ export class BatchNorm extends LayerBase implements Layer {
     for (let k = 0; k < c; k++) invStd[k] = 1 / Math.sqrt(variance[k]! + this.epsilon);
     const y = new Float32Array(src.length), g = gamma.value, b = beta.value;
     for (let i = 0; i < src.length; i += c) {
-      for (let k = 0; k < c; k++) y[i + k] = g[k]! * ((src[i + k]! - mean[k]!) * invStd[k]!) + b[k]!;
+      for (let k = 0; k < c; k++) {
+        y[i + k] = g[k]! * ((src[i + k]! - mean[k]!) * invStd[k]!) + b[k]!;
+      }
     }
     // x̂ is recomputed by backward (same formula, same bits): inference keeps no float64 copy.
     this.#x = src;

@@ -1,5 +1,6 @@
 // This module is browser compatible.
 
+import { withKeptWeights } from "../core/_versions.ts";
 import { checkOneOf, checkOptions, checkPositiveInt } from "../core/_validate.ts";
 import {
   checkData,
@@ -65,7 +66,7 @@ export function evaluate(
   const wasTraining = model.training;
   if (wasTraining) model.setTraining(false);
   try {
-    return evaluateIn(model, d, batchSize, loss);
+    return withKeptWeights(() => evaluateIn(model, d, batchSize, loss));
   } finally {
     if (wasTraining) model.setTraining(true);
   }

@@ -1,5 +1,6 @@
 // This module is browser compatible.
 
+import { markChanged } from "../core/_versions.ts";
 import {
   checkBoolean,
   checkNonNegativeInt,
@@ -403,8 +404,13 @@ function* trainLoop(model: Model, plan: FitPlan): Generator<void, History> {
       }
       params.forEach((p, i) => snapshot[i]!.set(p.value));
       optimizer.step(params);
+      // A custom optimiser writes into the arrays without saying so.
+      for (const p of params) markChanged(p.value);
       if (!allFinite(params, false)) {
-        params.forEach((p, i) => p.value.set(snapshot[i]!));
+        params.forEach((p, i) => {
+          p.value.set(snapshot[i]!);
+          markChanged(p.value);
+        });
         throw new TrainingDivergedError(epoch, b + 1, r.loss, "a weight");
       }
       step++;

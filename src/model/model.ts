@@ -1,5 +1,6 @@
 // This module is browser compatible.
 
+import { markChanged, withKeptWeights } from "../core/_versions.ts";
 import { firstNonFinite } from "../core/_math.ts";
 import type { Tensor } from "../core/tensor.ts";
 import { sizeOf } from "../core/tensor.ts";
@@ -243,7 +244,8 @@ export class Model {
     const was = this.#training;
     if (was) this.setTraining(false);
     try {
-      return f();
+      // Weights' packed forms may stay in kernel memory between predictions.
+      return withKeptWeights(f);
     } finally {
       if (was) this.setTraining(true);
     }
@@ -297,13 +299,15 @@ export class Model {
    * `predict` splits it into slices.
    */
   #memoryNeed(): number {
-    let most = 0;
+    let most = 0, kept = 0;
     for (const n of this.nodes) {
       const params = n.layer.params().reduce((a, p) => a + p.value.length, 0);
       const acts = n.inputs.reduce((a, t) => a + sizeOf(t.shape), sizeOf(n.output.shape));
       most = Math.max(most, 4 * (2 * params + 3 * acts));
+      kept += params;
     }
-    return most + 16 * 2 ** 20;
+    // Room to keep every weight in kernel memory too, in up to two packed forms (Winograd's).
+    return most + 8 * kept + 16 * 2 ** 20;
   }
 
   /**
@@ -511,7 +515,35 @@ export class Model {
       if (bad >= 0) fail(RangeError, fn, `${arg}.data[${bad}]`, "a finite number", data[bad]);
       plan.push([p, data]);
     }
-    for (const [p, data] of plan) p.value.set(data);
+    for (const [p, data] of plan) {
+      p.value.set(data);
+      markChanged(p.value);
+    }
+  }
+
+  /**
+   * Says that you wrote into parameter arrays yourself (`param.value[i] = …`).
+   * During `predict` and `evaluate`, the WebAssembly backends keep each
+   * weight array's packed form in kernel memory and reuse it until the array
+   * is marked changed: `fit`, `trainStep`, the built-in optimisers' `step`,
+   * `setWeights`, `loadWeights` and `checkGradients` mark what they write;
+   * after any other write, call this before the next `predict`. (Arrays of up
+   * to 4,096 values are also compared whole at each use, longer ones at 64
+   * sampled values, so most edits are caught anyway, but not every edit of a
+   * large array. `forward` always copies the weights in.)
+   *
+   * @example Usage
+   * ```ts
+   * import { Dense, Sequential, tensor } from "@convnet/wasm";
+   * const model = new Sequential([new Dense({ units: 1 })], [2], { seed: 1 });
+   * const [kernel] = model.params();
+   * kernel!.value.set([1, 1]);
+   * model.weightsChanged();
+   * model.predict(tensor([1, 2], [1, 2])).data; // Float32Array [3]
+   * ```
+   */
+  weightsChanged(): void {
+    for (const p of [...this.params(), ...this.state()]) markChanged(p.value);
   }
 
   /** All trainable parameters, layer by layer (a shared layer's once). */

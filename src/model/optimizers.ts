@@ -1,5 +1,6 @@
 // This module is browser compatible.
 
+import { markChanged } from "../core/_versions.ts";
 import type { Param } from "../layers/layer.ts";
 import { checkBoolean, checkNumberIn, checkOptions, fail } from "../core/_validate.ts";
 
@@ -120,6 +121,7 @@ export class SGD implements Optimizer {
       const w = p.value, g = p.grad;
       if (mo === 0) {
         for (let i = 0; i < w.length; i++) w[i]! -= lr * (g[i]! + wd * w[i]!);
+        markChanged(w);
         continue;
       }
       let buf = this.#buf.get(p);
@@ -131,6 +133,7 @@ export class SGD implements Optimizer {
         buf[i] = b;
         w[i]! -= lr * (this.nesterov ? gi + mo * buf[i]! : buf[i]!);
       }
+      markChanged(w);
     }
   }
 }
@@ -235,6 +238,7 @@ export abstract class AdamBase implements Optimizer {
         v[i] = b2 * v[i]! + (1 - b2) * gi * gi;
         w[i] = w[i]! * decay - a * m[i]! / (Math.sqrt(v[i]!) / sc2 + eps);
       }
+      markChanged(w);
     }
   }
 }

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { markChanged } from "../core/_versions.ts";
 import type { LayerConfig } from "../layers/layer.ts";
 import { Sequential } from "./sequential.ts";
 import { Model } from "./model.ts";
@@ -354,6 +355,7 @@ export function loadModel(bytes: Uint8Array): Model {
         p.value[i] = view.getFloat32(a, true);
       }
     }
+    markChanged(p.value);
   }
   const { architecture: _a, format: _f, libraryVersion: _v, ...rest } = meta as Record<
     string,

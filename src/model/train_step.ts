@@ -1,5 +1,6 @@
 // This module is browser compatible.
 
+import { markChanged } from "../core/_versions.ts";
 import { softmaxCrossEntropy } from "../layers/softmax.ts";
 import { zeroGrad } from "../layers/layer.ts";
 import type { Tensor } from "../core/tensor.ts";
@@ -48,6 +49,8 @@ export function trainStep(
     if (tail) tail.backward({ shape: logits.shape, data: dLogits.data });
     else model.backward(dLogits);
     optimizer.step(params);
+    // A custom optimiser writes into the arrays without saying so.
+    for (const p of params) markChanged(p.value);
     return { loss, correct };
   } finally {
     if (!was) model.setTraining(false);

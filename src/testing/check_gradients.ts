@@ -1,5 +1,6 @@
 // This module is browser compatible.
 
+import { markChanged } from "../core/_versions.ts";
 import type { Tensor } from "../core/types.ts";
 import { checkOptions, checkTensor, fail } from "../core/_validate.ts";
 import { checkSeed, mulberry32 } from "../core/random.ts";
@@ -160,10 +161,13 @@ export function checkGradients(
       for (let i = 0; i < values.length; i++) {
         const keep = values[i]!;
         values[i] = keep + eps;
+        markChanged(values);
         const up = loss();
         values[i] = keep - eps;
+        markChanged(values);
         const down = loss();
         values[i] = keep;
+        markChanged(values);
         const n = (up - down) / (2 * eps);
         const err = Math.abs(n - a[i]!) / Math.max(scale, 1e-6);
         if (!(err <= bigErr)) {
@@ -183,6 +187,7 @@ export function checkGradients(
   } finally {
     for (const { p, value, grad } of saved) {
       p.value.set(value);
+      markChanged(p.value);
       p.grad.set(grad);
     }
     t.setTraining(was);

@@ -49,73 +49,88 @@ import { convTile, gemmTile, INIT_LOAD, INIT_ZERO, MR } from "./gemm";
  * a 1×1 output) as a vector-matrix product: the register tiles would leave
  * five of their six rows idle. The window is `fH` runs of `run` contiguous
  * floats, `rowStride` bytes apart; `w` is [K, N] row-major (`ldw` bytes a
- * row). Columns go 16 at a time with two accumulator sets (k even, k odd) so
- * eight FMA chains are in flight, then 4, then one.
+ * row). Only columns `c0 ≤ n < c1` are computed (c0 a multiple of 4): the
+ * weights are read row after row, four rows at a time, in column blocks of
+ * GEMV_BLOCK whose sums stay in z (in cache) — a stream the hardware
+ * prefetches, where walking down one column block at a time jumps a whole
+ * row per step. Each column adds its K products in order whatever the
+ * column range, so a split among threads gives the same bits.
  */
 function gemvRow(
-  p0: usize, fH: i32, run: i32, rowStride: usize, w: usize, ldw: usize, N: i32, z: usize,
+  p0: usize, fH: i32, run: i32, rowStride: usize, w: usize, ldw: usize, c0: i32, c1: i32, z: usize,
   bias: usize, relu: i32,
 ): void {
-  let n0 = 0;
-  for (; n0 + 16 <= N; n0 += 16) {
-    const o = <usize>n0 << 2;
-    let a0 = v128.load(bias + o), a1 = v128.load(bias + o, 16);
-    let a2 = v128.load(bias + o, 32), a3 = v128.load(bias + o, 48);
-    let b0 = f32x4.splat(0), b1 = b0, b2 = b0, b3 = b0;
-    let wp = w + o, p = p0;
+  for (let b0 = c0; b0 < c1; b0 += GEMV_BLOCK) {
+    const b1 = min(c1, b0 + GEMV_BLOCK), v1 = b0 + ((b1 - b0) & ~3);
+    const zb = z + (<usize>b0 << 2), bytes = <usize>(b1 - b0) << 2, vbytes = <usize>(v1 - b0) << 2;
+    memory.copy(zb, bias + (<usize>b0 << 2), bytes);
+    let wr = w + (<usize>b0 << 2), p = p0;
     for (let kh = 0; kh < fH; kh++) {
       let k = 0;
-      for (; k + 2 <= run; k += 2) {
-        const x0 = f32x4.splat(load<f32>(p + (<usize>k << 2)));
-        const x1 = f32x4.splat(load<f32>(p + (<usize>k << 2), 4));
-        a0 = fma(x0, v128.load(wp), a0); a1 = fma(x0, v128.load(wp, 16), a1);
-        a2 = fma(x0, v128.load(wp, 32), a2); a3 = fma(x0, v128.load(wp, 48), a3);
-        wp += ldw;
-        b0 = fma(x1, v128.load(wp), b0); b1 = fma(x1, v128.load(wp, 16), b1);
-        b2 = fma(x1, v128.load(wp, 32), b2); b3 = fma(x1, v128.load(wp, 48), b3);
-        wp += ldw;
+      for (; k + 4 <= run; k += 4) {
+        const xk = p + (<usize>k << 2);
+        const x0 = f32x4.splat(load<f32>(xk)), x1 = f32x4.splat(load<f32>(xk, 4));
+        const x2 = f32x4.splat(load<f32>(xk, 8)), x3 = f32x4.splat(load<f32>(xk, 12));
+        const w1 = wr + ldw, w2 = w1 + ldw, w3 = w2 + ldw;
+        for (let o: usize = 0; o < vbytes; o += 16) {
+          let a = v128.load(zb + o);
+          a = fma(x0, v128.load(wr + o), a);
+          a = fma(x1, v128.load(w1 + o), a);
+          a = fma(x2, v128.load(w2 + o), a);
+          a = fma(x3, v128.load(w3 + o), a);
+          v128.store(zb + o, a);
+        }
+        for (let o = vbytes; o < bytes; o += 4) {
+          let a = load<f32>(zb + o);
+          a += load<f32>(xk) * load<f32>(wr + o);
+          a += load<f32>(xk, 4) * load<f32>(w1 + o);
+          a += load<f32>(xk, 8) * load<f32>(w2 + o);
+          a += load<f32>(xk, 12) * load<f32>(w3 + o);
+          store<f32>(zb + o, a);
+        }
+        wr = w3 + ldw;
       }
-      if (k < run) {
-        const x0 = f32x4.splat(load<f32>(p + (<usize>k << 2)));
-        a0 = fma(x0, v128.load(wp), a0); a1 = fma(x0, v128.load(wp, 16), a1);
-        a2 = fma(x0, v128.load(wp, 32), a2); a3 = fma(x0, v128.load(wp, 48), a3);
-        wp += ldw;
-      }
-      p += rowStride;
-    }
-    v128.store(z + o, activate(f32x4.add(a0, b0), relu));
-    v128.store(z + o, activate(f32x4.add(a1, b1), relu), 16);
-    v128.store(z + o, activate(f32x4.add(a2, b2), relu), 32);
-    v128.store(z + o, activate(f32x4.add(a3, b3), relu), 48);
-  }
-  for (; n0 + 4 <= N; n0 += 4) {
-    const o = <usize>n0 << 2;
-    let a = v128.load(bias + o);
-    let wp = w + o, p = p0;
-    for (let kh = 0; kh < fH; kh++) {
-      for (let k = 0; k < run; k++) {
-        a = fma(f32x4.splat(load<f32>(p + (<usize>k << 2))), v128.load(wp), a);
-        wp += ldw;
-      }
-      p += rowStride;
-    }
-    v128.store(z + o, activate(a, relu));
-  }
-  for (; n0 < N; n0++) {
-    const o = <usize>n0 << 2;
-    let a = load<f32>(bias + o);
-    let wp = w + o, p = p0;
-    for (let kh = 0; kh < fH; kh++) {
-      for (let k = 0; k < run; k++) {
-        a += load<f32>(p + (<usize>k << 2)) * load<f32>(wp);
-        wp += ldw;
+      for (; k < run; k++) {
+        const xv = load<f32>(p + (<usize>k << 2)), x0 = f32x4.splat(xv);
+        for (let o: usize = 0; o < vbytes; o += 16) {
+          v128.store(zb + o, fma(x0, v128.load(wr + o), v128.load(zb + o)));
+        }
+        for (let o = vbytes; o < bytes; o += 4) {
+          store<f32>(zb + o, load<f32>(zb + o) + xv * load<f32>(wr + o));
+        }
+        wr += ldw;
       }
       p += rowStride;
     }
-    if (relu) a = a < 0 ? 0 : a;
-    if (relu == 2) a = a > 6 ? 6 : a;
-    store<f32>(z + o, a);
+    if (relu) {
+      for (let o: usize = 0; o < vbytes; o += 16) v128.store(zb + o, activate(v128.load(zb + o), relu));
+      for (let o = vbytes; o < bytes; o += 4) {
+        let a = load<f32>(zb + o);
+        a = a < 0 ? 0 : a;
+        if (relu == 2) a = a > 6 ? 6 : a;
+        store<f32>(zb + o, a);
+      }
+    }
   }
+}
+
+/** Columns of a vector-matrix product summed together (16 KiB of sums: they stay in L1). */
+const GEMV_BLOCK = 4096;
+
+/**
+ * Columns `c0 ≤ n < c1` of a one-row convolution (M = 1, one group,
+ * adjacent taps: see `gemvRow`), so that threads can share a dense layer on
+ * one sample. `c0` is a multiple of 4.
+ */
+export function convGemv(
+  geo: usize, xp: usize, w: usize, bias: usize, z: usize, relu: i32, c0: i32, c1: i32,
+): void {
+  const g = readGeo(geo);
+  const Wp = g.inW + g.pL + g.pR;
+  gemvRow(
+    xp, g.fH, g.fW * g.cIn, (<usize>(g.dH * Wp * g.cIn)) << 2, w, <usize>g.cOut << 2, c0, c1, z,
+    bias, relu,
+  );
 }
 
 /** The rows of the register tile in this build (6 relaxed, 4 plain). */
@@ -215,7 +230,7 @@ export function convForward(
   const M = g.M, outH = g.outH, outW = g.outW, sH = g.sH, sW = g.sW, fH = g.fH, groups = g.groups;
   if (M == 1 && merged && q0 == 0 && q1 == 1) {
     // The single window starts at the padded input's origin.
-    gemvRow(xp, fH, run, (<usize>(g.dH * Wp * cIn)) << 2, w, ldz, g.cOut, z, bias, relu);
+    gemvRow(xp, fH, run, (<usize>(g.dH * Wp * cIn)) << 2, w, ldz, 0, g.cOut, z, bias, relu);
     return;
   }
   for (let gr = 0; gr < groups; gr++) {

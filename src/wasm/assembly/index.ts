@@ -1,5 +1,7 @@
 // The kernels module's exports. Build with `deno task build:wasm`.
-export { addPartials, columnSums, convBackwardData, convBackwardFilter, convForward, padInput, tileRows } from "./conv";
+export {
+  addPartials, columnSums, convBackwardData, convBackwardFilter, convForward, convGemv, padInput, tileRows,
+} from "./conv";
 export { dwBackwardData, dwBackwardFilter, dwForward } from "./dw";
 export { poolBackward, poolForward } from "./pool";
 export { activate } from "./act";

@@ -1,0 +1,53 @@
+// This module is browser compatible.
+
+/**
+ * Version stamps for weight arrays: the WebAssembly backends keep a
+ * parameter's packed form in kernel memory between calls and reuse it while
+ * the array's stamp is unchanged. Whatever writes into a parameter's array
+ * (an optimiser step, `setWeights`, `loadWeights`, a restored snapshot,
+ * `Model.weightsChanged()`) calls {@linkcode markChanged}; arrays never
+ * registered with {@linkcode track} are copied in at every call, as any
+ * array a caller passes to the public functions is.
+ *
+ * @module
+ */
+
+const versions = new WeakMap<Float32Array, number>();
+/** Arrays at most this long are compared whole at each use, longer ones by samples. */
+export const COMPARED_WHOLE = 4096;
+/** How many `withKeptWeights` calls are running. */
+let keeping = 0;
+
+/**
+ * Runs `fn` (a model's `predict` or `evaluate`) with kept weight forms
+ * allowed: outside it every call copies its weights in, so code that edits a
+ * parameter and calls `forward` (a finite-difference check, say) always sees
+ * its edit.
+ */
+export function withKeptWeights<T>(fn: () => T): T {
+  keeping++;
+  try {
+    return fn();
+  } finally {
+    keeping--;
+  }
+}
+
+/** Registers a parameter's array (version 0) so that its packed forms may be kept. */
+export function track(a: Float32Array): void {
+  if (!versions.has(a)) versions.set(a, 0);
+}
+
+/** Says that `a`'s values changed: forms kept of the old values are not used again. */
+export function markChanged(a: Float32Array): void {
+  const v = versions.get(a);
+  if (v !== undefined) versions.set(a, v + 1);
+}
+
+/**
+ * The array's version, or undefined for an array not registered with
+ * {@linkcode track}, or outside {@linkcode withKeptWeights}.
+ */
+export function versionOf(a: Float32Array): number | undefined {
+  return keeping ? versions.get(a) : undefined;
+}
