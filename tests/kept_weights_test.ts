@@ -1,0 +1,122 @@
+/**
+ * Weights kept in kernel memory between predictions: every way weights can
+ * change is seen by the next `predict`, kept and copied weights give the same
+ * bits, and the kept region stays within the memory limit.
+ */
+import assert from "node:assert/strict";
+import {
+  availableBackends,
+  Conv2D,
+  Dense,
+  DepthwiseConv2D,
+  Flatten,
+  kernelMemoryBytes,
+  ReLU,
+  Sequential,
+  setMemoryLimit,
+  SGD,
+  tensor,
+  trainStep,
+} from "../mod.ts";
+import { randArray, rng, withBackend } from "./_helpers.ts";
+
+const BACKENDS = availableBackends();
+
+/** A net with a Winograd-sized 3×3 convolution, a depthwise one and a dense layer over 4,096+ weights. */
+function net(seed: number): Sequential {
+  return new Sequential(
+    [
+      new Conv2D({ filters: 16, kernelSize: 3, padding: "same" }),
+      new ReLU(),
+      new DepthwiseConv2D({ kernelSize: 3, padding: "same" }),
+      new Conv2D({ filters: 32, kernelSize: 3, padding: "same" }),
+      new Flatten(),
+      new Dense({ units: 10 }),
+    ],
+    [12, 12, 8],
+    { seed },
+  );
+}
+
+const input = (seed: number, m = 1) =>
+  tensor(randArray(rng(seed), m * 12 * 12 * 8, -1, 1), [m, 12, 12, 8]);
+
+/** The same model's output with every weight copied in (forward never keeps weights). */
+const copied = (model: Sequential, x: ReturnType<typeof input>) =>
+  model.forward(x).data.slice();
+
+for (const be of BACKENDS) {
+  Deno.test(`${be}: predict with kept weights gives the bits of forward, call after call`, () => {
+    withBackend(be, () => {
+      const model = net(1), x = input(2);
+      const want = copied(model, x);
+      for (let i = 0; i < 3; i++) assert.deepEqual(model.predict(x).data, want, `call ${i}`);
+      const x2 = input(3, 5);
+      assert.deepEqual(model.predict(x2).data, copied(model, x2), "a batch of 5");
+    });
+  });
+
+  Deno.test(`${be}: every way of changing weights is seen by the next predict`, () => {
+    withBackend(be, () => {
+      const model = net(4), x = input(5);
+      const changes: [string, () => void][] = [
+        ["setWeights", () => {
+          const w = model.getWeights();
+          const k = w["dense_1.kernel"]!;
+          model.setWeights({ ...w, "dense_1.kernel": { ...k, data: k.data.map((v) => -v) } });
+        }],
+        ["an optimiser step", () => {
+          model.setTraining(true);
+          const y = model.forward(x);
+          model.backward({ shape: y.shape, data: new Float32Array(y.data.length).fill(1) });
+          new SGD({ lr: 0.05 }).step(model.params());
+          model.setTraining(false);
+        }],
+        ["trainStep", () => {
+          trainStep(model, x, Int32Array.from([3]), new SGD({ lr: 0.05 }));
+        }],
+        ["one value of a large array, then weightsChanged()", () => {
+          const big = model.params().find((p) => p.value.length > 4096)!;
+          big.value[1234] = big.value[1234]! + 1;
+          model.weightsChanged();
+        }],
+        ["one value of a small array, unannounced (compared whole)", () => {
+          const small = model.params().find((p) => p.name.endsWith("kernel") && p.value.length <= 4096)!;
+          small.value[7] = small.value[7]! + 0.5;
+        }],
+        ["a whole large array rewritten, unannounced (sampled)", () => {
+          const big = model.params().find((p) => p.value.length > 4096)!;
+          big.value.set(big.value.map((v) => v * 0.5));
+        }],
+      ];
+      let before = model.predict(x).data.slice();
+      for (const [what, change] of changes) {
+        change();
+        const after = model.predict(x).data.slice();
+        assert.notDeepEqual(after, before, `${what}: the output must move`);
+        assert.deepEqual(after, copied(model, x), `${what}: predict equals a fresh forward`);
+        before = after;
+      }
+    });
+  });
+}
+
+for (const be of BACKENDS.filter((b) => b !== "js")) {
+  Deno.test(`${be}: kept weights stay within the memory limit over many models`, () => {
+    withBackend(be, () => {
+      setMemoryLimit(48 * 2 ** 20);
+      try {
+        const x = tensor(randArray(rng(7), 1024, -1, 1), [1, 1024]);
+        // 30 models of 4 MiB of weights each: far more than the limit holds at once.
+        for (let i = 0; i < 30; i++) {
+          const model = new Sequential([new Dense({ units: 1024 })], [1024], { seed: i });
+          const y = model.predict(x);
+          assert.deepEqual(y.data, model.forward(x).data, `model ${i}`);
+          assert.ok(kernelMemoryBytes() <= 2 * 48 * 2 ** 20, `${kernelMemoryBytes()} bytes`);
+        }
+      } finally {
+        setMemoryLimit(256 * 2 ** 20);
+      }
+    });
+  });
+}
