@@ -42,8 +42,7 @@ const input = (seed: number, m = 1) =>
   tensor(randArray(rng(seed), m * 12 * 12 * 8, -1, 1), [m, 12, 12, 8]);
 
 /** The same model's output with every weight copied in (forward never keeps weights). */
-const copied = (model: Sequential, x: ReturnType<typeof input>) =>
-  model.forward(x).data.slice();
+const copied = (model: Sequential, x: ReturnType<typeof input>) => model.forward(x).data.slice();
 
 for (const be of BACKENDS) {
   Deno.test(`${be}: predict with kept weights gives the bits of forward, call after call`, () => {
@@ -81,7 +80,9 @@ for (const be of BACKENDS) {
           model.weightsChanged();
         }],
         ["one value of a small array, unannounced (compared whole)", () => {
-          const small = model.params().find((p) => p.name.endsWith("kernel") && p.value.length <= 4096)!;
+          const small = model.params().find((p) =>
+            p.name.endsWith("kernel") && p.value.length <= 4096
+          )!;
           small.value[7] = small.value[7]! + 0.5;
         }],
         ["a whole large array rewritten, unannounced (sampled)", () => {

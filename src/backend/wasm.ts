@@ -19,7 +19,7 @@ import type {
 } from "./types.ts";
 import type { WasmModule } from "../core/types.ts";
 import { WINOGRAD, WINOGRAD_GRAD, type WinogradTile } from "./_winograd.ts";
-import { COMPARED_WHOLE, markChanged, track, versionOf } from "../core/_versions.ts";
+import { markChanged, sameSample, sampleOf, track, versionOf } from "../core/_versions.ts";
 import {
   SCRATCH,
   type Task,
@@ -242,6 +242,8 @@ function sharedMemory(): { memory: WebAssembly.Memory; maxBytes: number } {
 interface Kept {
   /** Its byte offset. */
   at: number;
+  /** Its size in floats. */
+  floats: number;
   /** The array's version stamp when it was packed. */
   version: number;
   /** The kept region's generation it belongs to. */
@@ -258,34 +260,6 @@ interface Want {
   form: string;
   floats: number;
   write(h: Float32Array, at: number, offsets: readonly number[]): void;
-}
-
-/** How many values of a kept array are compared at each use (a cheap guard, see Model.weightsChanged). */
-const SAMPLES = 64;
-
-/** The bits of `a` (up to COMPARED_WHOLE values), else of `SAMPLES` values spread over it. */
-function sampleOf(a: Float32Array): Int32Array {
-  const bits = new Int32Array(a.buffer, a.byteOffset, a.length);
-  if (a.length <= COMPARED_WHOLE) return bits.slice();
-  const n = SAMPLES, out = new Int32Array(n);
-  for (let i = 0; i < n; i++) out[i] = bits[Math.floor((i * (a.length - 1)) / Math.max(1, n - 1))]!;
-  return out;
-}
-
-/** Whether `a` still holds the sampled bits. */
-function sameSample(sample: Int32Array, a: Float32Array): boolean {
-  const n = sample.length;
-  const bits = new Int32Array(a.buffer, a.byteOffset, a.length);
-  if (a.length <= COMPARED_WHOLE) {
-    if (n !== a.length) return false;
-    for (let i = 0; i < n; i++) if (bits[i] !== sample[i]) return false;
-    return true;
-  }
-  if (n !== SAMPLES) return false;
-  for (let i = 0; i < n; i++) {
-    if (bits[Math.floor((i * (a.length - 1)) / Math.max(1, n - 1))] !== sample[i]) return false;
-  }
-  return true;
 }
 
 /** Splits `n` units into `parts` contiguous ranges, as even as can be: the range of part `p`. */
@@ -392,8 +366,13 @@ export function createWasmKernels(
       if (BASE + bytes + callBytes > limit) return null;
     }
     for (const i of missing) {
-      at[i] = keptEnd;
-      keptEnd += size(i);
+      // A stale form of the same size is rewritten where it is; a new one goes at the end.
+      const old = keptForms.get(wants[i]!.a)?.get(wants[i]!.form);
+      if (old && old.gen === keptGen && old.floats === wants[i]!.floats) at[i] = old.at;
+      else {
+        at[i] = keptEnd;
+        keptEnd += size(i);
+      }
     }
     const h = reserve("convForward", keptEnd);
     for (const i of missing) {
@@ -403,6 +382,7 @@ export function createWasmKernels(
       if (!forms) keptForms.set(want.a, forms = new Map());
       forms.set(want.form, {
         at: at[i]!,
+        floats: want.floats,
         version: versionOf(want.a)!,
         gen: keptGen,
         sample: sampleOf(want.a),

@@ -51,3 +51,31 @@ export function markChanged(a: Float32Array): void {
 export function versionOf(a: Float32Array): number | undefined {
   return keeping ? versions.get(a) : undefined;
 }
+
+/** How many values of a long kept array are compared at each use (a cheap guard, see Model.weightsChanged). */
+const SAMPLES = 64;
+
+/** The bits of `a` (up to COMPARED_WHOLE values), else of `SAMPLES` values spread over it. */
+export function sampleOf(a: Float32Array): Int32Array {
+  const bits = new Int32Array(a.buffer, a.byteOffset, a.length);
+  if (a.length <= COMPARED_WHOLE) return bits.slice();
+  const n = SAMPLES, out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = bits[Math.floor((i * (a.length - 1)) / Math.max(1, n - 1))]!;
+  return out;
+}
+
+/** Whether `a` still holds the sampled bits. */
+export function sameSample(sample: Int32Array, a: Float32Array): boolean {
+  const n = sample.length;
+  const bits = new Int32Array(a.buffer, a.byteOffset, a.length);
+  if (a.length <= COMPARED_WHOLE) {
+    if (n !== a.length) return false;
+    for (let i = 0; i < n; i++) if (bits[i] !== sample[i]) return false;
+    return true;
+  }
+  if (n !== SAMPLES) return false;
+  for (let i = 0; i < n; i++) {
+    if (bits[Math.floor((i * (a.length - 1)) / Math.max(1, n - 1))] !== sample[i]) return false;
+  }
+  return true;
+}

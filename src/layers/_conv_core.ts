@@ -24,6 +24,7 @@ import {
   reluGrad,
 } from "./_util.ts";
 import type { Layer, Param } from "./layer.ts";
+import { trimmedGeometry, trimmedWeights } from "./_conv_trim.ts";
 
 /** How a {@linkcode ConvCore} is set up. */
 export interface ConvCoreOptions {
@@ -95,7 +96,11 @@ export class ConvCore {
         z[i] = this.#o.relu === 2 ? (r > 6 ? 6 : r) : r;
       }
     } else {
-      z = k.convForward(g, x, this.kernel.value, this.bias.value, this.#o.relu);
+      // Taps that only ever see padding are left out (dilated convolutions on small maps).
+      const t = trimmedGeometry(g), tw = t && trimmedWeights(g, t, this.kernel.value);
+      z = t && tw
+        ? k.convForward({ ...t.g, m }, x, tw, this.bias.value, this.#o.relu)
+        : k.convForward(g, x, this.kernel.value, this.bias.value, this.#o.relu);
     }
     this.#x = x;
     this.#y = this.#o.relu ? z : null;

@@ -1,0 +1,184 @@
+/**
+ * Convolutions whose outer taps only ever see padding run on the live taps
+ * alone (src/layers/_conv_trim.ts): same results as the whole filter, in
+ * float64, on every backend; a non-finite weight in a removed tap keeps the
+ * whole filter (0 · ∞ is NaN, as in PyTorch); gradients still use it all.
+ */
+import assert from "node:assert/strict";
+import { availableBackends, Conv2D, type Padding, Sequential, tensor } from "../mod.ts";
+import { trimmedGeometry } from "../src/layers/_conv_trim.ts";
+import { planConv } from "../src/core/_geometry.ts";
+import { activeKernels } from "../src/backend/select.ts";
+import { randArray, rng, withBackend } from "./_helpers.ts";
+
+interface Case {
+  h: number;
+  w: number;
+  cIn: number;
+  cOut: number;
+  f: [number, number];
+  stride: [number, number];
+  dilation: [number, number];
+  padding: [number, number, number, number];
+  /** The trimmed filter size expected, or null when every tap is live. */
+  trimmed: [number, number] | null;
+}
+
+const CASES: Case[] = [
+  // DeepLabV3's ASPP on a 14×14 map: dilation 36 leaves the centre tap.
+  {
+    h: 14,
+    w: 14,
+    cIn: 9,
+    cOut: 5,
+    f: [3, 3],
+    stride: [1, 1],
+    dilation: [36, 36],
+    padding: [36, 36, 36, 36],
+    trimmed: [1, 1],
+  },
+  // Dilation 24 on 7×11: rows keep the centre, columns keep all three.
+  {
+    h: 7,
+    w: 25,
+    cIn: 3,
+    cOut: 7,
+    f: [3, 3],
+    stride: [1, 1],
+    dilation: [24, 12],
+    padding: [24, 24, 12, 12],
+    trimmed: [1, 3],
+  },
+  // Lopsided padding: only the top taps are dead.
+  {
+    h: 5,
+    w: 6,
+    cIn: 4,
+    cOut: 3,
+    f: [5, 3],
+    stride: [2, 1],
+    dilation: [2, 1],
+    padding: [8, 0, 1, 1],
+    trimmed: [3, 3],
+  },
+  // Every tap live (dilation 12 on 14×14): untouched.
+  {
+    h: 14,
+    w: 14,
+    cIn: 2,
+    cOut: 3,
+    f: [3, 3],
+    stride: [1, 1],
+    dilation: [12, 12],
+    padding: [12, 12, 12, 12],
+    trimmed: null,
+  },
+];
+
+/** The convolution in float64, straight from the definition. */
+function conv64(c: Case, x: Float32Array, w: Float32Array, b: Float32Array, m: number) {
+  const [pT, pB, pL, pR] = c.padding, [fH, fW] = c.f, [sH, sW] = c.stride, [dH, dW] = c.dilation;
+  const outH = Math.floor((c.h + pT + pB - dH * (fH - 1) - 1) / sH) + 1;
+  const outW = Math.floor((c.w + pL + pR - dW * (fW - 1) - 1) / sW) + 1;
+  const out = new Float64Array(m * outH * outW * c.cOut);
+  for (let i = 0; i < m; i++) {
+    for (let oh = 0; oh < outH; oh++) {
+      for (let ow = 0; ow < outW; ow++) {
+        for (let co = 0; co < c.cOut; co++) {
+          let s = b[co]!;
+          for (let kh = 0; kh < fH; kh++) {
+            for (let kw = 0; kw < fW; kw++) {
+              const ih = oh * sH - pT + kh * dH, iw = ow * sW - pL + kw * dW;
+              for (let ci = 0; ci < c.cIn; ci++) {
+                const wv = w[((kh * fW + kw) * c.cIn + ci) * c.cOut + co]!;
+                const xv = ih >= 0 && ih < c.h && iw >= 0 && iw < c.w
+                  ? x[((i * c.h + ih) * c.w + iw) * c.cIn + ci]!
+                  : 0;
+                s += xv * wv;
+              }
+            }
+          }
+          out[((i * outH + oh) * outW + ow) * c.cOut + co] = s;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+Deno.test("trimmedGeometry finds the live taps and keeps the output size", () => {
+  for (const c of CASES) {
+    const g = planConv("test", "f", 1, c.h, c.w, c.cIn, c.f[0], c.f[1], c.cOut, {
+      stride: c.stride,
+      pads: c.padding,
+      dilation: c.dilation,
+      groups: 1,
+    });
+    const t = trimmedGeometry(g);
+    if (!c.trimmed) {
+      assert.equal(t, null, JSON.stringify(c));
+      continue;
+    }
+    assert.ok(t, JSON.stringify(c));
+    assert.deepEqual([t.g.fH, t.g.fW], c.trimmed);
+    assert.deepEqual([t.g.outH, t.g.outW], [g.outH, g.outW]);
+    const outH = Math.floor(
+      (t.g.inH + t.g.padTop + t.g.padBottom - t.g.dilationH * (t.g.fH - 1) - 1) / t.g.strideH,
+    ) + 1;
+    assert.equal(outH, g.outH, "the trimmed pads give the same output height");
+  }
+});
+
+for (const be of availableBackends()) {
+  Deno.test(`${be}: trimmed convolutions match the whole filter in float64`, () => {
+    withBackend(be, () => {
+      CASES.forEach((c, n) => {
+        const r = rng(40 + n), m = 2;
+        const layer = new Conv2D({
+          filters: c.cOut,
+          kernelSize: c.f,
+          stride: c.stride,
+          dilation: c.dilation,
+          padding: c.padding as Padding,
+        });
+        const model = new Sequential([layer], [c.h, c.w, c.cIn], { seed: n });
+        const [kernel, bias] = model.params();
+        bias!.value.set(randArray(r, c.cOut, -0.5, 0.5));
+        model.weightsChanged();
+        const x = tensor(randArray(r, m * c.h * c.w * c.cIn, -1, 1), [m, c.h, c.w, c.cIn]);
+        const want = conv64(c, x.data, kernel!.value, bias!.value, m);
+        for (const y of [model.predict(x), model.forward(x)]) {
+          assert.equal(y.data.length, want.length);
+          let worst = 0, scale = 0;
+          want.forEach((v, i) => {
+            assert.ok(Number.isFinite(y.data[i]), `case ${n}: output ${i} is ${y.data[i]}`);
+            worst = Math.max(worst, Math.abs(y.data[i]! - v));
+            scale = Math.max(scale, Math.abs(v));
+          });
+          assert.ok(worst <= 1e-5 * Math.max(1, scale), `case ${n}: error ${worst}`);
+        }
+        if (c.trimmed) {
+          // An infinite weight in a removed tap: the whole filter runs, so the output is the
+          // backend's for the whole filter (NaN where 0 · ∞ meets padding on the WebAssembly
+          // backends, as in PyTorch; the TypeScript kernel skips padding taps).
+          kernel!.value[0] = Infinity;
+          model.weightsChanged();
+          const whole = activeKernels().convForward(
+            planConv("test", "f", m, c.h, c.w, c.cIn, c.f[0], c.f[1], c.cOut, {
+              stride: c.stride,
+              pads: c.padding,
+              dilation: c.dilation,
+              groups: 1,
+            }),
+            x.data,
+            kernel!.value,
+            bias!.value,
+            0,
+          );
+          assert.deepEqual(model.predict(x).data, whole, `case ${n}`);
+          if (be !== "js") assert.ok(whole.some(Number.isNaN), `case ${n}: NaN expected`);
+        }
+      });
+    });
+  });
+}
