@@ -353,13 +353,17 @@ function ourModels(): [string, Model][] {
       new ReduceChannels({ op: "max" }).apply(inn),
       new ReduceChannels({ op: "mean" }).apply(inn),
       new ReduceChannels({ op: "sum" }).apply(inn),
+      // BatchNorm with a fused ReLU6 (fuse() makes DenseNet's BN → ReLU one layer).
+      new BatchNorm({ activation: "relu6" }).apply(
+        new ScaleShift({ scale: 4, shift: 1 }).apply(inn),
+      ),
     ]),
   }, { seed: 10 });
   for (const p of more.params()) {
     if (p.name.includes("instance")) p.value.set(randArray(r, p.value.length, 0.5, 1.5));
   }
   // Give the BatchNorm layers non-trivial running statistics.
-  for (const m of [graph]) {
+  for (const m of [graph, more]) {
     for (const p of m.state()) p.value.set(randArray(r, p.value.length, 0.5, 1.5));
     for (const p of m.params()) {
       if (p.name.includes("batchnorm")) p.value.set(randArray(r, p.value.length, 0.5, 1.5));

@@ -2,7 +2,7 @@
 
 import { markChanged } from "../core/_versions.ts";
 import type { Tensor } from "../core/tensor.ts";
-import { checkNumberIn } from "../core/_validate.ts";
+import { checkNumberIn, checkOneOf } from "../core/_validate.ts";
 import { allocParam, checkBatch, makeParam, noForward, notBuilt } from "./_util.ts";
 import { type OptionDecls, optionsConfig, readOptions } from "./_declare.ts";
 import { LayerBase } from "./layer_base.ts";
@@ -14,6 +14,8 @@ export interface BatchNormOptions {
   momentum?: number;
   /** Added to the variance; default 1e-5. */
   epsilon?: number;
+  /** `"relu"` or `"relu6"` fuses that activation after the normalisation; default `"linear"`. */
+  activation?: "relu" | "relu6" | "linear";
   /** The layer's name; the model assigns one if absent. */
   name?: string;
 }
@@ -30,6 +32,15 @@ const BATCH_NORM_OPTIONS = {
     default: "1e-5",
     doc: "Added to the variance; positive.",
     read: (k: string, a: string, v: unknown) => checkNumberIn(k, a, v ?? 1e-5, 0, Infinity, false),
+  },
+  activation: {
+    type: '"relu" | "relu6" | "linear"',
+    default: '"linear"',
+    doc:
+      '`"relu"` fuses `max(0, ·)` after the normalisation, `"relu6"` `min(max(0, ·), 6)` (DenseNet\'s BN → ReLU in one pass; `fuse()` sets it); NaN stays NaN.',
+    read: (k: string, a: string, v: unknown) =>
+      checkOneOf(k, a, v ?? "linear", ["relu", "relu6", "linear"] as const),
+    save: (v: string) => (v === "linear" ? undefined : v),
   },
 } as const;
 
@@ -68,6 +79,8 @@ export class BatchNorm extends LayerBase implements Layer {
   readonly momentum: number;
   /** Added to the variance. */
   readonly epsilon: number;
+  /** The activation fused after the normalisation. */
+  readonly activation: "relu" | "relu6" | "linear";
   #shape: SampleShape | null = null;
   #gamma: Param | null = null;
   #beta: Param | null = null;
@@ -78,6 +91,8 @@ export class BatchNorm extends LayerBase implements Layer {
   #xMean: Float64Array | null = null;
   #invStd: Float64Array | null = null;
   #usedBatch = false;
+  /** The last output, when an activation is fused (its gradient masks where it clipped). */
+  #y: Float32Array | null = null;
 
   /**
    * Creates a BatchNorm.
@@ -90,6 +105,7 @@ export class BatchNorm extends LayerBase implements Layer {
     this.name = c.name;
     this.momentum = c.momentum;
     this.epsilon = c.epsilon;
+    this.activation = c.activation;
   }
 
   /** Switches training mode (batch statistics) or inference (running statistics); the model calls it. */
@@ -158,11 +174,26 @@ export class BatchNorm extends LayerBase implements Layer {
     const invStd = new Float64Array(c);
     for (let k = 0; k < c; k++) invStd[k] = 1 / Math.sqrt(variance[k]! + this.epsilon);
     const y = new Float32Array(src.length), g = gamma.value, b = beta.value;
-    for (let i = 0; i < src.length; i += c) {
-      for (let k = 0; k < c; k++) {
-        y[i + k] = g[k]! * ((src[i + k]! - mean[k]!) * invStd[k]!) + b[k]!;
+    const act = this.activation, hi = act === "relu6" ? 6 : Infinity;
+    // gamma / sqrt(var + eps) per channel, in float64: one multiply per value.
+    const scale = new Float64Array(c);
+    for (let k = 0; k < c; k++) scale[k] = g[k]! * invStd[k]!;
+    if (act === "linear") {
+      for (let i = 0; i < src.length; i += c) {
+        for (let k = 0; k < c; k++) {
+          y[i + k] = (src[i + k]! - mean[k]!) * scale[k]! + b[k]!;
+        }
+      }
+    } else {
+      // The same value rounded to float32 first, then clipped (NaN stays NaN).
+      for (let i = 0; i < src.length; i += c) {
+        for (let k = 0; k < c; k++) {
+          const v = Math.fround((src[i + k]! - mean[k]!) * scale[k]! + b[k]!);
+          y[i + k] = v < 0 ? 0 : v > hi ? hi : v;
+        }
       }
     }
+    this.#y = act === "linear" ? null : y;
     // x̂ is recomputed by backward (same formula, same bits): inference keeps no float64 copy.
     this.#x = src;
     this.#xMean = mean;
@@ -183,12 +214,15 @@ export class BatchNorm extends LayerBase implements Layer {
     if (!x || !mean || !invStd) noForward(this);
     const [gamma, beta] = this.#built();
     checkBatch(this, "dOut", dOut, this.#shape!);
-    const c = gamma.value.length, g = dOut.data, n = g.length / c;
-    if (g.length !== x.length) {
+    const c = gamma.value.length, n = dOut.data.length / c;
+    if (dOut.data.length !== x.length) {
       throw new RangeError(
-        `BatchNorm "${this.name}": dOut has ${g.length} values, the forward output ${x.length}`,
+        `BatchNorm "${this.name}": dOut has ${dOut.data.length} values, the forward output ${x.length}`,
       );
     }
+    const y = this.#y, hi = this.activation === "relu6" ? 6 : Infinity;
+    // Through the fused activation first: the gradient passes where the output was not clipped.
+    const g = y ? dOut.data.map((d, i) => (y[i]! > 0 && y[i]! < hi ? d : 0)) : dOut.data;
     const xhat = new Float64Array(g.length);
     const sumG = new Float64Array(c), sumGX = new Float64Array(c);
     for (let i = 0; i < g.length; i += c) {

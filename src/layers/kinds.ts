@@ -119,6 +119,7 @@ export const LAYER_TYPES: Readonly<Record<LayerKind, LayerKindInfo>> = {
     make: (o: never) => new BatchNorm(o),
     options: BatchNorm.options,
     summary: "Batch normalisation over the channels.",
+    fusesActivation: ["relu", "relu6"],
   },
   LayerNorm: {
     make: (o: never) => new LayerNorm(o),

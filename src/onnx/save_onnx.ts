@@ -547,6 +547,7 @@ export function saveOnnx(model: Model): Uint8Array {
           .state()
           .map((p) => p.value) as [Float32Array, Float32Array];
         const c = gamma.length;
+        const fusedOut = (l["activation"] ?? "linear") !== "linear" ? fresh(nm) : out;
         node(
           "BatchNormalization",
           [
@@ -556,10 +557,11 @@ export function saveOnnx(model: Model): Uint8Array {
             init(`${nm}.runningMean`, [c], mean),
             init(`${nm}.runningVar`, [c], v),
           ],
-          out,
+          fusedOut,
           nm,
           [["epsilon", { float: layer["epsilon"] as number }]],
         );
+        if (fusedOut !== out) relu(fusedOut);
         break;
       }
       case "Flatten": {
