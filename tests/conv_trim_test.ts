@@ -1,14 +1,15 @@
 /**
- * Convolutions whose outer taps only ever see padding run on the live taps
- * alone (src/layers/_conv_trim.ts): same results as the whole filter, in
- * float64, on every backend; a non-finite weight in a removed tap keeps the
- * whole filter (0 · ∞ is NaN, as in PyTorch); gradients still use it all.
+ * Two rewrites of dilated convolutions, held to float64: taps that only
+ * ever see padding are left out (src/layers/_conv_trim.ts; a non-finite
+ * weight in a removed tap keeps the whole filter, as 0 · ∞ is NaN in
+ * PyTorch), and dilated stride-1 convolutions run as their phase images
+ * undilated where Winograd then applies (src/backend/_dilated.ts).
  */
 import assert from "node:assert/strict";
 import { availableBackends, Conv2D, type Padding, Sequential, tensor } from "../mod.ts";
 import { trimmedGeometry } from "../src/layers/_conv_trim.ts";
 import { planConv } from "../src/core/_geometry.ts";
-import { activeKernels } from "../src/backend/select.ts";
+import { _threadState, activeKernels } from "../src/backend/select.ts";
 import { randArray, rng, withBackend } from "./_helpers.ts";
 
 interface Case {
@@ -178,6 +179,90 @@ for (const be of availableBackends()) {
           assert.deepEqual(model.predict(x).data, whole, `case ${n}`);
           if (be !== "js") assert.ok(whole.some(Number.isNaN), `case ${n}: NaN expected`);
         }
+      });
+    });
+  });
+}
+
+/** Dilated convolutions big enough for Winograd on their phase images (fcn_resnet50's, DeepLab's). */
+const PHASED: Case[] = [
+  {
+    h: 12,
+    w: 12,
+    cIn: 32,
+    cOut: 64,
+    f: [3, 3],
+    stride: [1, 1],
+    dilation: [2, 2],
+    padding: [2, 2, 2, 2],
+    trimmed: null,
+  },
+  {
+    h: 13,
+    w: 11,
+    cIn: 64,
+    cOut: 66,
+    f: [3, 3],
+    stride: [1, 1],
+    dilation: [4, 3],
+    padding: [4, 4, 3, 3],
+    trimmed: null,
+  },
+  {
+    h: 14,
+    w: 14,
+    cIn: 128,
+    cOut: 130,
+    f: [3, 3],
+    stride: [1, 1],
+    dilation: [12, 12],
+    padding: [12, 12, 12, 12],
+    trimmed: null,
+  },
+  {
+    h: 15,
+    w: 17,
+    cIn: 16,
+    cOut: 65,
+    f: [5, 5],
+    stride: [1, 1],
+    dilation: [2, 2],
+    padding: [3, 5, 4, 4],
+    trimmed: null,
+  },
+];
+
+for (const be of availableBackends().filter((b) => b !== "js")) {
+  Deno.test(`${be}: dilated convolutions as phase images (Winograd) within 1e-5 of float64`, () => {
+    withBackend(be, () => {
+      const state = _threadState()!;
+      PHASED.forEach((c, n) => {
+        const r = rng(70 + n), m = 3;
+        const g = planConv("test", "f", m, c.h, c.w, c.cIn, c.f[0], c.f[1], c.cOut, {
+          stride: c.stride,
+          pads: c.padding,
+          dilation: c.dilation,
+          groups: 1,
+        });
+        const x = randArray(r, m * c.h * c.w * c.cIn, -1, 1);
+        const w = randArray(r, c.f[0] * c.f[1] * c.cIn * c.cOut, -0.2, 0.2);
+        const b = randArray(r, c.cOut, -0.5, 0.5);
+        const calls = state.kernels.winogradCalls();
+        const z = activeKernels().convForward(g, x, w, b, 0);
+        assert.ok(state.kernels.winogradCalls() > calls, `case ${n}: took Winograd`);
+        const want = conv64(c, x, w, b, m);
+        assert.equal(z.length, want.length);
+        let worst = 0, scale = 0;
+        want.forEach((v, i) => {
+          assert.ok(Number.isFinite(z[i]), `case ${n}: output ${i} is ${z[i]}`);
+          worst = Math.max(worst, Math.abs(z[i]! - v));
+          scale = Math.max(scale, Math.abs(v));
+        });
+        assert.ok(worst <= 1e-5 * Math.max(1, scale), `case ${n}: error ${worst}`);
+        // One image of the batch alone gives the same bits (phases are decided per image).
+        const one = { ...g, m: 1 };
+        const z1 = activeKernels().convForward(one, x.subarray(0, c.h * c.w * c.cIn), w, b, 0);
+        assert.deepEqual(z1, z.subarray(0, z1.length), `case ${n}: batch of one`);
       });
     });
   });

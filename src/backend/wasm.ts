@@ -19,6 +19,7 @@ import type {
 } from "./types.ts";
 import type { WasmModule } from "../core/types.ts";
 import { WINOGRAD, WINOGRAD_GRAD, type WinogradTile } from "./_winograd.ts";
+import { fromPhases, phaseGeometry, toPhases } from "./_dilated.ts";
 import { markChanged, sameSample, sampleOf, track, versionOf } from "../core/_versions.ts";
 import {
   SCRATCH,
@@ -774,6 +775,11 @@ export function createWasmKernels(
         isDepthwise(g) ? g.m : parts(gemv(g) ? Math.ceil(N / GEMV_COLUMNS) : M, work),
       );
       if (one) return one.convForward(g, x, w, b, relu);
+      // A dilated convolution whose phase images take Winograd runs as those images.
+      const pg = phaseGeometry(g);
+      if (pg && winogradFor(pg)) {
+        return fromPhases(g, pg, this.convForward(pg, toPhases(g, pg, x), w, b, relu));
+      }
       return retry(() => convForwardHere(g, x, w, b, act));
     },
 
