@@ -10,15 +10,19 @@ import {
   Dense,
   DepthwiseConv2D,
   Flatten,
+  getThreads,
+  initKernels,
   kernelMemoryBytes,
   ReLU,
   Sequential,
   setMemoryLimit,
+  setThreads,
   SGD,
   tensor,
   trainStep,
 } from "../mod.ts";
 import { randArray, rng, withBackend } from "./_helpers.ts";
+import { _threadState } from "../src/backend/select.ts";
 
 const BACKENDS = availableBackends();
 
@@ -29,7 +33,7 @@ function net(seed: number): Sequential {
       new Conv2D({ filters: 16, kernelSize: 3, padding: "same" }),
       new ReLU(),
       new DepthwiseConv2D({ kernelSize: 3, padding: "same" }),
-      new Conv2D({ filters: 32, kernelSize: 3, padding: "same" }),
+      new Conv2D({ filters: 30, kernelSize: 3, padding: "same" }), // Winograd, 30 = 3 panels of 8 + 6
       new Flatten(),
       new Dense({ units: 10 }),
     ],
@@ -48,7 +52,10 @@ for (const be of BACKENDS) {
   Deno.test(`${be}: predict with kept weights gives the bits of forward, call after call`, () => {
     withBackend(be, () => {
       const model = net(1), x = input(2);
+      const state = _threadState();
+      const calls = state?.kernels.winogradCalls() ?? 0;
       const want = copied(model, x);
+      if (state) assert.ok(state.kernels.winogradCalls() > calls, "the net takes Winograd");
       for (let i = 0; i < 3; i++) assert.deepEqual(model.predict(x).data, want, `call ${i}`);
       const x2 = input(3, 5);
       assert.deepEqual(model.predict(x2).data, copied(model, x2), "a batch of 5");
@@ -119,5 +126,37 @@ for (const be of BACKENDS.filter((b) => b !== "js")) {
         setMemoryLimit(256 * 2 ** 20);
       }
     });
+  });
+}
+
+for (const be of BACKENDS) {
+  Deno.test(`${be}: filters kept by column panels give the plain kernel's bits, on 1, 2 and 3 threads`, async () => {
+    // 3×3, stride 2 (no Winograd), 64 → 130 channels: 74,880 weights, packed by panels of 8 (+ 2).
+    const model = new Sequential(
+      [
+        new Conv2D({ filters: 130, kernelSize: 3, stride: 2, padding: 1 }),
+        new Conv2D({ filters: 20, kernelSize: 3, dilation: 2, padding: 2 }),
+      ],
+      [17, 15, 64],
+      { seed: 11 },
+    );
+    const x = tensor(randArray(rng(12), 3 * 17 * 15 * 64, -1, 1), [3, 17, 15, 64]);
+    const before = getThreads();
+    try {
+      let first: Float32Array | null = null;
+      for (const n of [1, 2, 3]) {
+        setThreads(n);
+        await initKernels();
+        withBackend(be, () => {
+          const want = copied(model, x);
+          const got = model.predict(x).data;
+          assert.deepEqual(got, want, `${n} threads: kept equals copied`);
+          first ??= got.slice();
+          assert.deepEqual(got, first, `${n} threads: same bits as 1 thread`);
+        });
+      }
+    } finally {
+      setThreads(before);
+    }
   });
 }

@@ -46,6 +46,7 @@ export const TASK_INTS = 16;
 /** The kernels' exported functions a task may call, by index. */
 export const TASK_FNS = [
   "convForward",
+  "convForwardPanels",
   "convGemv",
   "convBackwardFilter",
   "convBackwardData",

@@ -64,6 +64,16 @@ interface KernelExports {
     panel: number,
     dcol: number,
   ): void;
+  convForwardPanels(
+    geo: number,
+    xp: number,
+    wp: number,
+    bias: number,
+    z: number,
+    relu: number,
+    q0: number,
+    q1: number,
+  ): void;
   convGemv(
     geo: number,
     xp: number,
@@ -115,6 +125,9 @@ const GEO = 256;
 function gemv(g: ConvGeometry): boolean {
   return g.m * g.outH * g.outW === 1 && g.dilationW === 1 && g.groups === 1;
 }
+
+/** Filters above this size (bytes) are kept packed by column panels for the direct kernel. */
+const PANEL_MIN_BYTES = 262144;
 
 /** Output columns per block of a vector-matrix product split among threads. */
 const GEMV_COLUMNS = 64;
@@ -451,6 +464,12 @@ export function createWasmKernels(
     return at;
   }
 
+  /** The heap view of the memory as it is now. */
+  function heapNow(): Float32Array {
+    if (heap.buffer !== ex.memory.buffer) heap = new Float32Array(ex.memory.buffer);
+    return heap;
+  }
+
   /** Makes sure the memory holds `bytes`, growing it (never shrinking) within the limit. */
   function reserve(fn: string, bytes: number): Float32Array {
     const have = ex.memory.buffer.byteLength;
@@ -624,6 +643,23 @@ export function createWasmKernels(
     return wants;
   }
 
+  /** The forms of a one-group filter [K, N] packed by column panels [⌈N/8⌉][K][8] (conv.ts `convForwardPanels`), and its bias. */
+  function panelWants(w: Float32Array, b: Float32Array, K: number, N: number): Want[] {
+    const N8 = Math.ceil(N / 8) * 8;
+    return [{
+      a: w,
+      form: "wp",
+      floats: N8 * K,
+      write: (h, at) => {
+        const base = at >> 2;
+        h.fill(0, base, base + N8 * K);
+        for (let k = 0; k < K; k++) {
+          for (let n = 0; n < N; n++) h[base + (n & ~7) * K + k * 8 + (n & 7)] = w[k * N + n]!;
+        }
+      },
+    }, rawWants(w, b, N)[1]!];
+  }
+
   /** The forms of a depthwise convolution's weights (and bias): [taps, mult, c], [mult, c]. */
   function dwWants(g: ConvGeometry, w: Float32Array, b: Float32Array | null): Want[] {
     const c = g.cIn, N = g.cOut, mult = N / c, taps = g.fH * g.fW;
@@ -663,15 +699,32 @@ export function createWasmKernels(
     const M = g.m * g.outH * g.outW, N = g.cOut;
     const work = M * N * g.fH * g.fW * (g.cIn / g.groups);
     const dw = isDepthwise(g), wino = dw ? null : winogradFor(g);
-    const wants = dw ? dwWants(g, w, b) : rawWants(w, b, N);
+    const K = g.fH * g.fW * g.cIn;
+    // A filter larger than the caches, on the direct kernel: kept packed by column panels.
+    const panels = !dw && !wino && g.groups === 1 && !gemv(g) && K * N * 4 > PANEL_MIN_BYTES;
+    const wants = dw ? dwWants(g, w, b) : panels ? panelWants(w, b, K, N) : rawWants(w, b, N);
     if (wino) {
-      const a2 = wino.alpha * wino.alpha, nu = a2 * g.cIn * g.cOut;
+      // Kept Winograd filters are packed by column panels (wino.ts `winoTiles`, panels = 1).
+      const a2 = wino.alpha * wino.alpha, cIn = g.cIn, cOut = g.cOut;
+      const cOut8 = Math.ceil(cOut / 8) * 8, nu = a2 * cIn * cOut8;
       wants.push({
         a: w,
         form: `wino${wino.alpha}`,
         floats: nu + a2 * 4,
-        write: (_h, at, offsets) =>
-          ex.winoFilter(offsets[0]!, at, g.cIn, g.cOut, wino.alpha, at + nu * 4),
+        write: (h, at, offsets) => {
+          ex.winoFilter(offsets[0]!, at, cIn, cOut, wino.alpha, at + nu * 4);
+          h = heapNow();
+          const u = h.slice(at >> 2, (at >> 2) + a2 * cIn * cOut), base = at >> 2;
+          h.fill(0, base, base + nu);
+          for (let ab = 0; ab < a2; ab++) {
+            for (let k = 0; k < cIn; k++) {
+              const src = (ab * cIn + k) * cOut;
+              for (let n = 0; n < cOut; n++) {
+                h[base + ((ab * cOut8 + (n & ~7)) * cIn + k * 8) + (n & 7)] = u[src + n]!;
+              }
+            }
+          }
+        },
       });
     }
     // The call's own buffers, to see whether the kept forms leave room for them.
@@ -687,7 +740,10 @@ export function createWasmKernels(
     writeConv(g);
     fillPadded(h, xAt, x, g);
     if (!kept) {
-      for (const want of wants.slice(0, 2)) want.write(h, want === wants[0] ? pw : pb, []);
+      // Copied in with the call, as the plain direct kernel reads them.
+      const plain = dw ? wants : rawWants(w, b, N);
+      plain[0]!.write(h, pw, []);
+      plain[1]!.write(h, pb, []);
     }
     if (dw) {
       const mult = N / g.cIn;
@@ -743,10 +799,11 @@ export function createWasmKernels(
     }
     // Rows split at multiples of the register tile: each row sits in the same tile as in one call.
     const P = M === 1 ? 1 : parts(Math.ceil(M / mr), work);
+    const fn = panels && kept ? "convForwardPanels" : "convForward";
     const tasks: Task[] = [];
     for (let p = 0; p < P; p++) {
       const [t0, t1] = range(Math.ceil(M / mr), P, p);
-      tasks.push(["convForward", GEO, pxp, pw, pb, pz, act, t0 * mr, Math.min(M, t1 * mr)]);
+      tasks.push([fn, GEO, pxp, pw, pb, pz, act, t0 * mr, Math.min(M, t1 * mr)]);
     }
     exec(tasks);
     return h.slice(pz >> 2, (pz >> 2) + M * N);
@@ -1100,6 +1157,7 @@ export function createWasmKernels(
         pzeros,
         scratch[3 * p + 2]!,
         alpha,
+        keptU >= 0 ? 1 : 0,
       ]);
     }
     exec(tasks);

@@ -272,6 +272,64 @@ export function convForward(
   }
 }
 
+/** Bytes of input windows a chunk of rows of `convForwardPanels` reads (kept in L2 across panels). */
+const PANEL_CHUNK_BYTES = 131072;
+
+/**
+ * `convForward` for one group with the filter packed by column panels `wp`
+ * [⌈cOut/8⌉][K][8] (zeros past cOut): rows `q0 ≤ q < q1` go in chunks whose
+ * input windows stay in cache while every panel runs over them, each panel
+ * read as one contiguous run. Where the filter is larger than the rows'
+ * windows (deep layers on small maps: 3×3 × 512 × 512 on 7×7) the row-tile
+ * order re-reads the whole filter from memory for every six rows, and the
+ * [K, cOut] layout wastes half of each cache line on 8-column panels. Each
+ * output is computed exactly as by `convForward` (same tile, same order).
+ */
+export function convForwardPanels(
+  geo: usize, xp: usize, wp: usize, bias: usize, z: usize, relu: i32, q0: i32, q1: i32,
+): void {
+  const g = readGeo(geo);
+  const Hp = g.inH + g.pT + g.pB, Wp = g.inW + g.pL + g.pR;
+  const cIn = g.cIn, cOut = g.cOut, K = g.K;
+  const merged = g.dW == 1;
+  const nCols = merged ? 1 : g.fW;
+  const run = merged ? g.fW * cIn : cIn;
+  const colJump: usize = merged ? 0 : (<usize>(g.dW * cIn - cIn)) << 2;
+  const rowJump: usize = ((<usize>(g.dH * Wp * cIn)) << 2) - <usize>nCols * ((<usize>run << 2) + colJump);
+  const ldz = <usize>cOut << 2;
+  const outH = g.outH, outW = g.outW, sH = g.sH, sW = g.sW, fH = g.fH, hw = outH * outW;
+  const chunk = max(MR, (PANEL_CHUNK_BYTES / max(1, K * 4) / MR) * MR);
+  for (let c0 = q0; c0 < q1; c0 += chunk) {
+    const c1 = min(q1, c0 + chunk);
+    for (let n0 = 0; n0 < cOut; n0 += 8) {
+      const wpn = wp + (<usize>(n0 * K) << 2), nb = <usize>n0 << 2;
+      for (let row0 = c0; row0 < c1; row0 += MR) {
+        const mr = min(MR, c1 - row0);
+        let p0: usize = 0, p1: usize = 0, p2: usize = 0, p3: usize = 0, p4: usize = 0, p5: usize = 0;
+        for (let r = 0; r < mr; r++) {
+          const q = row0 + r, i = q / hw, rem = q - i * hw, oh = rem / outW, ow = rem - oh * outW;
+          const p = xp + (<usize>((i * Hp + oh * sH) * Wp + ow * sW) * <usize>cIn << 2);
+          if (r == 0) p0 = p;
+          else if (r == 1) p1 = p;
+          else if (r == 2) p2 = p;
+          else if (r == 3) p3 = p;
+          else if (r == 4) p4 = p;
+          else p5 = p;
+        }
+        if (mr < 2) p1 = p0;
+        if (mr < 3) p2 = p0;
+        if (mr < 4) p3 = p0;
+        if (mr < 5) p4 = p0;
+        if (mr < 6) p5 = p0;
+        convTile(
+          p0, p1, p2, p3, p4, p5, fH, nCols, run, colJump, rowJump, wpn, 32,
+          z + <usize>row0 * ldz + nb, ldz, mr, min(8, cOut - n0), bias + nb, relu,
+        );
+      }
+    }
+  }
+}
+
 /**
  * dW and db from x and dz. For each group, dW's block is accumulated in `dwt`
  * ([Kp][Np], Kp = MR·⌈K/MR⌉, Np = 8·⌈cOutG/8⌉: im2col columns as the

@@ -1,6 +1,6 @@
 // The kernels module's exports. Build with `deno task build:wasm`.
 export {
-  addPartials, columnSums, convBackwardData, convBackwardFilter, convForward, convGemv, padInput, tileRows,
+  addPartials, columnSums, convBackwardData, convBackwardFilter, convForward, convForwardPanels, convGemv, padInput, tileRows,
 } from "./conv";
 export { dwBackwardData, dwBackwardFilter, dwForward } from "./dw";
 export { poolBackward, poolForward } from "./pool";

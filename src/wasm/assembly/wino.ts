@@ -96,11 +96,15 @@ export const WINO_BLOCK: i32 = 12;
  * says), writing only the outputs that exist. `v` and `mt` are this task's
  * scratch for one block; `tmp` holds α² + m² vectors; `zeros` cOut + 8
  * zeros. Rows of V and Mt are padded to whole vectors (cInP, cOutP floats).
- * A tile's arithmetic never depends on how a call is cut into ranges.
+ * A tile's arithmetic never depends on how a call is cut into ranges. `u`
+ * is [α²][cIn][cOut] (`panels` 0, as winoFilter writes it) or, when `panels`
+ * is 1, packed by column panels [α²][⌈cOut/8⌉][cIn][8] (zeros past cOut), so
+ * that a panel is one contiguous run: with thousands of channels the
+ * strided rows of the first layout waste half of every cache line read.
  */
 export function winoTiles(
   geo: usize, xp: usize, u: usize, v: usize, mt: usize, z: usize, bias: usize, relu: i32,
-  t0: i32, t1: i32, zeros: usize, tmp: usize, alpha: i32,
+  t0: i32, t1: i32, zeros: usize, tmp: usize, alpha: i32, panels: i32,
 ): void {
   const g = changetype<Geo>(geo);
   const r = g.fH, cIn = g.cIn, cOut = g.cOut;
@@ -123,20 +127,25 @@ export function winoTiles(
       transformPatch(xp, i, y0, x0, Hp, Wp, cIn, alpha, tmp, v + (<usize>(k * cInP) << 2), vPlane);
     }
 
-    // 2. The α² products: rows of V times U, on the convolution's register tile.
+    // 2. The α² products: rows of V times U, on the convolution's register tile. Column panels
+    // outside, row tiles inside: each panel of U (cIn × 8) is read from memory once per block
+    // and reused from cache by the block's row tiles (with thousands of channels U is far larger
+    // than the caches). Each product is computed alike in either order.
+    const step = <usize>cInP << 2, cOut8 = (cOut + 7) & ~7;
+    const ldu: usize = panels ? 32 : <usize>cOut << 2;
     for (let ab = 0; ab < a2; ab++) {
-      const ub = u + (<usize>(ab * cIn * cOut) << 2);
+      const ub = u + (<usize>(ab * cIn * (panels ? cOut8 : cOut)) << 2);
       const vb = v + <usize>ab * vPlane, mb = mt + <usize>ab * mPlane;
-      for (let row0 = 0; row0 < nt; row0 += MR) {
-        const mr = min(MR, nt - row0);
-        const p0 = vb + (<usize>(row0 * cInP) << 2), step = <usize>cInP << 2;
-        const p1 = mr > 1 ? p0 + step : p0, p2 = mr > 2 ? p0 + 2 * step : p0;
-        const p3 = mr > 3 ? p0 + 3 * step : p0, p4 = mr > 4 ? p0 + 4 * step : p0;
-        const p5 = mr > 5 ? p0 + 5 * step : p0;
-        const c = mb + (<usize>(row0 * cOutP) << 2);
-        for (let n0 = 0; n0 < cOut; n0 += 8) {
-          const nb = <usize>n0 << 2;
-          convTile(p0, p1, p2, p3, p4, p5, 1, 1, cIn, 0, 0, ub + nb, <usize>cOut << 2, c + nb,
+      for (let n0 = 0; n0 < cOut; n0 += 8) {
+        const nb = <usize>n0 << 2, pb = panels ? <usize>(n0 * cIn) << 2 : nb;
+        for (let row0 = 0; row0 < nt; row0 += MR) {
+          const mr = min(MR, nt - row0);
+          const p0 = vb + (<usize>(row0 * cInP) << 2);
+          const p1 = mr > 1 ? p0 + step : p0, p2 = mr > 2 ? p0 + 2 * step : p0;
+          const p3 = mr > 3 ? p0 + 3 * step : p0, p4 = mr > 4 ? p0 + 4 * step : p0;
+          const p5 = mr > 5 ? p0 + 5 * step : p0;
+          const c = mb + (<usize>(row0 * cOutP) << 2);
+          convTile(p0, p1, p2, p3, p4, p5, 1, 1, cIn, 0, 0, ub + pb, ldu, c + nb,
             <usize>cOutP << 2, mr, min(8, cOut - n0), zeros, 0);
         }
       }
