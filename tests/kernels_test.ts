@@ -239,23 +239,24 @@ Deno.test("erf and GELU kernels (exact and tanh) match float64 formulas on every
     }
     return (2 / Math.sqrt(Math.PI)) * sum;
   };
-  const want: Record<"erf" | "gelu" | "gelu_tanh", (v: number) => number> = {
+  const want: Record<"erf" | "gelu" | "gelu_tanh" | "silu", (v: number) => number> = {
     erf: erf64,
     gelu: (v) => 0.5 * v * (1 + erf64(v / Math.SQRT2)),
     gelu_tanh: (v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))),
+    silu: (v) => v / (1 + Math.exp(-v)),
   };
   for (const n of [1, 3, 5, 8, 67, 1001]) {
     const x = randArray(r, n, -6, 6);
     if (n > 44) [x[41], x[42], x[43], x[44]] = [NaN, Infinity, -Infinity, -0];
     for (const be of BACKENDS) {
       withBackend(be, () => {
-        for (const kind of ["erf", "gelu", "gelu_tanh"] as const) {
+        for (const kind of ["erf", "gelu", "gelu_tanh", "silu"] as const) {
           const y = activeKernels().activation(kind, x);
           assert.equal(y.length, n);
           for (let i = 0; i < n; i++) {
             const v = x[i]!;
             if (Number.isNaN(v) || (kind !== "erf" && v === -Infinity)) {
-              // NaN stays NaN; −∞ · 0 is NaN for GELU, as PyTorch's formula gives.
+              // NaN stays NaN; −∞ · 0 is NaN for GELU and SiLU, as PyTorch's formulas give.
               assert.ok(Number.isNaN(y[i]!), `${be} ${kind}(${v}) = ${y[i]}, not NaN`);
               continue;
             }

@@ -62,7 +62,7 @@ function runAll(seed: number): Float32Array[] {
     out.push(k.poolForward(p, px, mode), k.poolBackward(p, px, dy, mode));
   }
   const a = randArray(r, 100_003, -6, 6);
-  for (const kind of ["sigmoid", "tanh", "erf", "gelu", "gelu_tanh"] as const) {
+  for (const kind of ["sigmoid", "tanh", "erf", "gelu", "gelu_tanh", "silu"] as const) {
     out.push(k.activation(kind, a));
   }
   return out;

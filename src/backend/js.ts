@@ -257,6 +257,9 @@ function activation(kind: ActivationKind, x: Float32Array): Float32Array {
     case "gelu":
       for (let i = 0; i < x.length; i++) y[i] = 0.5 * x[i]! * (1 + erf(x[i]! * Math.SQRT1_2));
       break;
+    case "silu":
+      for (let i = 0; i < x.length; i++) y[i] = x[i]! * Math.fround(1 / (1 + Math.exp(-x[i]!)));
+      break;
     case "gelu_tanh": {
       const k = Math.sqrt(2 / Math.PI);
       for (let i = 0; i < x.length; i++) {

@@ -13,7 +13,7 @@ import type { ConvGeometry, PoolGeometry, PoolMode } from "../core/types.ts";
 export type { ConvGeometry, PoolGeometry, PoolMode } from "../core/types.ts";
 
 /** The element-wise functions of {@linkcode Kernels.activation}. */
-export type ActivationKind = "sigmoid" | "tanh" | "erf" | "gelu" | "gelu_tanh";
+export type ActivationKind = "sigmoid" | "tanh" | "erf" | "gelu" | "gelu_tanh" | "silu";
 
 /** The name of a kernel backend, fastest first. */
 export type Backend = "wasm-relaxed-simd" | "wasm-simd" | "js";
@@ -48,7 +48,8 @@ export interface Kernels {
   poolForward(g: PoolGeometry, x: Float32Array, mode: PoolMode): Float32Array;
   /**
    * `1 / (1 + e^−x)`, `tanh(x)`, `erf(x)`, GELU `x·(1 + erf(x/√2))/2` or its
-   * tanh approximation, element-wise, into a new array (the WebAssembly
+   * tanh approximation, or SiLU `x · sigmoid(x)` (the sigmoid rounded to
+   * float32 first), element-wise, into a new array (the WebAssembly
    * backends approximate exp to about 1 ulp of float32; erf is Abramowitz and
    * Stegun's, absolute error 1.5e-7, on every backend).
    */

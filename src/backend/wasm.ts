@@ -116,6 +116,7 @@ const ACTIVATION_CODES: Readonly<Record<ActivationKind, number>> = {
   erf: 2,
   gelu: 3,
   gelu_tanh: 4,
+  silu: 5,
 };
 
 /** Where the host writes each call's geometry (below BASE; the tile staging area ends at 192). */

@@ -76,11 +76,12 @@
 
 /**
  * y[i] = f(x[i]) for n floats: kind 0 the sigmoid, 1 tanh, 2 erf, 3 GELU
- * (exact), 4 GELU (tanh). Both buffers have 32 bytes of slack.
+ * (exact), 4 GELU (tanh), 5 SiLU (x times the sigmoid, each rounded to
+ * float32). Both buffers have 32 bytes of slack.
  */
 export function activate(x: usize, y: usize, n: i32, kind: i32): void {
   const end = x + (<usize>n << 2);
-  if (kind >= 2) {
+  if (kind >= 2 && kind <= 4) {
     for (; x < end; x += 16, y += 16) {
       const v = v128.load(x);
       v128.store(y, kind == 2 ? erf4(v) : kind == 3 ? gelu4(v) : geluTanh4(v));
@@ -88,7 +89,16 @@ export function activate(x: usize, y: usize, n: i32, kind: i32): void {
     return;
   }
   // Two vectors an iteration: two independent chains in flight.
-  if (kind == 0) {
+  if (kind == 5) {
+    // −∞ · sigmoid(−∞) = −∞ · 0 is NaN, as in PyTorch (exp4 saturates, so say it outright).
+    const ninf = f32x4.splat(-Infinity), nan = f32x4.splat(NaN);
+    for (; x < end; x += 32, y += 32) {
+      const u = v128.load(x), w = v128.load(x, 16);
+      const a = f32x4.mul(u, sigmoid4(u)), b = f32x4.mul(w, sigmoid4(w));
+      v128.store(y, v128.bitselect(nan, a, f32x4.eq(u, ninf)));
+      v128.store(y, v128.bitselect(nan, b, f32x4.eq(w, ninf)), 16);
+    }
+  } else if (kind == 0) {
     for (; x < end; x += 32, y += 32) {
       const a = sigmoid4(v128.load(x)), b = sigmoid4(v128.load(x, 16));
       v128.store(y, a);
