@@ -86,12 +86,15 @@ for (const be of BACKENDS) {
           big.value[1234] = big.value[1234]! + 1;
           model.weightsChanged();
         }],
-        ["one value of a small array, unannounced (compared whole)", () => {
-          const small = model.params().find((p) =>
-            p.name.endsWith("kernel") && p.value.length <= 4096
-          )!;
-          small.value[7] = small.value[7]! + 0.5;
-        }],
+        [
+          "one value of a small array, unannounced (small filters are copied in at every call)",
+          () => {
+            const small = model.params().find((p) =>
+              p.name.endsWith("kernel") && p.value.length <= 4096
+            )!;
+            small.value[7] = small.value[7]! + 0.5;
+          },
+        ],
         ["a whole large array rewritten, unannounced (sampled)", () => {
           const big = model.params().find((p) => p.value.length > 4096)!;
           big.value.set(big.value.map((v) => v * 0.5));

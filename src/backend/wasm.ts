@@ -127,6 +127,13 @@ function gemv(g: ConvGeometry): boolean {
   return g.m * g.outH * g.outW === 1 && g.dilationW === 1 && g.groups === 1;
 }
 
+/**
+ * Filters of at most this many floats are copied in with every call, as
+ * before weights were kept: a copy of 16 KiB costs less than checking that a
+ * kept one is still current.
+ */
+const KEEP_MIN = 4096;
+
 /** Filters above this size (bytes) are kept packed by column panels for the direct kernel. */
 const PANEL_MIN_BYTES = 262144;
 
@@ -732,7 +739,8 @@ export function createWasmKernels(
     const est = new Layout(0);
     reservePadded(est, x, g);
     est.take(M * N);
-    const kept = keepAll(wants, est.end);
+    // Small filters are copied in with the call: cheaper than checking a kept copy.
+    const kept = w.length > KEEP_MIN ? keepAll(wants, est.end) : null;
     const L = layout();
     const xAt = reservePadded(L, x, g), pxp = xAt.pxp;
     const pw = kept ? kept[0]! : L.take(w.length), pb = kept ? kept[1]! : L.take(N + 8);
@@ -948,7 +956,7 @@ export function createWasmKernels(
         const c = g.cIn, mult = N / c, M = g.m * g.outH * g.outW;
         const xpImage = paddedImage(g), nxp = g.m * xpImage;
         const wants = dwWants(g, w, null);
-        const kept = keepAll(wants, (dz.length + nxp) * 4 + 4 * SLACK);
+        const kept = w.length > KEEP_MIN ? keepAll(wants, (dz.length + nxp) * 4 + 4 * SLACK) : null;
         const L = layout();
         const pdz = L.take(dz.length), pw = kept ? kept[0]! : L.take(w.length), pdx = L.take(nxp);
         const h = reserve("convBackward", L.end);
@@ -969,7 +977,7 @@ export function createWasmKernels(
       const est = new Layout(0);
       est.take(dz.length), est.take(nx);
       for (let p = 0; p < P; p++) est.take(cOutG * K), est.take(mr * cOutG), est.take(mr * Kp);
-      const kept = keepAll(rawWants(w, null, N), est.end);
+      const kept = w.length > KEEP_MIN ? keepAll(rawWants(w, null, N), est.end) : null;
       const L = layout();
       const pdz = L.take(dz.length), pw = kept ? kept[0]! : L.take(w.length), pdx = L.take(nx);
       const scratch: number[] = [];

@@ -527,10 +527,11 @@ export class Model {
    * weight array's packed form in kernel memory and reuse it until the array
    * is marked changed: `fit`, `trainStep`, the built-in optimisers' `step`,
    * `setWeights`, `loadWeights` and `checkGradients` mark what they write;
-   * after any other write, call this before the next `predict`. (Arrays of up
-   * to 4,096 values are also compared whole at each use, longer ones at 64
-   * sampled values, so most edits are caught anyway, but not every edit of a
-   * large array. `forward` always copies the weights in.)
+   * after any other write, call this before the next `predict`. (Filters of
+   * up to 4,096 values are copied in at every call and never kept; a kept
+   * array is also compared at 64 sampled values at each use, so most
+   * forgotten calls are caught, but not every edit of a large array.
+   * `forward` always copies the weights in.)
    *
    * @example Usage
    * ```ts
