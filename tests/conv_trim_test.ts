@@ -107,14 +107,30 @@ function conv64(c: Case, x: Float32Array, w: Float32Array, b: Float32Array, m: n
   return out;
 }
 
+/** The geometry of case `c` for a batch of `m`. */
+const geometryOf = (c: Case, m: number) =>
+  planConv("test", "f", m, c.h, c.w, c.cIn, c.f[0], c.f[1], c.cOut, {
+    stride: c.stride,
+    pads: c.padding,
+    dilation: c.dilation,
+    groups: 1,
+  });
+
+/** `got` is finite and within 1e-5 of the float64 `want` (relative to its largest value). */
+function assertNear(got: Float32Array, want: Float64Array, what: string): void {
+  assert.equal(got.length, want.length, what);
+  let worst = 0, scale = 0;
+  want.forEach((v, i) => {
+    assert.ok(Number.isFinite(got[i]), `${what}: output ${i} is ${got[i]}`);
+    worst = Math.max(worst, Math.abs(got[i]! - v));
+    scale = Math.max(scale, Math.abs(v));
+  });
+  assert.ok(worst <= 1e-5 * Math.max(1, scale), `${what}: error ${worst}`);
+}
+
 Deno.test("trimmedGeometry finds the live taps and keeps the output size", () => {
   for (const c of CASES) {
-    const g = planConv("test", "f", 1, c.h, c.w, c.cIn, c.f[0], c.f[1], c.cOut, {
-      stride: c.stride,
-      pads: c.padding,
-      dilation: c.dilation,
-      groups: 1,
-    });
+    const g = geometryOf(c, 1);
     const t = trimmedGeometry(g);
     if (!c.trimmed) {
       assert.equal(t, null, JSON.stringify(c));
@@ -148,16 +164,8 @@ for (const be of availableBackends()) {
         model.weightsChanged();
         const x = tensor(randArray(r, m * c.h * c.w * c.cIn, -1, 1), [m, c.h, c.w, c.cIn]);
         const want = conv64(c, x.data, kernel!.value, bias!.value, m);
-        for (const y of [model.predict(x), model.forward(x)]) {
-          assert.equal(y.data.length, want.length);
-          let worst = 0, scale = 0;
-          want.forEach((v, i) => {
-            assert.ok(Number.isFinite(y.data[i]), `case ${n}: output ${i} is ${y.data[i]}`);
-            worst = Math.max(worst, Math.abs(y.data[i]! - v));
-            scale = Math.max(scale, Math.abs(v));
-          });
-          assert.ok(worst <= 1e-5 * Math.max(1, scale), `case ${n}: error ${worst}`);
-        }
+        assertNear(model.predict(x).data, want, `case ${n}, predict`);
+        assertNear(model.forward(x).data, want, `case ${n}, forward`);
         if (c.trimmed) {
           // An infinite weight in a removed tap: the whole filter runs, so the output is the
           // backend's for the whole filter (NaN where 0 · ∞ meets padding on the WebAssembly
@@ -165,12 +173,7 @@ for (const be of availableBackends()) {
           kernel!.value[0] = Infinity;
           model.weightsChanged();
           const whole = activeKernels().convForward(
-            planConv("test", "f", m, c.h, c.w, c.cIn, c.f[0], c.f[1], c.cOut, {
-              stride: c.stride,
-              pads: c.padding,
-              dilation: c.dilation,
-              groups: 1,
-            }),
+            geometryOf(c, m),
             x.data,
             kernel!.value,
             bias!.value,
@@ -185,51 +188,22 @@ for (const be of availableBackends()) {
 }
 
 /** Dilated convolutions big enough for Winograd on their phase images (fcn_resnet50's, DeepLab's). */
+/** A dilated stride-1 3×3 or 5×5 case (nothing to trim). */
+const dilated = (
+  h: number,
+  w: number,
+  cIn: number,
+  cOut: number,
+  f: number,
+  dilation: [number, number],
+  padding: [number, number, number, number],
+): Case => ({ h, w, cIn, cOut, f: [f, f], stride: [1, 1], dilation, padding, trimmed: null });
+
 const PHASED: Case[] = [
-  {
-    h: 12,
-    w: 12,
-    cIn: 32,
-    cOut: 64,
-    f: [3, 3],
-    stride: [1, 1],
-    dilation: [2, 2],
-    padding: [2, 2, 2, 2],
-    trimmed: null,
-  },
-  {
-    h: 13,
-    w: 11,
-    cIn: 64,
-    cOut: 66,
-    f: [3, 3],
-    stride: [1, 1],
-    dilation: [4, 3],
-    padding: [4, 4, 3, 3],
-    trimmed: null,
-  },
-  {
-    h: 14,
-    w: 14,
-    cIn: 128,
-    cOut: 130,
-    f: [3, 3],
-    stride: [1, 1],
-    dilation: [12, 12],
-    padding: [12, 12, 12, 12],
-    trimmed: null,
-  },
-  {
-    h: 15,
-    w: 17,
-    cIn: 16,
-    cOut: 65,
-    f: [5, 5],
-    stride: [1, 1],
-    dilation: [2, 2],
-    padding: [3, 5, 4, 4],
-    trimmed: null,
-  },
+  dilated(12, 12, 32, 64, 3, [2, 2], [2, 2, 2, 2]),
+  dilated(13, 11, 64, 66, 3, [4, 3], [4, 4, 3, 3]),
+  dilated(14, 14, 128, 130, 3, [12, 12], [12, 12, 12, 12]),
+  dilated(15, 17, 16, 65, 5, [2, 2], [3, 5, 4, 4]),
 ];
 
 for (const be of availableBackends().filter((b) => b !== "js")) {
@@ -238,27 +212,14 @@ for (const be of availableBackends().filter((b) => b !== "js")) {
       const state = _threadState()!;
       PHASED.forEach((c, n) => {
         const r = rng(70 + n), m = 3;
-        const g = planConv("test", "f", m, c.h, c.w, c.cIn, c.f[0], c.f[1], c.cOut, {
-          stride: c.stride,
-          pads: c.padding,
-          dilation: c.dilation,
-          groups: 1,
-        });
+        const g = geometryOf(c, m);
         const x = randArray(r, m * c.h * c.w * c.cIn, -1, 1);
         const w = randArray(r, c.f[0] * c.f[1] * c.cIn * c.cOut, -0.2, 0.2);
         const b = randArray(r, c.cOut, -0.5, 0.5);
         const calls = state.kernels.winogradCalls();
         const z = activeKernels().convForward(g, x, w, b, 0);
         assert.ok(state.kernels.winogradCalls() > calls, `case ${n}: took Winograd`);
-        const want = conv64(c, x, w, b, m);
-        assert.equal(z.length, want.length);
-        let worst = 0, scale = 0;
-        want.forEach((v, i) => {
-          assert.ok(Number.isFinite(z[i]), `case ${n}: output ${i} is ${z[i]}`);
-          worst = Math.max(worst, Math.abs(z[i]! - v));
-          scale = Math.max(scale, Math.abs(v));
-        });
-        assert.ok(worst <= 1e-5 * Math.max(1, scale), `case ${n}: error ${worst}`);
+        assertNear(z, conv64(c, x, w, b, m), `case ${n}`);
         // One image of the batch alone gives the same bits (phases are decided per image).
         const one = { ...g, m: 1 };
         const z1 = activeKernels().convForward(one, x.subarray(0, c.h * c.w * c.cIn), w, b, 0);
