@@ -18,15 +18,24 @@
 /** OIHW `[O, I, kH, kW]` → HWIO `[kH, kW, I, O]`. */
 export function oihwToHwio(
   src: ArrayLike<number>,
+  dims: readonly [number, number, number, number],
+): Float32Array {
+  // Through a Float32Array always: V8 specialises the loop for the array types it has seen, and
+  // the generic one ran at 3.3 ns a weight.
+  return permuteOihw(src instanceof Float32Array ? src : Float32Array.from(src), dims);
+}
+
+function permuteOihw(
+  src: Float32Array,
   [O, I, kH, kW]: readonly [number, number, number, number],
 ): Float32Array {
   const out = new Float32Array(O * I * kH * kW), taps = kH * kW, K = I * taps;
-  // Blocks of 32 filters: each output row is written in runs, and the 32 source rows
-  // being read stay in cache (resnet18's weights: 4× faster than one filter at a time).
+  // Blocks of 32 filters: each output row is written in runs of 32, and for one input channel
+  // the 32 filters' taps (32 short runs of the source) are read once and used for every tap.
   for (let o0 = 0; o0 < O; o0 += 32) {
     const o1 = Math.min(O, o0 + 32);
-    for (let t = 0; t < taps; t++) {
-      for (let i = 0; i < I; i++) {
+    for (let i = 0; i < I; i++) {
+      for (let t = 0; t < taps; t++) {
         const row = (t * I + i) * O, col = i * taps + t;
         for (let o = o0; o < o1; o++) out[row + o] = src[o * K + col]!;
       }

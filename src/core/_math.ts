@@ -14,9 +14,24 @@ export function erf(x: number): number {
 
 /** The index of the first NaN or infinite value of `a`, or −1 (a plain loop: 10× a findIndex callback). */
 export function firstNonFinite(a: ArrayLike<number>): number {
+  if (a instanceof Float32Array) return firstNonFiniteF32(a);
   for (let i = 0; i < a.length; i++) {
     const v = a[i]!;
     if (v - v !== 0) return i;
+  }
+  return -1;
+}
+
+/**
+ * {@linkcode firstNonFinite} of a Float32Array by its bits (an all-ones
+ * exponent is NaN or ±∞), in a function that sees one array type only: the
+ * loaders scan every weight with it (resnet18: 3.9 ns a value through the
+ * generic loop, which V8 cannot specialise, against ~0.3 here).
+ */
+function firstNonFiniteF32(a: Float32Array): number {
+  const bits = new Int32Array(a.buffer, a.byteOffset, a.length);
+  for (let i = 0; i < bits.length; i++) {
+    if ((bits[i]! & 0x7f800000) === 0x7f800000) return i;
   }
   return -1;
 }

@@ -51,7 +51,8 @@ export function fuse(model: Model): Model {
 /**
  * {@linkcode fuse} with the copy's parameter limit (private: `loadOnnx`
  * passes its own). With `adopt`, the copy takes the model's weight arrays
- * themselves (the model must not be used after).
+ * themselves (the model must not be used after) and takes them as checked
+ * finite: only the folded ones are checked again.
  */
 export function fuseModel(model: Model, maxParameters: number, adopt = false): Model {
   const cfg = Model.prototype.config.call(model) as GraphConfig;
@@ -107,6 +108,7 @@ export function fuseModel(model: Model, maxParameters: number, adopt = false): M
     folds.add(`${prev}.kernel`).add(`${prev}.bias`);
   }
   for (const [name, v] of w) {
+    if (adopt && !folds.has(name)) continue;
     const bad = firstNonFinite(v);
     if (bad >= 0) {
       fail(RangeError, "fuse", `model's weight "${name}"[${bad}]`, "a finite number", v[bad]);
