@@ -10,7 +10,7 @@
  */
 
 import { createApp } from "../worker/app.ts";
-import { decodePng } from "../worker/png.ts";
+import { decodePng } from "../src/image/_png.ts";
 import { toMnistInput } from "../worker/preprocess.ts";
 import { fmt } from "./_timing.ts";
 

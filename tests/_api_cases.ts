@@ -150,9 +150,9 @@ export const API_CASES: ApiCase[] = [
     },
   },
   {
-    name: "bodies over 1 MiB are 413, whether declared or streamed",
+    name: "bodies over 16 MiB (MAX_BODY_BYTES' default) are 413, whether declared or streamed",
     async run(f) {
-      const big = new Uint8Array((1 << 20) + 1);
+      const big = new Uint8Array((16 << 20) + 1);
       await expectError(
         await f("/v1/predict", post("application/octet-stream", big)),
         413,
@@ -160,7 +160,7 @@ export const API_CASES: ApiCase[] = [
       );
       const stream = new ReadableStream<Uint8Array>({
         start(c) {
-          for (let i = 0; i < 20; i++) c.enqueue(new Uint8Array(64 * 1024));
+          for (let i = 0; i < 20; i++) c.enqueue(new Uint8Array(1 << 20));
           c.close();
         },
       });
@@ -175,20 +175,20 @@ export const API_CASES: ApiCase[] = [
     },
   },
   {
-    name: "PNGs over 2048 px, and decompression bombs, are 413",
+    name: "PNGs over 8192 px, and decompression bombs, are 413",
     async run(f) {
       const wide = await encodePng({
-        width: 2049,
+        width: 8193,
         height: 1,
         colorType: 0,
         depth: 1,
-        samples: new Array(2049).fill(1),
+        samples: new Array(8193).fill(1),
       });
       await expectError(
         await f("/v1/predict", post("image/png", wide)),
         413,
         "image_too_large",
-        /2048/,
+        /8192/,
       );
       // Declares 16×16 but its data inflates to 8 MiB.
       const bomb = await bombPng(16, 8 << 20);

@@ -60,7 +60,7 @@ Deno.test("fuzz: 1,500 mutated ONNX files (huge lengths and dims spliced in) loa
 });
 
 Deno.test("fuzz: 400 mutated JPEGs (baseline, progressive, grey) decode or are refused with 400/413, quickly", async () => {
-  const r = fuzzJpegs(9, 400, await jpegSeeds());
+  const r = await fuzzJpegs(9, 400, await jpegSeeds());
   assert.deepEqual(r.failures, []);
   assert.ok(r.refused > 100 && r.accepted > 100, JSON.stringify({ ...r, failures: [] }));
   assert.ok(

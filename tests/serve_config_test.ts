@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { loadOnnx, softmax, tensor } from "../mod.ts";
 import { createApp } from "../worker/app.ts";
-import { decodePng } from "../worker/png.ts";
+import { decodePng } from "../src/image/_png.ts";
+import { decodeImage, imageToTensor } from "../src/image/mod.ts";
 import { toResizedInput } from "../worker/preprocess.ts";
 import { encodePng } from "./_png.ts";
 
@@ -88,8 +89,15 @@ Deno.test("configuration mistakes are 500 misconfigured, naming the variable; /h
     [
       resnet,
       { ...VARS, MODEL_PREPROCESS: "crop" },
-      /MODEL_PREPROCESS must be "mnist" or "resize", got "crop"/,
+      /MODEL_PREPROCESS must be "mnist", "resize" or "center-crop", got "crop"/,
     ],
+    [
+      resnet,
+      { ...VARS, MODEL_PREPROCESS: "center-crop", MODEL_RESIZE: "12" },
+      /MODEL_RESIZE must be at least the input's side \(16\) to crop it, got 12/,
+    ],
+    [resnet, { ...VARS, MODEL_RESIZE: "1.5" }, /MODEL_RESIZE must be a positive integer/],
+    [resnet, { ...VARS, MAX_BODY_BYTES: "-1" }, /MAX_BODY_BYTES must be a positive integer/],
     [
       resnet,
       { ...VARS, MODEL_LABELS: "a,b,c" },
@@ -120,4 +128,74 @@ Deno.test("configuration mistakes are 500 misconfigured, naming the variable; /h
   const app = createApp({ modelBytes: resnet, vars: VARS });
   const res = await app.request("/v1/model", {}, { MODEL_LABELS: "a,b,c,d,e" });
   assert.deepEqual((await res.json()).labels, ["a", "b", "c", "d", "e"]);
+});
+
+Deno.test("center-crop serves torchvision's Resize + CenterCrop; ?top=K ranks the classes", async () => {
+  const vars = { ...VARS, MODEL_PREPROCESS: "center-crop", MODEL_RESIZE: "20" };
+  const app = createApp({ modelBytes: resnet, vars });
+  const png = await picture();
+  const res = await app.request("/v1/predict?top=3", {
+    method: "POST",
+    headers: { "content-type": "image/png" },
+    body: png.slice(),
+  });
+  const body = await res.json();
+  assert.equal(res.status, 200, JSON.stringify(body));
+  // By hand: the shorter side (48) to 20, the centre 16×16, normalised.
+  const x = imageToTensor(await decodeImage(png), {
+    size: [16, 16],
+    mode: "center-crop",
+    resize: 20,
+    mean: [0.485, 0.456, 0.406],
+    std: [0.229, 0.224, 0.225],
+  });
+  const p = softmax(loadOnnx(resnet).predict(x)).data;
+  for (let k = 0; k < 5; k++) assert.ok(Math.abs(body.probabilities[k] - p[k]!) < 1e-5);
+  const order = [0, 1, 2, 3, 4].sort((a, b) => p[b]! - p[a]!);
+  assert.deepEqual(body.top.map((t: { class: number }) => t.class), order.slice(0, 3));
+  assert.equal(body.top[0].label, ["cat", "dog", "bird", "fish", "frog"][order[0]!]);
+  assert.equal(body.top[0].class, body.class);
+  for (let i = 1; i < 3; i++) assert.ok(body.top[i - 1].probability >= body.top[i].probability);
+  // K above the classes gives them all; bad K is a 400 naming the parameter.
+  const all = await (await app.request("/v1/predict?top=100", {
+    method: "POST",
+    headers: { "content-type": "image/png" },
+    body: png.slice(),
+  })).json();
+  assert.equal(all.top.length, 5);
+  for (const bad of ["0", "101", "2.5", "x", ""]) {
+    const r = await app.request(`/v1/predict?top=${bad}`, {
+      method: "POST",
+      headers: { "content-type": "image/png" },
+      body: png.slice(),
+    });
+    assert.equal(r.status, 400, bad);
+    assert.match((await r.json()).error.message, /top must be an integer from 1 to 100/);
+  }
+  // Without ?top the answer has no top.
+  const plain = await (await post(app, "image/png", png.slice())).json();
+  assert.equal(plain.top, undefined);
+  const model = await (await app.request("/v1/model")).json();
+  assert.equal(model.input.preprocess, "center-crop");
+  assert.equal(model.input.resize, 20);
+  assert.equal(model.input.maxBodyBytes, 16 << 20);
+  // MAX_BODY_BYTES is applied: a 2 kB limit refuses the picture with 413.
+  const small = createApp({ modelBytes: resnet, vars: { ...vars, MAX_BODY_BYTES: "2000" } });
+  const r413 = await post(small, "image/png", png.slice());
+  assert.equal(r413.status, 413);
+  assert.match((await r413.json()).error.message, /exceeds 2000 bytes .*MAX_BODY_BYTES/);
+});
+
+Deno.test("MODEL_LABELS: a JSON array or one per line keeps names that contain commas", async () => {
+  const names = [
+    "tench, Tinca tinca",
+    "goldfish",
+    "great white shark",
+    "tiger shark",
+    "hammerhead",
+  ];
+  for (const labels of [JSON.stringify(names), names.join("\n") + "\n"]) {
+    const app = createApp({ modelBytes: resnet, vars: { ...VARS, MODEL_LABELS: labels } });
+    assert.deepEqual((await (await app.request("/v1/model")).json()).labels, names);
+  }
 });

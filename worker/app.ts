@@ -6,8 +6,9 @@
  * Routes (JSON everywhere; `h`, `w`, `c` and `classes` are the model's):
  * - `GET /healthz` → `{ ok: true }`
  * - `GET /v1/model` → architecture, input spec, parameter count, held-out accuracy, backend
- * - `POST /v1/predict` → `{ digit, probabilities, backend, ms }` for a PNG, `h·w·c` raw bytes
- *   or JSON pixels. With `?explain=1` the answer adds `input` (the `h·w·c` values the model
+ * - `POST /v1/predict` → `{ class, label, digit, probabilities, backend, ms }` for a PNG, a
+ *   JPEG, `h·w·c` raw bytes or JSON pixels. With `?top=K` (1 to 100) the answer adds `top`:
+ *   the K most probable classes, `[{ class, label, probability }]`, most probable first. With `?explain=1` the answer adds `input` (the `h·w·c` values the model
  *   saw, row-major) and `activations`: `{ layer, shape: [h1, w1, c1], data }`, the first
  *   layer's output for this image, `h1·w1·c1` values in NHWC order.
  * - `POST /v1/predict/batch` → `{ results: [...], backend, ms }` for 1 to 64 images in a JSON
@@ -17,7 +18,7 @@
  *   inference script; both cross-origin isolated (COOP/COEP) so the browser runs it threaded
  *
  * Errors are `{ error: { code, message } }` with status 400 (an empty body says "the body
- * is empty"), 404, 405 (with `Allow`), 413 (bodies over 1 MiB) or 415. Browsers may call the
+ * is empty"), 404, 405 (with `Allow`), 413 (bodies over `MAX_BODY_BYTES`, 16 MiB by default) or 415. Browsers may call the
  * API from other origins: `OPTIONS` preflights are answered (204) and API answers carry
  * `Access-Control-Allow-Origin` for the origins allowed (the `CORS_ORIGINS` var in
  * wrangler.toml: `*`, the default, or a comma-separated list).
@@ -42,11 +43,10 @@ import {
   IMAGE_TYPES,
   type InputSpec,
   MAX_BATCH,
-  MAX_BODY_BYTES,
   mediaType,
   parseJson,
 } from "./inputs.ts";
-import { MAX_SIDE } from "./image.ts";
+import { MAX_SIDE } from "../src/image/_errors.ts";
 
 /** What {@linkcode createApp} needs. */
 export interface AppOptions {
@@ -94,9 +94,33 @@ interface Prediction {
   /** The same index, under the name the MNIST API has always used. */
   digit: number;
   probabilities: number[];
+  /** With `?top=K`: the K most probable classes. */
+  top?: { class: number; label: string; probability: number }[];
 }
 
 const round = (v: number, digits = 6) => Number(v.toFixed(digits));
+const mib = (bytes: number) => round(bytes / (1 << 20), 2);
+
+/** The `top` query: undefined when absent, else an integer in 1..min(100, classes). */
+function topOf(raw: string | undefined, classes: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const k = Number(raw);
+  if (raw.trim() === "" || !Number.isInteger(k) || k < 1 || k > 100) {
+    throw new ApiError(
+      400,
+      "bad_request",
+      `top must be an integer from 1 to 100, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return Math.min(k, classes);
+}
+
+/** The `k` most probable classes, most probable first (ties: the lower index first). */
+function topK(p: ArrayLike<number>, labels: readonly string[], k: number) {
+  const idx = Array.from({ length: p.length }, (_, i) => i);
+  idx.sort((a, b) => p[b]! - p[a]! || a - b);
+  return idx.slice(0, k).map((i) => ({ class: i, label: labels[i]!, probability: round(p[i]!) }));
+}
 
 function errorBody(code: string, message: string) {
   return { error: { code, message } };
@@ -126,6 +150,8 @@ export function createApp(options: AppOptions): Hono<{ Bindings: Bindings }> {
         "MODEL_MEAN",
         "MODEL_STD",
         "MODEL_NAME",
+        "MODEL_RESIZE",
+        "MAX_BODY_BYTES",
       ] as const
     ) {
       const v = env?.[k];
@@ -146,7 +172,7 @@ export function createApp(options: AppOptions): Hono<{ Bindings: Bindings }> {
     }
   };
   /** Runs a batch of inputs; returns predictions and the first layer's output. */
-  const infer = (served: Loaded, inputs: Float32Array[], explain: boolean) => {
+  const infer = (served: Loaded, inputs: Float32Array[], explain: boolean, top?: number) => {
     const { model, shape, size, classes, mean, std, labels } = served;
     const x = new Float32Array(inputs.length * size);
     inputs.forEach((v, i) => x.set(v, i * size));
@@ -172,7 +198,9 @@ export function createApp(options: AppOptions): Hono<{ Bindings: Bindings }> {
       const p = Array.from(probs.subarray(i * classes, (i + 1) * classes), (v) => round(v));
       let best = 0;
       for (let d = 1; d < classes; d++) if (p[d]! > p[best]!) best = d;
-      return { class: best, label: labels[best]!, digit: best, probabilities: p };
+      const r: Prediction = { class: best, label: labels[best]!, digit: best, probabilities: p };
+      if (top !== undefined) r.top = topK(p, labels, top);
+      return r;
     });
     return { results, first, ms };
   };
@@ -210,16 +238,20 @@ export function createApp(options: AppOptions): Hono<{ Bindings: Bindings }> {
   });
   app.use("/v1/*", api);
   app.use("/healthz", api);
-  const limit = bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: () => {
-      throw new ApiError(
-        413,
-        "payload_too_large",
-        `the body exceeds ${MAX_BODY_BYTES} bytes (1 MiB), the most accepted`,
-      );
-    },
-  });
+  /** The body limit of the served configuration (`MAX_BODY_BYTES`), checked before reading. */
+  const limit = async (c: Context<{ Bindings: Bindings }>, next: () => Promise<void>) => {
+    const max = load(c.env).maxBodyBytes;
+    return await bodyLimit({
+      maxSize: max,
+      onError: () => {
+        throw new ApiError(
+          413,
+          "payload_too_large",
+          `the body exceeds ${max} bytes (${mib(max)} MiB), the most accepted (MAX_BODY_BYTES)`,
+        );
+      },
+    })(c, next);
+  };
 
   // The page and its script are cross-origin isolated (COOP + COEP), so that a browser
   // gives the page SharedArrayBuffer and the in-browser kernels their threads.
@@ -257,6 +289,8 @@ export function createApp(options: AppOptions): Hono<{ Bindings: Bindings }> {
     const [h, w, ch] = shape;
     const how = preprocess === "mnist"
       ? "preprocessed MNIST-style (the ink found, centred in the frame)"
+      : preprocess === "center-crop"
+      ? `the shorter side resized to ${served.resize} (PIL bilinear), the centre ${h}×${w} cropped`
       : `resized to ${h}×${w} by area averaging`;
     return c.json({
       name: served.name,
@@ -265,11 +299,13 @@ export function createApp(options: AppOptions): Hono<{ Bindings: Bindings }> {
       input: {
         shape,
         preprocess,
+        ...(preprocess === "center-crop" ? { resize: served.resize } : {}),
         mean: served.mean,
         std: served.std,
         formats: {
           "image/png": `any size up to ${MAX_SIDE}×${MAX_SIDE}, grey or colour; ${how}`,
-          "image/jpeg": `baseline or progressive, up to ${MAX_SIDE}×${MAX_SIDE}; ${how}`,
+          "image/jpeg":
+            `baseline or progressive, grey, colour or CMYK, up to ${MAX_SIDE}×${MAX_SIDE}, EXIF orientation applied; ${how}`,
           "application/octet-stream": `${size} bytes, 0–255, row-major ${h}×${w}${
             ch > 1 ? `×${ch}` : ""
           } (the model's input before mean/std)`,
@@ -277,7 +313,7 @@ export function createApp(options: AppOptions): Hono<{ Bindings: Bindings }> {
             w * ch
           }, in 0..1 }, or { "png" | "jpeg" | "image": "<base64>" }`,
         },
-        maxBodyBytes: MAX_BODY_BYTES,
+        maxBodyBytes: served.maxBodyBytes,
         maxBatch: MAX_BATCH,
       },
       classes: served.classes,
@@ -299,8 +335,9 @@ export function createApp(options: AppOptions): Hono<{ Bindings: Bindings }> {
   app.post("/v1/predict", limit, async (c) => {
     const explain = ["1", "true"].includes(c.req.query("explain") ?? "");
     const served = load(c.env);
+    const top = topOf(c.req.query("top"), served.classes);
     const input = await readInput(c, served);
-    const { results, first, ms } = infer(served, [input], explain);
+    const { results, first, ms } = infer(served, [input], explain, top);
     const body: Record<string, unknown> = {
       ...results[0],
       backend: getBackend(),
@@ -331,8 +368,9 @@ export function createApp(options: AppOptions): Hono<{ Bindings: Bindings }> {
       new Uint8Array(await c.req.arrayBuffer()),
       `{ "images": [...] } with 1 to ${MAX_BATCH} images`,
     );
+    const top = topOf(c.req.query("top"), served.classes);
     const inputs = await fromBatch(parseJson(bytes), served);
-    const { results, ms } = infer(served, inputs, false);
+    const { results, ms } = infer(served, inputs, false, top);
     return c.json({ results, backend: getBackend(), ms: round(ms, 3) });
   });
 

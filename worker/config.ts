@@ -4,9 +4,17 @@
  * safetensors, told apart by their bytes) and `[vars]`:
  *
  * - `MODEL_PREPROCESS`: `"mnist"` (find the ink, centre it as MNIST does; the
- *   default) or `"resize"` (fit the image to the input by area averaging).
- * - `MODEL_LABELS`: class names, comma-separated or a JSON array (default
- *   the class indices).
+ *   default), `"resize"` (fit the image to the input by area averaging) or
+ *   `"center-crop"` (torchvision's ImageNet evaluation: the shorter side
+ *   resized to `MODEL_RESIZE` by PIL's antialiased bilinear filter, then the
+ *   centre cropped to the input size).
+ * - `MODEL_RESIZE`: the shorter side before the crop (default the input side
+ *   × 256/224, 256 for a 224 input: `Resize(256)` + `CenterCrop(224)`).
+ * - `MODEL_LABELS`: class names: a JSON array, one per line, or
+ *   comma-separated (default the class indices). ImageNet's names contain
+ *   commas: give those as a JSON array or one per line.
+ * - `MAX_BODY_BYTES`: the largest request body accepted (default 16 MiB; a
+ *   12 MP phone JPEG is 3–6 MB).
  * - `MODEL_MEAN`, `MODEL_STD`: per-channel normalisation of inputs in 0..1,
  *   `(x − mean) / std`, as torchvision's `Normalize` (one number for every
  *   channel, or one per channel; default 0 and 1).
@@ -22,8 +30,12 @@ import { fuse, loadModel, loadOnnx, type Model } from "../mod.ts";
 
 /** The `[vars]` this module reads. */
 export interface ModelVars {
-  /** `"mnist"` or `"resize"`. */
+  /** `"mnist"`, `"resize"` or `"center-crop"`. */
   MODEL_PREPROCESS?: string;
+  /** The shorter side before a centre crop. */
+  MODEL_RESIZE?: string;
+  /** The largest request body, in bytes. */
+  MAX_BODY_BYTES?: string;
   /** Class names. */
   MODEL_LABELS?: string;
   /** Per-channel means. */
@@ -40,7 +52,11 @@ export interface Served {
   /** `"onnx"` or `"safetensors"`. */
   format: "onnx" | "safetensors";
   name: string;
-  preprocess: "mnist" | "resize";
+  preprocess: "mnist" | "resize" | "center-crop";
+  /** The shorter side before the crop (`"center-crop"`). */
+  resize: number;
+  /** The largest request body accepted, in bytes. */
+  maxBodyBytes: number;
   /** `[h, w, c]`. */
   shape: readonly [number, number, number];
   classes: number;
@@ -58,6 +74,19 @@ export class ConfigError extends Error {
     super(message);
     this.name = "ConfigError";
   }
+}
+
+/** The default largest request body: 16 MiB. */
+export const DEFAULT_MAX_BODY = 16 << 20;
+
+/** A positive integer var, or `fallback` when it is unset or blank. */
+function positiveInt(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const v = Number(raw.trim());
+  if (!Number.isInteger(v) || v < 1) {
+    throw new ConfigError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  }
+  return v;
 }
 
 /** Whether `bytes` look like a safetensors file (an 8-byte length, then a JSON object). */
@@ -90,9 +119,15 @@ function labelsOf(raw: string, classes: number): string[] {
   const text = raw.trim();
   let list: unknown;
   try {
-    list = text.startsWith("[") ? JSON.parse(text) : text.split(",").map((s) => s.trim());
+    list = text.startsWith("[")
+      ? JSON.parse(text)
+      : text.split(text.includes("\n") ? "\n" : ",").map((s) => s.trim()).filter((s, i, all) =>
+        s !== "" || i < all.length - 1
+      );
   } catch {
-    throw new ConfigError(`MODEL_LABELS must be comma-separated names or a JSON array of strings`);
+    throw new ConfigError(
+      `MODEL_LABELS must be a JSON array of strings, one name per line, or comma-separated names`,
+    );
   }
   if (!Array.isArray(list) || list.some((v) => typeof v !== "string" || v === "")) {
     throw new ConfigError(`MODEL_LABELS must be non-empty strings, got ${JSON.stringify(raw)}`);
@@ -133,9 +168,11 @@ export function loadServed(bytes: Uint8Array, vars: ModelVars = {}): Served {
   }
   const shape = [s[0]!, s[1]!, s[2]!] as const, classes = o[0]!;
   const preprocess = (vars.MODEL_PREPROCESS ?? "").trim() || "mnist";
-  if (preprocess !== "mnist" && preprocess !== "resize") {
+  if (preprocess !== "mnist" && preprocess !== "resize" && preprocess !== "center-crop") {
     throw new ConfigError(
-      `MODEL_PREPROCESS must be "mnist" or "resize", got ${JSON.stringify(vars.MODEL_PREPROCESS)}`,
+      `MODEL_PREPROCESS must be "mnist", "resize" or "center-crop", got ${
+        JSON.stringify(vars.MODEL_PREPROCESS)
+      }`,
     );
   }
   if (preprocess === "mnist" && (shape[2] !== 1 || shape[0] !== shape[1])) {
@@ -159,6 +196,19 @@ export function loadServed(bytes: Uint8Array, vars: ModelVars = {}): Served {
   if (std.some((v) => !(v > 0))) {
     throw new ConfigError(`MODEL_STD must be positive, got ${JSON.stringify(vars.MODEL_STD)}`);
   }
+  const resize = positiveInt(
+    "MODEL_RESIZE",
+    vars.MODEL_RESIZE,
+    Math.round((Math.max(shape[0], shape[1]) * 256) / 224),
+  );
+  if (resize < Math.max(shape[0], shape[1]) && preprocess === "center-crop") {
+    throw new ConfigError(
+      `MODEL_RESIZE must be at least the input's side (${
+        Math.max(shape[0], shape[1])
+      }) to crop it, got ${resize}`,
+    );
+  }
+  const maxBodyBytes = positiveInt("MAX_BODY_BYTES", vars.MAX_BODY_BYTES, DEFAULT_MAX_BODY);
   const labels = vars.MODEL_LABELS?.trim()
     ? labelsOf(vars.MODEL_LABELS, classes)
     : Array.from({ length: classes }, (_, i) => String(i));
@@ -170,6 +220,8 @@ export function loadServed(bytes: Uint8Array, vars: ModelVars = {}): Served {
     format,
     name,
     preprocess,
+    resize,
+    maxBodyBytes,
     shape,
     classes,
     labels,

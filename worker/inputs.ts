@@ -5,24 +5,26 @@
  * @module
  */
 
-import { ImageError } from "./image.ts";
-import { decodeJpeg, looksLikeJpeg } from "./jpeg.ts";
-import { decodePng } from "./png.ts";
+import { ImageError } from "../src/image/_errors.ts";
+import { decodePng } from "../src/image/_png.ts";
+import { type Image, Shrinker, shrinkFactor } from "../src/image/_shrink.ts";
+import { type DecodedImage, decodeImage, isJpeg, isPng } from "../src/image/decode.ts";
+import { imageToTensor } from "../src/image/tensor.ts";
 import { PreprocessError, toMnistInput, toResizedInput } from "./preprocess.ts";
 
 /** How images become the model's input (see config.ts). */
 export interface InputSpec {
   /** `[h, w, c]`. */
   readonly shape: InputShape;
-  /** `"mnist"` or `"resize"`. */
-  readonly preprocess: "mnist" | "resize";
+  /** `"mnist"`, `"resize"` or `"center-crop"`. */
+  readonly preprocess: "mnist" | "resize" | "center-crop";
+  /** The shorter side before the crop, for `"center-crop"`. */
+  readonly resize?: number;
 }
 
 /** The image media types accepted. */
 export const IMAGE_TYPES = ["image/png", "image/jpeg"] as const;
 
-/** The largest request body accepted, in bytes. */
-export const MAX_BODY_BYTES = 1 << 20;
 /** The most images one batch request may hold. */
 export const MAX_BATCH = 64;
 
@@ -68,11 +70,44 @@ export function mediaType(req: Request): string {
 }
 
 /**
+ * 8-bit pixels as the preprocessing's float image in 0..1, shrunk by an
+ * integer factor (block averages) as they are converted.
+ */
+function toFloatImage(img: DecodedImage, channels: 1 | 3, shrinkTo: number): Image {
+  const { width: w, height: h, data } = img, ic = img.channels;
+  const out = new Shrinker(w, h, shrinkFactor(w, h, shrinkTo), channels);
+  const k = out.k;
+  for (let y = 0; y < h; y++) {
+    const acc = out.acc;
+    let o = 0, left = k;
+    for (let i = y * w * ic, end = i + w * ic; i < end; i += ic) {
+      if (channels === 1) {
+        acc[o]! += ic === 1
+          ? data[i]! / 255
+          : (0.299 * data[i]! + 0.587 * data[i + 1]! + 0.114 * data[i + 2]!) / 255;
+      } else if (ic === 1) {
+        const v = data[i]! / 255;
+        acc[o]! += v, acc[o + 1]! += v, acc[o + 2]! += v;
+      } else {
+        acc[o]! += data[i]! / 255;
+        acc[o + 1]! += data[i + 1]! / 255;
+        acc[o + 2]! += data[i + 2]! / 255;
+      }
+      if (--left === 0) left = k, o += channels;
+    }
+    out.rowDone();
+  }
+  return out.finish();
+}
+
+/**
  * Decodes a PNG or JPEG (told apart by their first bytes) and preprocesses
- * it for the model, mapping every failure to an API error. Large images are
- * shrunk by an integer factor while they are decoded: to about four times
- * the input's side for the MNIST preprocessing (the digit's box ends up 20 of
- * 28 pixels anyway), to the model's own size for `"resize"`.
+ * it for the model, mapping every failure to an API error. JPEGs are decoded
+ * in the DCT domain at the smallest of 1/8, 1/4, 1/2 or full size that
+ * still covers what the preprocessing needs; large PNGs are shrunk by an
+ * integer factor while their rows are decoded. `"mnist"` needs about four
+ * times the input's side, `"resize"` the input's size, `"center-crop"` the
+ * resize side (then PIL's bilinear resize and the crop, as torchvision).
  */
 export async function fromImage(
   bytes: Uint8Array,
@@ -81,15 +116,23 @@ export async function fromImage(
   declared: "png" | "jpeg" = "png",
 ): Promise<Float32Array> {
   const [h, w, c] = spec.shape;
-  const mnist = spec.preprocess === "mnist";
-  const options = mnist
-    ? { channels: 1 as const, shrinkTo: 4 * h }
-    : { channels: c as 1 | 3, shrinkTo: Math.max(h, w) };
+  const mode = spec.preprocess;
   try {
     // The bytes decide (a JPEG sent as image/png still decodes); unknown bytes get the declared type's error.
-    const png = bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
-    const jpeg = looksLikeJpeg(bytes) || (!png && declared === "jpeg");
-    const img = jpeg ? decodeJpeg(bytes, options) : await decodePng(bytes, options);
+    const jpeg = isJpeg(bytes) || (!isPng(bytes) && declared === "jpeg");
+    if (mode === "center-crop") {
+      const resize = spec.resize ?? Math.round((Math.max(h, w) * 256) / 224);
+      const img = await decodeImage(bytes, { minSize: resize, channels: c as 1 | 3 });
+      return imageToTensor(img, { size: [h, w], mode: "center-crop", resize }).data;
+    }
+    const mnist = mode === "mnist";
+    const channels = mnist ? 1 : c as 1 | 3, shrinkTo = mnist ? 4 * h : Math.max(h, w);
+    let img: Image;
+    if (jpeg) {
+      if (!isJpeg(bytes)) throw new ImageError(400, "not a JPEG file (no SOI marker)");
+      const px = await decodeImage(bytes, { minSize: mnist ? 4 * h : [h, w], channels });
+      img = toFloatImage(px, channels, shrinkTo);
+    } else img = await decodePng(bytes, { channels, shrinkTo });
     return mnist ? toMnistInput(img, h) : toResizedInput(img, h, w, c);
   } catch (e) {
     if (e instanceof ImageError) {

@@ -26,7 +26,7 @@
  * @module
  */
 
-import type { Image } from "./image.ts";
+import type { Image } from "../src/image/_shrink.ts";
 
 /** Why preprocessing failed (always a 400: the image has no digit to read). */
 export class PreprocessError extends Error {

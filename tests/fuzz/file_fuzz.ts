@@ -17,8 +17,8 @@ import {
   tensor,
 } from "../../mod.ts";
 import { mulberry32 } from "../../src/core/random.ts";
-import { decodePng, PngError } from "../../worker/png.ts";
-import { decodeJpeg, JpegError } from "../../worker/jpeg.ts";
+import { decodePng, PngError } from "../../src/image/_png.ts";
+import { decodeImage, ImageError } from "../../src/image/mod.ts";
 import { chunk } from "../_png.ts";
 
 /** What a run found. */
@@ -252,15 +252,16 @@ export function fuzzOnnxFiles(seed: number, count: number, seeds: Uint8Array[]):
 }
 
 /**
- * Feeds `count` mutants of JPEG `seeds` to `decodeJpeg` (grey and RGB, with
- * shrinking): each must decode to an image of the declared size or be
- * refused with a JpegError (400 or 413); the slowest input is reported.
+ * Feeds `count` mutants of JPEG `seeds` to `decodeImage` (grey and RGB, at
+ * full size and DCT-scaled): each must decode to an image of a consistent
+ * size or be refused with an ImageError (400 or 413); the slowest input is
+ * reported.
  */
-export function fuzzJpegs(
+export async function fuzzJpegs(
   seed: number,
   count: number,
   seeds: Uint8Array[],
-): FileFuzzReport & { maxMs: number } {
+): Promise<FileFuzzReport & { maxMs: number }> {
   const r = mulberry32(seed);
   const rep = {
     tried: 0,
@@ -278,12 +279,13 @@ export function fuzzJpegs(
     rep.tried++;
     try {
       const channels = r() < 0.5 ? 1 : 3;
-      const img = decodeJpeg(bytes, { channels, shrinkTo: r() < 0.5 ? 112 : 0 });
+      const minSize = r() < 0.5 ? 1 + Math.floor(r() * 112) : undefined;
+      const img = await decodeImage(bytes, minSize ? { channels, minSize } : { channels });
       if (img.data.length !== img.width * img.height * channels) {
         rep.failures.push(`jpeg mutant ${i}: wrong pixel count`);
       } else rep.accepted++;
     } catch (e) {
-      if (e instanceof JpegError && (e.status === 400 || e.status === 413)) rep.refused++;
+      if (e instanceof ImageError && (e.status === 400 || e.status === 413)) rep.refused++;
       else {rep.failures.push(
           `jpeg mutant ${i}: ${e instanceof Error ? `${e.name}: ${e.message}` : e}`,
         );}

@@ -119,7 +119,7 @@ rows.push(
 console.error(`png: ${png.tried} tried, ${png.failures.length} failures`);
 
 t0 = t();
-const jpg = fuzzJpegs(7, n(10_000), await jpegSeeds());
+const jpg = await fuzzJpegs(7, n(10_000), await jpegSeeds());
 problems.push(...jpg.failures);
 rows.push(
   `| JPEG decoder (jpeg-js and our bounds) | ${

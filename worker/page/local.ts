@@ -26,7 +26,7 @@ import {
   softmax,
   tensor,
 } from "../../mod.ts";
-import { Shrinker, shrinkFactor, shrinkRows } from "../image.ts";
+import { Shrinker, shrinkFactor, shrinkRows } from "../../src/image/_shrink.ts";
 import { toMnistInput } from "../preprocess.ts";
 
 /** What the page gets back for one drawing. */

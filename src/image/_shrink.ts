@@ -1,3 +1,5 @@
+// This module is browser compatible.
+
 /**
  * Decoded images for the Worker's preprocessing, shared by the PNG and JPEG
  * decoders: grey or RGB values in 0..1, and the integer-factor shrinking both
@@ -6,20 +8,9 @@
  * @module
  */
 
-/** The largest width or height accepted, for every image format. */
-export const MAX_SIDE = 2048;
+import { ImageError, MAX_SIDE } from "./_errors.ts";
 
-/** Why an image was refused: `400` malformed, `413` too large. */
-export class ImageError extends Error {
-  /**
-   * @param status 400 (malformed) or 413 (too large).
-   * @param message What is wrong, for a person.
-   */
-  constructor(readonly status: 400 | 413, message: string) {
-    super(message);
-    this.name = "ImageError";
-  }
-}
+export { ImageError, MAX_SIDE };
 
 /** Options of {@linkcode decodePng}. */
 export interface DecodeOptions {
@@ -32,6 +23,8 @@ export interface DecodeOptions {
    * at full size as floats. Default: no shrinking.
    */
   shrinkTo?: number;
+  /** The largest width or height accepted (default {@linkcode MAX_SIDE}); larger is a 413. */
+  maxSide?: number;
 }
 
 /** A decoded image: `channels` values per pixel in 0..1 (0 black), row-major. */

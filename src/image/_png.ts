@@ -1,3 +1,5 @@
+// This module is browser compatible.
+
 /**
  * A small, strict PNG decoder for untrusted uploads, built on the platform's
  * `DecompressionStream` (no dependencies, same code in workerd, Deno and
@@ -25,7 +27,7 @@ import {
   Shrinker,
   shrinkFactor,
   shrinkRows,
-} from "./image.ts";
+} from "./_shrink.ts";
 
 export { MAX_SIDE };
 
@@ -105,7 +107,7 @@ function passes(
 }
 
 /** Reads the chunks, checking CRCs and order; returns the header, palette, transparency and compressed data. */
-function readChunks(bytes: Uint8Array) {
+function readChunks(bytes: Uint8Array, maxSide: number) {
   if (bytes.length < 8 || SIGNATURE.some((b, i) => bytes[i] !== b)) {
     throw new PngError(400, "not a PNG file (bad signature)");
   }
@@ -149,10 +151,10 @@ function readChunks(bytes: Uint8Array) {
         if (hd.width === 0 || hd.height === 0) {
           throw new PngError(400, "the PNG has zero width or height");
         }
-        if (hd.width > MAX_SIDE || hd.height > MAX_SIDE) {
+        if (hd.width > maxSide || hd.height > maxSide) {
           throw new PngError(
             413,
-            `the PNG is ${hd.width}×${hd.height}; at most ${MAX_SIDE}×${MAX_SIDE} is accepted`,
+            `the PNG is ${hd.width}×${hd.height}; at most ${maxSide}×${maxSide} is accepted`,
           );
         }
         if (!(hd.colorType in CHANNELS) || !DEPTHS[hd.colorType]!.includes(hd.depth)) {
@@ -383,7 +385,7 @@ export async function decodePng(
   bytes: Uint8Array,
   options: DecodeOptions = { channels: 1 },
 ): Promise<Image> {
-  const { header: h, palette, trns, idat } = readChunks(bytes);
+  const { header: h, palette, trns, idat } = readChunks(bytes, options.maxSide ?? MAX_SIDE);
   const channels = CHANNELS[h.colorType]!;
   const bitsPerPixel = channels * h.depth;
   const bpp = Math.max(1, bitsPerPixel >> 3); // bytes per complete pixel, for filtering
