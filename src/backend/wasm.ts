@@ -20,6 +20,7 @@ import type {
 import type { WasmModule } from "../core/types.ts";
 import { WINOGRAD, WINOGRAD_GRAD, type WinogradTile } from "./_winograd.ts";
 import { fromPhases, phaseGeometry, toPhases } from "./_dilated.ts";
+import { outputCopy } from "../core/_outputs.ts";
 import { markChanged, sameSample, sampleOf, track, versionOf } from "../core/_versions.ts";
 import {
   SCRATCH,
@@ -768,7 +769,7 @@ export function createWasmKernels(
         act,
         mult,
       ]));
-      if (mult === 1) return h.slice(pz >> 2, (pz >> 2) + M * N);
+      if (mult === 1) return outputCopy(h.subarray(pz >> 2, (pz >> 2) + M * N));
       const c = g.cIn, z = new Float32Array(M * N), at = pz >> 2;
       for (let q = 0; q < M; q++) {
         for (let j = 0; j < mult; j++) {
@@ -804,7 +805,7 @@ export function createWasmKernels(
         ]);
       }
       exec(tasks);
-      return h.slice(pz >> 2, (pz >> 2) + M * N);
+      return outputCopy(h.subarray(pz >> 2, (pz >> 2) + M * N));
     }
     // Rows split at multiples of the register tile: each row sits in the same tile as in one call.
     const P = M === 1 ? 1 : parts(Math.ceil(M / mr), work);
@@ -815,7 +816,7 @@ export function createWasmKernels(
       tasks.push([fn, GEO, pxp, pw, pb, pz, act, t0 * mr, Math.min(M, t1 * mr)]);
     }
     exec(tasks);
-    return h.slice(pz >> 2, (pz >> 2) + M * N);
+    return outputCopy(h.subarray(pz >> 2, (pz >> 2) + M * N));
   }
 
   /** Rows of im2col per block in the filter gradient: about 256 KiB of scratch. */
@@ -1020,7 +1021,7 @@ export function createWasmKernels(
         py + i0 * yImage * 4,
         mode === "max" ? 0 : 1,
       ]));
-      return h.slice(py >> 2, (py >> 2) + ny);
+      return outputCopy(h.subarray(py >> 2, (py >> 2) + ny));
     },
 
     activation(kind, x) {
@@ -1039,7 +1040,7 @@ export function createWasmKernels(
         tasks.push(["activate", px + e0 * 4, py + e0 * 4, e1 - e0, ACTIVATION_CODES[kind]]);
       }
       exec(tasks);
-      return h.slice(py >> 2, (py >> 2) + x.length);
+      return outputCopy(h.subarray(py >> 2, (py >> 2) + x.length));
     },
 
     poolBackward(g, x, dy, mode: PoolMode) {
@@ -1171,7 +1172,7 @@ export function createWasmKernels(
     }
     exec(tasks);
     winogradCalls++;
-    return h.slice(pz >> 2, (pz >> 2) + nz);
+    return outputCopy(h.subarray(pz >> 2, (pz >> 2) + nz));
   }
 
   /**

@@ -5,6 +5,7 @@ import { applyLayer, type SymbolicTensor } from "./graph_node.ts";
 import { checkOneOf } from "../core/_validate.ts";
 import { type OptionDecls, optionsConfig, readOptions } from "./_declare.ts";
 import { noForward } from "./_util.ts";
+import { outputCopy } from "../core/_outputs.ts";
 import {
   type BroadcastMap,
   broadcastMap,
@@ -178,7 +179,7 @@ export class Add extends MergeLayerBase implements MergeLayer {
     const m = this.checkInputs("Add", xs);
     const b = this.#b!;
     const first = expand(xs[0]!.data, b.maps[0]!, m, b.size);
-    const out = first === xs[0]!.data ? first.slice() : first;
+    const out = first === xs[0]!.data ? outputCopy(first) : first;
     for (let k = 1; k < xs.length; k++) combineInto(out, xs[k]!.data, b.maps[k]!, m, b.size, "add");
     if (this.activation === "relu") {
       for (let i = 0; i < out.length; i++) out[i] = out[i]! < 0 ? 0 : out[i]!;

@@ -21,6 +21,7 @@ import type { Layer, LayerConfig, MergeLayer, Param, SampleShape } from "../laye
 import { checkUnowned, claimLayers, nameLayers, withParamBudget } from "../layers/_util.ts";
 import { hooks, type TrailingSoftmax } from "./_hooks.ts";
 import { withMemoryFloor } from "../backend/select.ts";
+import { OutputPool, withOutputPool } from "../core/_outputs.ts";
 
 /** Options of {@linkcode Model} and `Sequential`. */
 export interface ModelOptions {
@@ -103,6 +104,9 @@ export class Model {
   readonly #uses = new Map<AnyLayer, number>();
   #values: Map<number, Tensor> | null = null;
   #training = false;
+  /** `predict`'s reusable outputs, and the index of each value's last reader. */
+  #pool: OutputPool | null = null;
+  #lastRead: Map<number, number> | null = null;
 
   /**
    * Creates a Model.
@@ -276,6 +280,53 @@ export class Model {
     return this.nodes.map((n) => values.get(n.output.id)!);
   }
 
+  /**
+   * `predict`'s run: each node's output is given back to the pool once its
+   * last reader ran (by memory: views of one array count together), so the
+   * next nodes and the next prediction reuse it. Nothing is kept for
+   * `backward`.
+   */
+  #runPooled(x: Tensor): Tensor {
+    const pool = this.#pool ??= new OutputPool();
+    const last = this.#lastRead ??= this.#lastReaders();
+    const values = new Map<number, Tensor>([[this.#input.id, x]]);
+    const refs = new Map<ArrayBufferLike, number>();
+    const hold = (t: Tensor) => refs.set(t.data.buffer, (refs.get(t.data.buffer) ?? 0) + 1);
+    hold(x);
+    this.#values = null;
+    try {
+      withMemoryFloor(this.#memoryNeed(), () =>
+        withOutputPool(pool, () => {
+          this.nodes.forEach((n, i) => {
+            const ins = n.inputs.map((t) => values.get(t.id)!);
+            const y = isMerge(n.layer) ? n.layer.forward(ins) : n.layer.forward(ins[0]!);
+            values.set(n.output.id, y);
+            hold(y);
+            for (const t of new Set(n.inputs)) {
+              if (last.get(t.id) !== i) continue;
+              const v = values.get(t.id)!;
+              values.delete(t.id);
+              const left = refs.get(v.data.buffer)! - 1;
+              refs.set(v.data.buffer, left);
+              const owner = left === 0 ? pool.ownerOf(v.data) : undefined;
+              if (owner) pool.give(owner);
+            }
+          });
+        }));
+    } finally {
+      pool.endRun();
+    }
+    return values.get(this.#output.id)!;
+  }
+
+  /** For each value a node reads, the index of the last node reading it (the output: none). */
+  #lastReaders(): Map<number, number> {
+    const last = new Map<number, number>();
+    this.nodes.forEach((n, i) => n.inputs.forEach((t) => last.set(t.id, i)));
+    last.delete(this.#output.id);
+    return last;
+  }
+
   #run(x: Tensor): Map<number, Tensor> {
     const values = new Map<number, Tensor>([[this.#input.id, x]]);
     withMemoryFloor(this.#memoryNeed(), () => {
@@ -328,7 +379,7 @@ export class Model {
     const values = this.#values;
     if (!values) {
       throw new RangeError(
-        `${fnb}: backward was called before forward (run forward on a batch first)`,
+        `${fnb}: backward was called before forward (run forward on a batch first; predict keeps nothing for backward)`,
       );
     }
     const last = values.get(this.#output.id)!;
@@ -437,13 +488,13 @@ export class Model {
     const o = checkOptions(fn, "options", options, ["batchSize"]);
     const bs = checkPositiveInt(fn, "options.batchSize", o["batchSize"] ?? 256);
     const m = x.shape[0]!;
-    if (m <= bs) return this.#inference(() => this.forward(x));
+    if (m <= bs) return this.#inference(() => this.#runPooled(x));
     const inSize = x.data.length / m, outSize = sizeOf(this.outputShape);
     const out = new Float32Array(m * outSize);
     for (let at = 0; at < m; at += bs) {
       const n = Math.min(bs, m - at);
       const data = x.data.subarray(at * inSize, (at + n) * inSize);
-      const y = this.#inference(() => this.forward({ shape: [n, ...this.inputShape], data }));
+      const y = this.#inference(() => this.#runPooled({ shape: [n, ...this.inputShape], data }));
       out.set(y.data, at * outSize);
     }
     return { shape: [m, ...this.outputShape], data: out };
