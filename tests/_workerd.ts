@@ -5,7 +5,47 @@
  * @module
  */
 
-import { unstable_startWorker } from "wrangler";
+import { getPlatformProxy, unstable_startWorker } from "wrangler";
+
+/** wrangler offline and quiet: no metrics, no lookups, its config kept in the project. */
+function offline(root: URL): void {
+  Deno.env.set("WRANGLER_SEND_METRICS", "false");
+  Deno.env.set("CLOUDFLARE_CF_FETCH_ENABLED", "false");
+  Deno.env.set("WRANGLER_HIDE_BANNER", "true");
+  Deno.env.set("XDG_CONFIG_HOME", new URL(".config", root).pathname);
+  Deno.env.set("WRANGLER_LOG", "error");
+}
+
+/**
+ * Puts objects into the local R2 bucket bound as `binding` by `config`, in
+ * the persistence directory `persist` (as `wrangler r2 object put --local
+ * --persist-to` does), for {@linkcode startWorkerd} with the same `persist`.
+ */
+export async function putLocalR2(
+  config: string,
+  persist: string,
+  binding: string,
+  objects: Record<string, Uint8Array>,
+): Promise<void> {
+  const root = new URL("../", import.meta.url);
+  offline(root);
+  const proxy = await getPlatformProxy<Record<string, R2Put>>({
+    configPath: new URL(config, root).pathname,
+    persist: { path: `${persist}/v3` },
+    remoteBindings: false,
+  });
+  try {
+    const bucket = proxy.env[binding];
+    if (!bucket) throw new Error(`${config} binds no R2 bucket ${binding}`);
+    for (const [key, bytes] of Object.entries(objects)) await bucket.put(key, bytes);
+  } finally {
+    await proxy.dispose();
+  }
+}
+
+interface R2Put {
+  put(key: string, value: Uint8Array): Promise<unknown>;
+}
 
 /** A running Worker: its URL and how to stop it. */
 export interface RunningWorker {
@@ -13,21 +53,24 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-/** Starts worker/index.ts from wrangler.toml (or another config, relative to the project root). */
-export async function startWorkerd(config = "wrangler.toml"): Promise<RunningWorker> {
+/**
+ * Starts worker/index.ts from wrangler.toml (or another config, relative to the project root).
+ * With `persist`, local bindings (R2) keep their data in that directory (wrangler's `--persist-to`;
+ * {@linkcode putLocalR2} fills it); without, they start empty and nothing is written.
+ */
+export async function startWorkerd(
+  config = "wrangler.toml",
+  persist?: string,
+): Promise<RunningWorker> {
   const root = new URL("../", import.meta.url);
-  Deno.env.set("WRANGLER_SEND_METRICS", "false");
-  Deno.env.set("CLOUDFLARE_CF_FETCH_ENABLED", "false");
-  Deno.env.set("WRANGLER_HIDE_BANNER", "true");
-  Deno.env.set("XDG_CONFIG_HOME", new URL(".config", root).pathname);
-  Deno.env.set("WRANGLER_LOG", "error");
+  offline(root);
   const worker = await unstable_startWorker({
     config: new URL(config, root).pathname,
     dev: {
       server: { hostname: "127.0.0.1", port: 0 },
       inspector: false,
       watch: false,
-      persist: false,
+      persist: persist ?? false,
       logLevel: "error",
     },
   });

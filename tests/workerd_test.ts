@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { API_CASES, type Fetch, heldOutAsPng } from "./_api_cases.ts";
-import { startWorkerd } from "./_workerd.ts";
+import { putLocalR2, startWorkerd } from "./_workerd.ts";
 
 Deno.test({
   name: "workerd: every route, input type and bad-input rule over HTTP",
@@ -76,6 +76,60 @@ Deno.test({
       assert.ok(Math.abs(body.probabilities.reduce((s: number, v: number) => s + v, 0) - 1) < 1e-4);
     } finally {
       await worker.stop();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "workerd: the model from wrangler's local R2 (MODEL_BUCKET, MODEL_KEY); a missing object is a 500",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const config = "tests/fixtures/wrangler-r2.toml";
+    const onnx = await Deno.readFile(new URL("./fixtures/onnx/resnet.onnx", import.meta.url));
+    const empty = await Deno.makeTempDir({ prefix: "convnet-r2-empty-" });
+    const filled = await Deno.makeTempDir({ prefix: "convnet-r2-" });
+    try {
+      // No object under MODEL_KEY yet: a 500 that names it.
+      let worker = await startWorkerd(config, empty);
+      try {
+        const r = await fetch(new URL("/v1/model", worker.url));
+        const body = await r.json();
+        assert.equal(r.status, 500, JSON.stringify(body));
+        assert.match(
+          body.error.message,
+          /MODEL_KEY "tiny-resnet\.onnx" is not in the MODEL_BUCKET/,
+        );
+      } finally {
+        await worker.stop();
+      }
+      await putLocalR2(config, filled, "MODEL_BUCKET", { "tiny-resnet.onnx": onnx });
+      worker = await startWorkerd(config, filled);
+      try {
+        const m = await (await fetch(new URL("/v1/model", worker.url))).json();
+        assert.equal(m.source, "r2:tiny-resnet.onnx");
+        assert.deepEqual(m.input.shape, [16, 16, 3]);
+        const photo = await Deno.readFile(
+          new URL("./fixtures/images/photo-3-baseline.jpg", import.meta.url),
+        );
+        const res = await fetch(new URL("/v1/predict?top=2", worker.url), {
+          method: "POST",
+          headers: { "content-type": "image/jpeg" },
+          body: photo,
+        });
+        const body = await res.json();
+        assert.equal(res.status, 200, JSON.stringify(body));
+        assert.equal(body.top.length, 2);
+        assert.ok(m.labels.includes(body.label));
+        const file = await fetch(new URL("/v1/model/file", worker.url));
+        assert.deepEqual(new Uint8Array(await file.arrayBuffer()), onnx);
+      } finally {
+        await worker.stop();
+      }
+    } finally {
+      await Deno.remove(empty, { recursive: true });
+      await Deno.remove(filled, { recursive: true });
     }
   },
 });

@@ -32,7 +32,8 @@ import { cors } from "hono/cors";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { secureHeaders } from "hono/secure-headers";
 import { getBackend, kernelMemoryBytes, softmax, type Tensor, tensor, useKernels } from "../mod.ts";
-import { ConfigError, loadServed, type ModelVars, type Served } from "./config.ts";
+import { ConfigError, loadServed, MODEL_VAR_NAMES, type ModelVars, type Served } from "./config.ts";
+import { type ModelSource, modelSource, type SourceBindings } from "./source.ts";
 import {
   ApiError,
   checkNotEmpty,
@@ -50,8 +51,12 @@ import { MAX_SIDE } from "../src/image/_errors.ts";
 
 /** What {@linkcode createApp} needs. */
 export interface AppOptions {
-  /** The model file: ONNX or safetensors (wrangler.toml's `served-model` alias). */
-  modelBytes: Uint8Array;
+  /**
+   * The bundled model file: ONNX or safetensors (wrangler.toml's
+   * `served-model` alias). The `MODEL_KEY` var with an R2 binding
+   * `MODEL_BUCKET` serves a model from R2 instead (see source.ts).
+   */
+  modelBytes?: Uint8Array;
   /**
    * The model's configuration vars (see config.ts); in a Worker, the
    * `MODEL_*` vars of wrangler.toml override these.
@@ -73,13 +78,15 @@ export interface AppOptions {
   corsOrigins?: string;
 }
 
-/** The Worker's bindings this app reads (wrangler.toml `[vars]`). */
-export interface Bindings extends ModelVars {
+/** The Worker's bindings this app reads (wrangler.toml `[vars]`, and an R2 bucket). */
+export interface Bindings extends ModelVars, SourceBindings {
   /** `"*"` or a comma-separated list of origins allowed to call the API. */
   CORS_ORIGINS?: string;
 }
 
 interface Loaded extends Served {
+  /** The model file and where it came from. */
+  source: ModelSource;
   /** `h·w·c`. */
   size: number;
   heldOutAccuracy: number | null;
@@ -133,35 +140,40 @@ function allowOrigin(origin: string, configured: string): string | null {
   return list.includes(origin) ? origin : null;
 }
 
-/** Builds the app. The model is parsed (and the kernels instantiated) once, on the first request. */
+/**
+ * Builds the app. The model is read (from the bundle or R2), parsed and
+ * checked, and the kernels instantiated, once, on the first request that
+ * needs them; concurrent first requests share the one load.
+ */
 export function createApp(options: AppOptions): Hono<{ Bindings: Bindings }> {
   let loaded: Loaded | null = null;
   let failed: ConfigError | null = null;
-  /** The served model, loaded and checked against its vars on the first request. */
-  const load = (env?: ModelVars): Loaded => {
-    if (loaded) return loaded;
-    if (failed) throw failed;
+  let loading: Promise<Loaded> | null = null;
+  const loadOnce = async (env?: Bindings): Promise<Loaded> => {
+    // A missing R2 object is not remembered: the next request looks again (upload, then ask).
+    const source = await modelSource(options.modelBytes, env);
     if (options.kernels) useKernels(options.kernels);
     const vars: ModelVars = { ...options.vars };
-    for (
-      const k of [
-        "MODEL_PREPROCESS",
-        "MODEL_LABELS",
-        "MODEL_MEAN",
-        "MODEL_STD",
-        "MODEL_NAME",
-        "MODEL_RESIZE",
-        "MAX_BODY_BYTES",
-      ] as const
-    ) {
+    for (const k of MODEL_VAR_NAMES) {
       const v = env?.[k];
       if (typeof v === "string") vars[k] = v;
     }
     try {
-      const served = loadServed(options.modelBytes, vars);
+      const served = loadServed(
+        source.bytes,
+        vars,
+        source.kind === "r2"
+          ? `the served model (${JSON.stringify(env?.MODEL_KEY)} in MODEL_BUCKET)`
+          : undefined,
+      );
       const acc = Number(served.model.metadata["heldOutAccuracy"]);
       const [h, w, c] = served.shape;
-      loaded = { ...served, size: h * w * c, heldOutAccuracy: Number.isFinite(acc) ? acc : null };
+      loaded = {
+        ...served,
+        source,
+        size: h * w * c,
+        heldOutAccuracy: Number.isFinite(acc) ? acc : null,
+      };
       return loaded;
     } catch (e) {
       if (e instanceof ConfigError) {
@@ -170,6 +182,15 @@ export function createApp(options: AppOptions): Hono<{ Bindings: Bindings }> {
       }
       throw e;
     }
+  };
+  /** The served model, loaded and checked against its vars on the first request. */
+  const load = async (env?: Bindings): Promise<Loaded> => {
+    if (loaded) return loaded;
+    if (failed) throw failed;
+    loading ??= loadOnce(env).finally(() => {
+      loading = null;
+    });
+    return await loading;
   };
   /** Runs a batch of inputs; returns predictions and the first layer's output. */
   const infer = (served: Loaded, inputs: Float32Array[], explain: boolean, top?: number) => {
@@ -240,7 +261,7 @@ export function createApp(options: AppOptions): Hono<{ Bindings: Bindings }> {
   app.use("/healthz", api);
   /** The body limit of the served configuration (`MAX_BODY_BYTES`), checked before reading. */
   const limit = async (c: Context<{ Bindings: Bindings }>, next: () => Promise<void>) => {
-    const max = load(c.env).maxBodyBytes;
+    const max = (await load(c.env)).maxBodyBytes;
     return await bodyLimit({
       maxSize: max,
       onError: () => {
@@ -269,20 +290,20 @@ export function createApp(options: AppOptions): Hono<{ Bindings: Bindings }> {
     });
   }
   // The served model's file, as configured (the page runs it in the browser).
-  app.get("/v1/model/file", isolated, (c) => {
-    const served = load(c.env);
+  app.get("/v1/model/file", isolated, async (c) => {
+    const served = await load(c.env);
     c.header("Content-Type", "application/octet-stream");
     c.header(
       "Content-Disposition",
       `attachment; filename="model.${served.format === "onnx" ? "onnx" : "safetensors"}"`,
     );
-    return c.body(options.modelBytes.slice().buffer);
+    return c.body(served.source.bytes.slice().buffer);
   });
 
   app.get("/healthz", (c) => c.json({ ok: true }));
 
-  app.get("/v1/model", (c) => {
-    const served = load(c.env);
+  app.get("/v1/model", async (c) => {
+    const served = await load(c.env);
     const { model, heldOutAccuracy, shape, size, preprocess } = served;
     const firstConv = model.layers.find((l) => l.kind === "Conv2D");
     const kernel = firstConv?.params()[0];
@@ -295,6 +316,7 @@ export function createApp(options: AppOptions): Hono<{ Bindings: Bindings }> {
     return c.json({
       name: served.name,
       format: served.format,
+      source: served.source.where,
       architecture: model.layerSummary(),
       input: {
         shape,
@@ -334,7 +356,7 @@ export function createApp(options: AppOptions): Hono<{ Bindings: Bindings }> {
 
   app.post("/v1/predict", limit, async (c) => {
     const explain = ["1", "true"].includes(c.req.query("explain") ?? "");
-    const served = load(c.env);
+    const served = await load(c.env);
     const top = topOf(c.req.query("top"), served.classes);
     const input = await readInput(c, served);
     const { results, first, ms } = infer(served, [input], explain, top);
@@ -363,7 +385,7 @@ export function createApp(options: AppOptions): Hono<{ Bindings: Bindings }> {
         `a batch must be application/json, got ${type || "no content type"}`,
       );
     }
-    const served = load(c.env);
+    const served = await load(c.env);
     const bytes = checkNotEmpty(
       new Uint8Array(await c.req.arrayBuffer()),
       `{ "images": [...] } with 1 to ${MAX_BATCH} images`,

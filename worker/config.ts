@@ -46,6 +46,26 @@ export interface ModelVars {
   MODEL_NAME?: string;
 }
 
+/**
+ * Every var {@linkcode loadServed} reads, by name: a Worker's env and
+ * `deno task serve`'s environment override the configured values of these.
+ *
+ * @example
+ * ```ts
+ * import { MODEL_VAR_NAMES } from "./config.ts";
+ * console.log(MODEL_VAR_NAMES.includes("MODEL_RESIZE")); // true
+ * ```
+ */
+export const MODEL_VAR_NAMES = [
+  "MODEL_PREPROCESS",
+  "MODEL_RESIZE",
+  "MAX_BODY_BYTES",
+  "MODEL_LABELS",
+  "MODEL_MEAN",
+  "MODEL_STD",
+  "MODEL_NAME",
+] as const satisfies readonly (keyof ModelVars)[];
+
 /** A served model and how inputs reach it. */
 export interface Served {
   model: Model;
@@ -143,9 +163,17 @@ function labelsOf(raw: string, classes: number): string[] {
 /**
  * Loads the model bytes (ONNX or safetensors) and checks the vars against it.
  *
+ * @param bytes The model file.
+ * @param vars The configuration.
+ * @param source Where the bytes came from, for the error when they do not load.
+ *
  * @throws {ConfigError} A var is malformed or does not fit the model, or the model cannot be served.
  */
-export function loadServed(bytes: Uint8Array, vars: ModelVars = {}): Served {
+export function loadServed(
+  bytes: Uint8Array,
+  vars: ModelVars = {},
+  source = "the served model (served-model in wrangler.toml)",
+): Served {
   const format = isSafetensors(bytes) ? "safetensors" : "onnx";
   let model: Model;
   try {
@@ -153,9 +181,7 @@ export function loadServed(bytes: Uint8Array, vars: ModelVars = {}): Served {
     model = format === "safetensors" ? fuse(loadModel(bytes)) : loadOnnx(bytes);
   } catch (e) {
     throw new ConfigError(
-      `the served model (served-model in wrangler.toml) does not load: ${
-        e instanceof Error ? e.message : e
-      }`,
+      `${source} does not load: ${e instanceof Error ? e.message : e}`,
     );
   }
   const s = model.inputShape, o = model.outputShape;

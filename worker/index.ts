@@ -18,4 +18,11 @@ import page from "./page/index.html";
 import pageScript from "./page/local.js";
 import { createApp } from "./app.ts";
 
-export default createApp({ kernels, modelBytes: new Uint8Array(model), page, pageScript });
+// An empty bundled model (models/serve-none.ts) leaves the model to R2 (MODEL_BUCKET, MODEL_KEY).
+const bundled = new Uint8Array(model);
+export default createApp({
+  kernels,
+  ...(bundled.length ? { modelBytes: bundled } : {}),
+  page,
+  pageScript,
+});

@@ -14,7 +14,7 @@
 import { parse } from "smol-toml";
 import { createApp } from "./app.ts";
 import { resolveServedModel } from "./_alias.ts";
-import type { ModelVars } from "./config.ts";
+import { MODEL_VAR_NAMES, type ModelVars } from "./config.ts";
 
 const root = new URL("../", import.meta.url);
 const configUrl = new URL(Deno.env.get("CONFIG") ?? "wrangler.toml", root);
@@ -27,16 +27,7 @@ if (!alias) throw new Error(`${configUrl.pathname}: [alias] has no "served-model
 // The alias names a module, `export { default } from "./file";`, or the file itself.
 const modelUrl = await resolveServedModel(alias, configUrl);
 const vars: Record<string, string> = { ...config.vars };
-for (
-  const k of [
-    "MODEL_PREPROCESS",
-    "MODEL_LABELS",
-    "MODEL_MEAN",
-    "MODEL_STD",
-    "MODEL_NAME",
-    "CORS_ORIGINS",
-  ]
-) {
+for (const k of [...MODEL_VAR_NAMES, "CORS_ORIGINS"]) {
   const v = Deno.env.get(k);
   if (v !== undefined) vars[k] = v;
 }
