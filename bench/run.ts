@@ -13,8 +13,8 @@ import { initTfjs, tf } from "./_tfjs.ts";
 import { replaceSection } from "../scripts/sections.ts";
 import { setThreads } from "../mod.ts";
 
-type Section = "kernels" | "model" | "onnx" | "zoo" | "tfjs" | "worker" | "request";
-const ALL: Section[] = ["kernels", "model", "onnx", "zoo", "tfjs", "worker", "request"];
+type Section = "kernels" | "model" | "onnx" | "zoo" | "tfjs" | "worker" | "request" | "edge";
+const ALL: Section[] = ["kernels", "model", "onnx", "zoo", "tfjs", "worker", "request", "edge"];
 
 /** Replaces one marked section of BENCHMARKS.md. */
 function writeSection(name: Section, body: string): Promise<void> {
@@ -76,5 +76,9 @@ if (import.meta.main) {
   if (wanted.includes("worker")) {
     const { benchWorker } = await import("./worker.ts");
     await writeSection("worker", await benchWorker((s: string) => console.error(s)));
+  }
+  if (wanted.includes("edge")) {
+    const { benchEdge } = await import("./edge.ts");
+    await writeSection("edge", await benchEdge((s: string) => console.error(s)));
   }
 }

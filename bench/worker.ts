@@ -11,16 +11,10 @@ import { loadModel, tensor } from "../mod.ts";
 import { loadMnist } from "../train/mnist.ts";
 import { startWorkerd } from "../tests/_workerd.ts";
 import { fmt, medianMs } from "./_timing.ts";
-
-async function gzipSize(bytes: Uint8Array): Promise<number> {
-  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(
-    new CompressionStream("gzip"),
-  );
-  return (await new Response(stream).arrayBuffer()).byteLength;
-}
+import { bundleSize } from "../scripts/build_worker.ts";
 
 /** Builds the dry-run bundle into a temporary folder and sizes it. */
-async function bundleSize(): Promise<{ raw: number; gzip: number; files: string[] }> {
+async function buildAndSize(): Promise<{ raw: number; gzip: number; files: string[] }> {
   const out = await Deno.makeTempDir();
   const { code, stderr } = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "npm:wrangler@4.164.0", "deploy", "--dry-run", "--outdir", out],
@@ -35,17 +29,9 @@ async function bundleSize(): Promise<{ raw: number; gzip: number; files: string[
   if (code !== 0) {
     throw new Error(`wrangler deploy --dry-run failed: ${new TextDecoder().decode(stderr)}`);
   }
-  let raw = 0, gzip = 0;
-  const files: string[] = [];
-  for await (const e of Deno.readDir(out)) {
-    if (!e.isFile || e.name.endsWith(".map") || e.name === "README.md") continue;
-    const bytes = await Deno.readFile(`${out}/${e.name}`);
-    raw += bytes.length;
-    gzip += await gzipSize(bytes);
-    files.push(e.name.replace(/^[0-9a-f]{40}-/, ""));
-  }
+  const { raw, gzip, files } = await bundleSize(out);
   await Deno.remove(out, { recursive: true });
-  return { raw, gzip, files: files.sort() };
+  return { raw, gzip, files: files.map((f) => f.name).sort() };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -54,7 +40,7 @@ function percentile(sorted: number[], p: number): number {
 
 /** Runs the worker benchmarks and returns the Markdown section. */
 export async function benchWorker(log: (s: string) => void): Promise<string> {
-  const size = await bundleSize();
+  const size = await buildAndSize();
   log(`bundle ${size.raw} bytes, ${size.gzip} gzip`);
 
   const t0 = performance.now();

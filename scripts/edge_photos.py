@@ -9,7 +9,13 @@ phone held upright writes it) and NAME-2 is progressive; the others are baseline
 NAME.jpg, NAME.ref.f32 holds the tensor torchvision's ImageNet evaluation pipeline gives for the
 upright photo (PIL decode, ImageOps.exif_transpose, Resize(256), CenterCrop(224), ToTensor,
 Normalize; float32, NCHW [1, 3, 224, 224]); also imagenet_labels.json (torchvision's 1,000
-category names) and manifest.json. Seeded.
+category names) and manifest.json.
+
+Also mobilenet_v2.onnx: torchvision's MobileNetV2 with its own seeded initialisation, whose
+BatchNorm statistics are measured on 48 other scenes (not the photos) and whose classifier is
+scaled to give logits of standard deviation 3 there, so that its answers depend on the photo (with
+the zoo's random statistics every photo gets the same answer, and agreement would prove nothing).
+Seeded.
 """
 import json
 import os
@@ -18,7 +24,7 @@ import sys
 import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFilter, ImageOps
-from torchvision import transforms
+from torchvision import models, transforms
 from torchvision.models._meta import _IMAGENET_CATEGORIES
 
 out = sys.argv[1]
@@ -70,6 +76,35 @@ for name, (w, h) in sizes.items():
         manifest.append({"name": f"{name}-{i}", "size": name, "width": w, "height": h,
                          "bytes": os.path.getsize(path), "orientation": 6 if i == 1 else 1,
                          "progressive": i == 2})
+
+# A MobileNetV2 whose answers depend on its input: statistics from other scenes.
+torch.manual_seed(7)
+net = models.mobilenet_v2()
+calib = torch.stack([pipeline(scene(int(rng.integers(300, 700)), int(rng.integers(300, 700))))
+                     for _ in range(48)])
+for mod in net.modules():
+    if isinstance(mod, torch.nn.BatchNorm2d):
+        mod.momentum = None  # a cumulative average over the calibration batches
+net.train()
+with torch.no_grad():
+    for batch in calib.split(16):
+        net(batch)
+net.eval()
+g = torch.Generator().manual_seed(8)
+with torch.no_grad():
+    for mod in net.modules():
+        if isinstance(mod, torch.nn.BatchNorm2d):
+            n = mod.num_features
+            mod.weight.copy_(torch.rand(n, generator=g) * 0.5 + 0.75)
+            mod.bias.copy_(torch.randn(n, generator=g) * 0.1)
+    head = net.classifier[1]
+    head.weight.mul_(3 / net(calib).std().item())
+torch.onnx.export(
+    net, calib[:1], os.path.join(out, "mobilenet_v2.onnx"), opset_version=13,
+    input_names=["input"], output_names=["output"],
+    dynamic_axes={"input": {0: "n"}, "output": {0: "n"}},
+)
+
 with open(os.path.join(out, "imagenet_labels.json"), "w") as f:
     json.dump(list(_IMAGENET_CATEGORIES), f)
 with open(os.path.join(out, "manifest.json"), "w") as f:

@@ -78,6 +78,23 @@ Deno.test({
           body.top.map((t: { class: number }) => t.class),
           order.slice(0, 5),
         );
+        // The input the model saw (?explain=1: before mean/std) is the pipeline's, value by value.
+        const seen = await (await fetch(new URL("/v1/predict?explain=1", worker.url), {
+          method: "POST",
+          headers: { "content-type": "image/jpeg" },
+          body: photo,
+        })).json();
+        const raw = imageToTensor(await decodeImage(photo, { minSize: 256, channels: 3 }), {
+          size: [224, 224],
+          mode: "center-crop",
+          resize: 256,
+        }).data;
+        assert.equal(seen.input.length, raw.length);
+        let worst = 0;
+        for (let i = 0; i < raw.length; i++) {
+          worst = Math.max(worst, Math.abs(seen.input[i] - raw[i]!));
+        }
+        assert.ok(worst <= 5e-5, `input differs by ${worst}`);
         for (const t of body.top) {
           assert.equal(t.label, m.labels[t.class]);
           assert.ok(
