@@ -199,3 +199,46 @@ Deno.test("MODEL_LABELS: a JSON array or one per line keeps names that contain c
     assert.deepEqual((await (await app.request("/v1/model")).json()).labels, names);
   }
 });
+
+Deno.test("MODEL_JPEG_SCALING: 'dct' (default) decodes a JPEG at reduced size, 'off' in full; a bad value is a 500 naming it", async () => {
+  const photo = await Deno.readFile(
+    new URL("./fixtures/images/photo-3-baseline.jpg", import.meta.url),
+  );
+  const vars = { ...VARS, MODEL_PREPROCESS: "center-crop", MODEL_RESIZE: "18" };
+  const seen = async (extra: Record<string, string>) => {
+    const app = createApp({ modelBytes: resnet, vars: { ...vars, ...extra } });
+    const r = await app.request("/v1/predict?explain=1", {
+      method: "POST",
+      headers: { "content-type": "image/jpeg" },
+      body: photo.slice(),
+    });
+    const body = await r.json();
+    assert.equal(r.status, 200, JSON.stringify(body));
+    const m = await (await app.request("/v1/model")).json();
+    return { input: body.input as number[], scaling: m.input.jpegScaling };
+  };
+  const pipeline = async (minSize?: number) =>
+    imageToTensor(await decodeImage(photo, minSize ? { minSize, channels: 3 } : { channels: 3 }), {
+      size: [16, 16],
+      mode: "center-crop",
+      resize: 18,
+    }).data;
+  const close = (a: number[], b: Float32Array) => a.every((v, i) => Math.abs(v - b[i]!) <= 5e-5);
+  const dct = await seen({}), off = await seen({ MODEL_JPEG_SCALING: "off" });
+  assert.equal(dct.scaling, "dct");
+  assert.equal(off.scaling, "off");
+  const scaled = await pipeline(18), full = await pipeline();
+  assert.ok(close(dct.input, scaled), "dct: the input of a reduced-size decode");
+  assert.ok(close(off.input, full), "off: the input of a full decode");
+  assert.ok(
+    !close(off.input, scaled),
+    "the two differ on this photo, so the setting is observable",
+  );
+  const bad = createApp({ modelBytes: resnet, vars: { ...vars, MODEL_JPEG_SCALING: "fast" } });
+  const r = await bad.request("/v1/model");
+  assert.equal(r.status, 500);
+  assert.match(
+    (await r.json()).error.message,
+    /MODEL_JPEG_SCALING must be "dct" or "off", got "fast"/,
+  );
+});

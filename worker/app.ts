@@ -322,6 +322,7 @@ export function createApp(options: AppOptions): Hono<{ Bindings: Bindings }> {
         shape,
         preprocess,
         ...(preprocess === "center-crop" ? { resize: served.resize } : {}),
+        jpegScaling: served.jpegScaling ? "dct" : "off",
         mean: served.mean,
         std: served.std,
         formats: {

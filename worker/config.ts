@@ -13,6 +13,11 @@
  * - `MODEL_LABELS`: class names: a JSON array, one per line, or
  *   comma-separated (default the class indices). ImageNet's names contain
  *   commas: give those as a JSON array or one per line.
+ * - `MODEL_JPEG_SCALING`: `"dct"` (the default: a JPEG larger than the
+ *   preprocessing needs is decoded at 1/2, 1/4 or 1/8 in the DCT domain, as
+ *   PIL's `draft()` does; fast, inputs slightly different from a full
+ *   decode) or `"off"` (every JPEG decoded in full: torchvision's exact
+ *   input, several times slower on large photos).
  * - `MAX_BODY_BYTES`: the largest request body accepted (default 16 MiB; a
  *   12 MP phone JPEG is 3–6 MB).
  * - `MODEL_MEAN`, `MODEL_STD`: per-channel normalisation of inputs in 0..1,
@@ -36,6 +41,8 @@ export interface ModelVars {
   MODEL_RESIZE?: string;
   /** The largest request body, in bytes. */
   MAX_BODY_BYTES?: string;
+  /** `"dct"` or `"off"`. */
+  MODEL_JPEG_SCALING?: string;
   /** Class names. */
   MODEL_LABELS?: string;
   /** Per-channel means. */
@@ -60,6 +67,7 @@ export const MODEL_VAR_NAMES = [
   "MODEL_PREPROCESS",
   "MODEL_RESIZE",
   "MAX_BODY_BYTES",
+  "MODEL_JPEG_SCALING",
   "MODEL_LABELS",
   "MODEL_MEAN",
   "MODEL_STD",
@@ -77,6 +85,8 @@ export interface Served {
   resize: number;
   /** The largest request body accepted, in bytes. */
   maxBodyBytes: number;
+  /** Whether JPEGs decode at reduced size in the DCT domain (`MODEL_JPEG_SCALING`). */
+  jpegScaling: boolean;
   /** `[h, w, c]`. */
   shape: readonly [number, number, number];
   classes: number;
@@ -235,6 +245,12 @@ export function loadServed(
     );
   }
   const maxBodyBytes = positiveInt("MAX_BODY_BYTES", vars.MAX_BODY_BYTES, DEFAULT_MAX_BODY);
+  const scalingVar = (vars.MODEL_JPEG_SCALING ?? "").trim() || "dct";
+  if (scalingVar !== "dct" && scalingVar !== "off") {
+    throw new ConfigError(
+      `MODEL_JPEG_SCALING must be "dct" or "off", got ${JSON.stringify(vars.MODEL_JPEG_SCALING)}`,
+    );
+  }
   const labels = vars.MODEL_LABELS?.trim()
     ? labelsOf(vars.MODEL_LABELS, classes)
     : Array.from({ length: classes }, (_, i) => String(i));
@@ -248,6 +264,7 @@ export function loadServed(
     preprocess,
     resize,
     maxBodyBytes,
+    jpegScaling: scalingVar === "dct",
     shape,
     classes,
     labels,

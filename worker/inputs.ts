@@ -20,6 +20,12 @@ export interface InputSpec {
   readonly preprocess: "mnist" | "resize" | "center-crop";
   /** The shorter side before the crop, for `"center-crop"`. */
   readonly resize?: number;
+  /**
+   * Whether JPEGs may be decoded at 1/2, 1/4 or 1/8 in the DCT domain when the
+   * preprocessing needs less than the full size (default true; false decodes
+   * them in full, as PIL without `draft()` does: torchvision's exact input).
+   */
+  readonly jpegScaling?: boolean;
 }
 
 /** The image media types accepted. */
@@ -117,12 +123,16 @@ export async function fromImage(
 ): Promise<Float32Array> {
   const [h, w, c] = spec.shape;
   const mode = spec.preprocess;
+  const scaling = spec.jpegScaling ?? true;
   try {
     // The bytes decide (a JPEG sent as image/png still decodes); unknown bytes get the declared type's error.
     const jpeg = isJpeg(bytes) || (!isPng(bytes) && declared === "jpeg");
     if (mode === "center-crop") {
       const resize = spec.resize ?? Math.round((Math.max(h, w) * 256) / 224);
-      const img = await decodeImage(bytes, { minSize: resize, channels: c as 1 | 3 });
+      const img = await decodeImage(
+        bytes,
+        scaling ? { minSize: resize, channels: c as 1 | 3 } : { channels: c as 1 | 3 },
+      );
       return imageToTensor(img, { size: [h, w], mode: "center-crop", resize }).data;
     }
     const mnist = mode === "mnist";
@@ -130,7 +140,10 @@ export async function fromImage(
     let img: Image;
     if (jpeg) {
       if (!isJpeg(bytes)) throw new ImageError(400, "not a JPEG file (no SOI marker)");
-      const px = await decodeImage(bytes, { minSize: mnist ? 4 * h : [h, w], channels });
+      const px = await decodeImage(
+        bytes,
+        scaling ? { minSize: mnist ? 4 * h : [h, w], channels } : { channels },
+      );
       img = toFloatImage(px, channels, shrinkTo);
     } else img = await decodePng(bytes, { channels, shrinkTo });
     return mnist ? toMnistInput(img, h) : toResizedInput(img, h, w, c);
