@@ -230,3 +230,29 @@ Deno.test("image functions refuse bad arguments with errors that name them", asy
       e instanceof ImageError && e.status === 400 && /neither a PNG nor a JPEG/.test(e.message),
   );
 });
+
+Deno.test("resampleWindow is resample's result cropped, byte for byte, on odd sizes up and down", async () => {
+  const { resample, resampleWindow } = await import("../src/image/_resample.ts");
+  let seed = 7;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  for (let t = 0; t < 40; t++) {
+    const c = t % 2 ? 3 : 1, w = 1 + Math.floor(rnd() * 90), h = 1 + Math.floor(rnd() * 90);
+    const ow = 1 + Math.floor(rnd() * 120), oh = 1 + Math.floor(rnd() * 120);
+    const src = Uint8Array.from({ length: w * h * c }, () => Math.floor(rnd() * 256));
+    const full = resample(src, w, h, c, ow, oh);
+    const cw = 1 + Math.floor(rnd() * ow), ch = 1 + Math.floor(rnd() * oh);
+    const left = Math.floor(rnd() * (ow - cw + 1)), top = Math.floor(rnd() * (oh - ch + 1));
+    const win = resampleWindow(src, w, h, c, ow, oh, left, top, cw, ch);
+    assert.equal(win.length, cw * ch * c);
+    for (let y = 0; y < ch; y++) {
+      for (let i = 0; i < cw * c; i++) {
+        const want = full[((y + top) * ow + left) * c + i]!;
+        if (win[y * cw * c + i] !== want) {
+          assert.fail(
+            `${w}×${h}→${ow}×${oh} c${c}, window ${cw}×${ch}@${left},${top}: (${y}, ${i})`,
+          );
+        }
+      }
+    }
+  }
+});

@@ -200,7 +200,10 @@ export function createApp(options: AppOptions): Hono<{ Bindings: Bindings }> {
     // (x − mean) / std per channel, as the model was trained (identity by default).
     const ch = shape[2];
     if (mean.some((m) => m !== 0) || std.some((d) => d !== 1)) {
-      for (let i = 0; i < x.length; i++) x[i] = (x[i]! - mean[i % ch]!) / std[i % ch]!;
+      for (let k = 0; k < ch; k++) {
+        const m = mean[k]!, d = std[k]!;
+        for (let i = k; i < x.length; i += ch) x[i] = (x[i]! - m) / d;
+      }
     }
     const t0 = performance.now();
     const batch = tensor(x, [inputs.length, ...shape]);

@@ -64,38 +64,75 @@ export function resample(
   ow: number,
   oh: number,
 ): Uint8Array {
-  let cur = src, cw = w;
+  if (ow === w && oh === h) return src.slice();
+  return resampleWindow(src, w, h, c, ow, oh, 0, 0, ow, oh);
+}
+
+/**
+ * The window `cw`×`ch` at (`left`, `top`) of {@linkcode resample}'s result,
+ * computing only what the window needs (a centre crop of a resized photo
+ * keeps about half of it): each output pixel depends on its own
+ * coefficients alone, so the bytes are the full resize's, cropped.
+ */
+export function resampleWindow(
+  src: Uint8Array,
+  w: number,
+  h: number,
+  c: number,
+  ow: number,
+  oh: number,
+  left: number,
+  top: number,
+  cw: number,
+  ch: number,
+): Uint8Array {
+  // The vertical pass's coefficients say which source rows the window needs.
+  const vert = oh !== h ? coefficients(h, oh) : null;
+  let y0 = top, y1 = top + ch; // source rows [y0, y1)
+  if (vert) {
+    y0 = h, y1 = 0;
+    for (let y = top; y < top + ch; y++) {
+      y0 = Math.min(y0, vert.start[y]!), y1 = Math.max(y1, vert.start[y]! + vert.count[y]!);
+    }
+  }
+  const rows = y1 - y0, line = cw * c;
+  // Horizontal pass over those rows, only the window's columns.
+  let cur: Uint8Array;
   if (ow !== w) {
     const { start, count, k, ksize } = coefficients(w, ow);
-    const out = new Uint8Array(ow * h * c);
-    for (let y = 0; y < h; y++) {
-      const row = y * w * c, orow = y * ow * c;
-      for (let x = 0; x < ow; x++) {
-        const s0 = start[x]!, n = count[x]!, kb = x * ksize;
-        for (let ch = 0; ch < c; ch++) {
+    cur = new Uint8Array(rows * line);
+    for (let y = 0; y < rows; y++) {
+      const row = (y + y0) * w * c, orow = y * line;
+      for (let x = 0; x < cw; x++) {
+        const xx = x + left, s0 = start[xx]!, n = count[xx]!, kb = xx * ksize;
+        for (let j = 0; j < c; j++) {
           let ss = 1 << (BITS - 1);
-          for (let i = 0; i < n; i++) ss += cur[row + (s0 + i) * c + ch]! * k[kb + i]!;
-          out[orow + x * c + ch] = clip8(ss);
+          for (let i = 0, p = row + s0 * c + j; i < n; i++, p += c) ss += src[p]! * k[kb + i]!;
+          cur[orow + x * c + j] = clip8(ss);
         }
       }
     }
-    cur = out, cw = ow;
-  }
-  if (oh !== h) {
-    const { start, count, k, ksize } = coefficients(h, oh);
-    const out = new Uint8Array(cw * oh * c), line = cw * c;
-    const acc = new Float64Array(line);
-    for (let y = 0; y < oh; y++) {
-      const s0 = start[y]!, n = count[y]!, kb = y * ksize;
-      acc.fill(1 << (BITS - 1));
-      for (let i = 0; i < n; i++) {
-        const kv = k[kb + i]!, r = (s0 + i) * line;
-        for (let j = 0; j < line; j++) acc[j]! += cur[r + j]! * kv;
-      }
-      const o = y * line;
-      for (let j = 0; j < line; j++) out[o + j] = clip8(acc[j]!);
+  } else {
+    cur = new Uint8Array(rows * line);
+    for (let y = 0; y < rows; y++) {
+      const from = ((y + y0) * w + left) * c;
+      cur.set(src.subarray(from, from + line), y * line);
     }
-    cur = out;
   }
-  return cur === src ? src.slice() : cur;
+  if (!vert) return cur;
+  // Vertical pass, the window's rows.
+  const { start, count, k, ksize } = vert;
+  const out = new Uint8Array(ch * line);
+  const acc = new Float64Array(line);
+  for (let y = 0; y < ch; y++) {
+    const yy = y + top, s0 = start[yy]!, n = count[yy]!, kb = yy * ksize;
+    acc.fill(1 << (BITS - 1));
+    for (let i = 0; i < n; i++) {
+      const kv = k[kb + i]!, r = (s0 - y0 + i) * line;
+      for (let j = 0; j < line; j++) acc[j]! += cur[r + j]! * kv;
+    }
+    const o = y * line;
+    for (let j = 0; j < line; j++) out[o + j] = clip8(acc[j]!);
+  }
+  return out;
 }

@@ -11,7 +11,7 @@
 import { tensor } from "../core/tensor.ts";
 import type { Tensor } from "../core/types.ts";
 import { checkDims, checkOneOf, checkOptions, checkPositiveInt, fail } from "../core/_validate.ts";
-import { resample } from "./_resample.ts";
+import { resampleWindow } from "./_resample.ts";
 import type { DecodedImage } from "./decode.ts";
 
 /** Options of {@linkcode imageToTensor}. */
@@ -163,17 +163,20 @@ export function imageToTensor(image: DecodedImage, options: ImageToTensorOptions
     }
     top = roundHalfEven((rh - th) / 2), left = roundHalfEven((rw - tw) / 2);
   }
-  const r = rw === w && rh === h ? px : resample(px, w, h, c, rw, rh);
+  // Only the crop is resampled (the same bytes as resizing whole, then cropping).
+  const r = rw === w && rh === h && top === 0 && left === 0 && tw === w && th === h
+    ? px
+    : resampleWindow(px, w, h, c, rw, rh, left, top, tw, th);
   const out = new Float32Array(th * tw * c);
-  const scale = new Float32Array(c), shift = new Float32Array(c);
-  for (let j = 0; j < c; j++) scale[j] = 1 / std[j]!, shift[j] = mean[j]!;
-  for (let y = 0; y < th; y++) {
-    const src = ((y + top) * rw + left) * c, dst = y * tw * c;
-    for (let i = 0; i < tw * c; i++) {
-      const j = i % c;
-      // float32 as torchvision: v / 255, minus the mean, divided by the std.
-      out[dst + i] = (Math.fround(r[src + i]! / 255) - shift[j]!) / std[j]!;
-    }
+  // float32 as torchvision: v / 255, minus the mean, divided by the std; one table per channel.
+  const lut = new Float32Array(256 * c);
+  for (let j = 0; j < c; j++) {
+    const m = Math.fround(mean[j]!), d = std[j]!;
+    for (let v = 0; v < 256; v++) lut[j * 256 + v] = (Math.fround(v / 255) - m) / d;
+  }
+  for (let j = 0; j < c; j++) {
+    const base = j * 256;
+    for (let i = j; i < out.length; i += c) out[i] = lut[base + r[i]!]!;
   }
   return tensor(out, [1, th, tw, c]);
 }
