@@ -257,6 +257,71 @@ Deno.test({
 
 Deno.test({
   name:
+    "page: with an image classifier configured, a chosen photo gets the Worker's top-5 with bars",
+  ignore: !haveChromium && !inCi,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const worker = await startWorkerd("tests/fixtures/wrangler-onnx.toml");
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+    try {
+      const photo = new URL("./fixtures/images/photo-3-baseline.jpg", import.meta.url);
+      const bytes = await Deno.readFile(photo);
+      const want = await (await fetch(new URL("/v1/predict?top=5", worker.url), {
+        method: "POST",
+        headers: { "content-type": "image/jpeg" },
+        body: bytes,
+      })).json();
+      const page = await browser.newPage({ viewport: { width: 1000, height: 760 } });
+      await page.goto(worker.url.href);
+      await page.waitForFunction(() => document.body.dataset["mode"] === "photo", null, {
+        timeout: 10_000,
+      });
+      assert.equal(await page.locator("#pad").isVisible(), false, "the drawing pad is hidden");
+      assert.match((await page.locator("#title").textContent())!, /photo/);
+      await page.locator("#photo-file").setInputFiles(photo.pathname);
+      await page.waitForFunction(
+        () => /^Read in/.test(document.getElementById("photo-status")!.textContent ?? ""),
+        null,
+        { timeout: 10_000 },
+      );
+      const shown = await page.locator("#top5 .track").evaluateAll((els) =>
+        els.map((e) => ({
+          label: (e as HTMLElement).dataset["label"],
+          p: Number((e as HTMLElement).dataset["p"]),
+        }))
+      );
+      assert.deepEqual(
+        shown,
+        want.top.map((t: { label: string; probability: number }) => ({
+          label: t.label,
+          p: t.probability,
+        })),
+      );
+      assert.equal(shown.length, 5);
+      await page.screenshot({ path: "test-results/photo.png", fullPage: true });
+      // A file that is not an image: the page says what the server said.
+      const notes = await Deno.makeTempFile({ suffix: ".png" });
+      await Deno.writeTextFile(notes, "not an image");
+      await page.locator("#photo-file").setInputFiles(notes);
+      await Deno.remove(notes);
+      await page.waitForFunction(
+        () =>
+          /Could not read the photo/.test(
+            document.getElementById("photo-error")!.textContent ?? "",
+          ),
+        null,
+        { timeout: 10_000 },
+      );
+    } finally {
+      await browser.close();
+      await worker.stop();
+    }
+  },
+});
+
+Deno.test({
+  name:
     "browser: cross-origin isolated, the bundled module runs threaded in Chromium: same bits on 1 and every thread, and as Deno",
   ignore: !haveChromium && !inCi,
   sanitizeResources: false,
