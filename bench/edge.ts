@@ -18,7 +18,7 @@ import jpeg from "jpeg-js";
 import * as ort from "onnxruntime-node";
 import { loadOnnx, nchwToNhwc, setThreads, softmax, tensor } from "../mod.ts";
 import { decodeImage, IMAGENET, imageToTensor } from "../src/image/mod.ts";
-import { startWorkerd } from "../tests/_workerd.ts";
+import { startWorkerd, workerdRss } from "../tests/_workerd.ts";
 import {
   EDGE_CACHE,
   EDGE_MODEL,
@@ -48,25 +48,6 @@ async function jsquash(): Promise<(b: Uint8Array) => Promise<unknown>> {
   const wasm = await Deno.readFile(new URL("./codec/dec/mozjpeg_dec.wasm", dir));
   await m.init(await WebAssembly.compile(wasm));
   return (b) => m.default(b.buffer as ArrayBuffer);
-}
-
-/** workerd's resident memory (every workerd process), in bytes; NaN where /proc is absent. */
-function workerdRss(): number {
-  let total = 0, found = false;
-  try {
-    for (const e of Deno.readDirSync("/proc")) {
-      if (!/^\d+$/.test(e.name)) continue;
-      try {
-        const status = Deno.readTextFileSync(`/proc/${e.name}/status`);
-        if (!/^Name:\s*workerd\s*$/m.test(status)) continue;
-        total += Number(status.match(/^VmRSS:\s*(\d+) kB/m)![1]) * 1024;
-        found = true;
-      } catch { /* gone */ }
-    }
-  } catch {
-    return NaN;
-  }
-  return found ? total : NaN;
 }
 
 function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {

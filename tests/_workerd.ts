@@ -96,3 +96,22 @@ export async function startWorkerd(
   const url = await worker.url;
   return { url: new URL(url.href), stop: () => worker.dispose() };
 }
+
+/** workerd's resident memory (every workerd process), in bytes; NaN where /proc is absent. */
+export function workerdRss(): number {
+  let total = 0, found = false;
+  try {
+    for (const e of Deno.readDirSync("/proc")) {
+      if (!/^\d+$/.test(e.name)) continue;
+      try {
+        const status = Deno.readTextFileSync(`/proc/${e.name}/status`);
+        if (!/^Name:\s*workerd\s*$/m.test(status)) continue;
+        total += Number(status.match(/^VmRSS:\s*(\d+) kB/m)![1]) * 1024;
+        found = true;
+      } catch { /* gone */ }
+    }
+  } catch {
+    return NaN;
+  }
+  return found ? total : NaN;
+}
