@@ -27,3 +27,29 @@ export function medianMs(fn: () => unknown, budgetMs = 400, minReps = 5, maxReps
 export function fmt(v: number | undefined, digits = 2): string {
   return v === undefined || !Number.isFinite(v) ? "–" : v.toFixed(digits);
 }
+
+/**
+ * Median milliseconds of an async function over `reps` calls, after `warmups` calls.
+ *
+ * @example
+ * ```ts
+ * import { medianAsync } from "./_timing.ts";
+ * const ms = await medianAsync(() => Promise.resolve(), 3);
+ * console.log(ms >= 0); // true
+ * ```
+ */
+export async function medianAsync(
+  f: () => Promise<unknown>,
+  reps: number,
+  warmups = 1,
+): Promise<number> {
+  for (let i = 0; i < warmups; i++) await f();
+  const t: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await f();
+    t.push(performance.now() - t0);
+  }
+  t.sort((a, b) => a - b);
+  return t[t.length >> 1]!;
+}

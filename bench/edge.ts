@@ -26,20 +26,7 @@ import {
   edgePhotos,
   writeEdgeConfig,
 } from "../scripts/_edge.ts";
-import { fmt, medianMs } from "./_timing.ts";
-
-/** Median of an async function's times after one warm-up call. */
-async function medianAsync(f: () => Promise<unknown>, reps: number): Promise<number> {
-  await f();
-  const t: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await f();
-    t.push(performance.now() - t0);
-  }
-  t.sort((a, b) => a - b);
-  return t[t.length >> 1]!;
-}
+import { fmt, medianAsync, medianMs } from "./_timing.ts";
 
 /** `@jsquash/jpeg`'s decoder, initialised with its precompiled module (as workerd needs). */
 async function jsquash(): Promise<(b: Uint8Array) => Promise<unknown>> {

@@ -12,7 +12,7 @@
 import { createApp } from "../worker/app.ts";
 import { decodePng } from "../src/image/_png.ts";
 import { toMnistInput } from "../worker/preprocess.ts";
-import { fmt } from "./_timing.ts";
+import { fmt, medianAsync } from "./_timing.ts";
 
 const root = new URL("../", import.meta.url);
 
@@ -42,18 +42,6 @@ async function inflate(data: Uint8Array): Promise<number> {
   return n;
 }
 
-async function median(f: () => Promise<unknown>, reps: number): Promise<number> {
-  for (let i = 0; i < 5; i++) await f();
-  const t: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await f();
-    t.push(performance.now() - t0);
-  }
-  t.sort((a, b) => a - b);
-  return t[t.length >> 1]!;
-}
-
 /** Runs the benchmark; returns the BENCHMARKS.md section. */
 export async function benchRequest(log: (s: string) => void = console.error): Promise<string> {
   const modelBytes = await Deno.readFile(new URL("models/mnist.safetensors", root));
@@ -80,11 +68,15 @@ export async function benchRequest(log: (s: string) => void = console.error): Pr
           }
         };
         const reps = size === 1080 ? 60 : 200;
-        const tInflate = await median(() => inflate(data), reps);
-        const tRequest = await median(post, reps);
-        const tDecode = await median(() => decodePng(png, { channels: 1, shrinkTo: 112 }), reps);
+        const tInflate = await medianAsync(() => inflate(data), reps, 5);
+        const tRequest = await medianAsync(post, reps, 5);
+        const tDecode = await medianAsync(
+          () => decodePng(png, { channels: 1, shrinkTo: 112 }),
+          reps,
+          5,
+        );
         const img = await decodePng(png, { channels: 1, shrinkTo: 112 });
-        const tPre = await median(() => Promise.resolve(toMnistInput(img, 28)), reps);
+        const tPre = await medianAsync(() => Promise.resolve(toMnistInput(img, 28)), reps, 5);
         const target = size === 1080 ? 1.6 : 5;
         const ratio = tRequest / tInflate;
         log(
