@@ -11,24 +11,12 @@ import { loadModel, tensor } from "../mod.ts";
 import { loadMnist } from "../train/mnist.ts";
 import { startWorkerd } from "../tests/_workerd.ts";
 import { fmt, medianMs } from "./_timing.ts";
-import { bundleSize } from "../scripts/build_worker.ts";
+import { buildWorker, bundleSize } from "../scripts/build_worker.ts";
 
 /** Builds the dry-run bundle into a temporary folder and sizes it. */
 async function buildAndSize(): Promise<{ raw: number; gzip: number; files: string[] }> {
   const out = await Deno.makeTempDir();
-  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "npm:wrangler@4.164.0", "deploy", "--dry-run", "--outdir", out],
-    env: {
-      WRANGLER_SEND_METRICS: "false",
-      CLOUDFLARE_CF_FETCH_ENABLED: "false",
-      WRANGLER_HIDE_BANNER: "true",
-    },
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (code !== 0) {
-    throw new Error(`wrangler deploy --dry-run failed: ${new TextDecoder().decode(stderr)}`);
-  }
+  await buildWorker(out, [], true);
   const { raw, gzip, files } = await bundleSize(out);
   await Deno.remove(out, { recursive: true });
   return { raw, gzip, files: files.map((f) => f.name).sort() };

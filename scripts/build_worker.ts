@@ -95,21 +95,31 @@ export function bundleReport(
   return { ok, text: lines.join("\n") };
 }
 
-if (import.meta.main) {
+/**
+ * Builds the Worker as a deploy would (`wrangler deploy --dry-run`) into
+ * `out`, emptied first so that no stale file counts in its size.
+ *
+ * @example
+ * ```ts ignore
+ * const ok = await buildWorker("dist", ["--config", "wrangler.toml"]);
+ * ```
+ *
+ * @param out The output folder.
+ * @param args More wrangler arguments.
+ * @param quiet Keep wrangler's output (it is thrown with the error when the build fails).
+ * @returns Whether wrangler succeeded (its exit code).
+ */
+export async function buildWorker(
+  out: string,
+  args: string[] = [],
+  quiet = false,
+): Promise<number> {
   const root = new URL("../", import.meta.url).pathname;
-  const out = `${root}dist`;
-  await Deno.remove(out, { recursive: true }).catch(() => {}); // no stale files in the sizes
-  const { code } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "npm:wrangler@4.164.0",
-      "deploy",
-      "--dry-run",
-      "--outdir",
-      out,
-      ...Deno.args,
-    ],
+  await Deno.remove(out, { recursive: true }).catch((e) => {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  });
+  const res = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "npm:wrangler@4.164.0", "deploy", "--dry-run", "--outdir", out, ...args],
     cwd: root,
     env: {
       WRANGLER_SEND_METRICS: "false",
@@ -117,9 +127,18 @@ if (import.meta.main) {
       WRANGLER_HIDE_BANNER: "true",
       XDG_CONFIG_HOME: `${root}.config`,
     },
-    stdout: "inherit",
-    stderr: "inherit",
+    stdout: quiet ? "null" : "inherit",
+    stderr: quiet ? "piped" : "inherit",
   }).output();
+  if (res.code !== 0 && quiet) {
+    throw new Error(`wrangler deploy --dry-run failed: ${new TextDecoder().decode(res.stderr)}`);
+  }
+  return res.code;
+}
+
+if (import.meta.main) {
+  const out = new URL("../dist", import.meta.url).pathname;
+  const code = await buildWorker(out, Deno.args);
   if (code !== 0) Deno.exit(code);
   const report = bundleReport(await bundleSize(out));
   console.log(report.text);

@@ -163,7 +163,7 @@ export function createApp(options: AppOptions): Hono<{ Bindings: Bindings }> {
         source.bytes,
         vars,
         source.kind === "r2"
-          ? `the served model (${JSON.stringify(env?.MODEL_KEY)} in MODEL_BUCKET)`
+          ? `the served model (${JSON.stringify(source.key)} in MODEL_BUCKET)`
           : undefined,
       );
       const acc = Number(served.model.metadata["heldOutAccuracy"]);

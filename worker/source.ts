@@ -30,6 +30,8 @@ export interface ModelSource {
   bytes: Uint8Array;
   /** `"bundled"` or `"r2"`. */
   kind: "bundled" | "r2";
+  /** The object's key in `MODEL_BUCKET` (`"r2"`), trimmed. */
+  key?: string;
   /** For messages and `/v1/model`: `bundled` or `r2:KEY`. */
   where: string;
 }
@@ -88,5 +90,10 @@ export async function modelSource(
       } MiB fits an isolate's memory`,
     );
   }
-  return { bytes: new Uint8Array(await object.arrayBuffer()), kind: "r2", where: `r2:${key}` };
+  return {
+    bytes: new Uint8Array(await object.arrayBuffer()),
+    kind: "r2",
+    key,
+    where: `r2:${key}`,
+  };
 }

@@ -54,25 +54,11 @@ const clip8 = (v: number) => {
 
 /**
  * Resizes `c`-channel 8-bit pixels from `w`×`h` to `ow`×`oh` as PIL's
- * bilinear `resize` does (a side that keeps its size is not resampled).
- */
-export function resample(
-  src: Uint8Array,
-  w: number,
-  h: number,
-  c: number,
-  ow: number,
-  oh: number,
-): Uint8Array {
-  if (ow === w && oh === h) return src.slice();
-  return resampleWindow(src, w, h, c, ow, oh, 0, 0, ow, oh);
-}
-
-/**
- * The window `cw`×`ch` at (`left`, `top`) of {@linkcode resample}'s result,
- * computing only what the window needs (a centre crop of a resized photo
- * keeps about half of it): each output pixel depends on its own
- * coefficients alone, so the bytes are the full resize's, cropped.
+ * bilinear `resize` does (a side that keeps its size is not resampled), and
+ * returns the window `cw`×`ch` at (`left`, `top`) of the result, computing
+ * only what the window needs (a centre crop of a resized photo keeps about
+ * half of it): each output pixel depends on its own coefficients alone, so
+ * the bytes are the full resize's, cropped.
  */
 export function resampleWindow(
   src: Uint8Array,
