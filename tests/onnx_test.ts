@@ -637,3 +637,48 @@ Deno.test("loadOnnx: a file whose weights hold NaN or Infinity is refused, namin
     );
   }
 });
+
+Deno.test("loadOnnx: the model keeps no view of the file's bytes, at any alignment of them", () => {
+  // Weights are read as views of the file where its raw data is 4-byte aligned; every array a
+  // layer keeps must be its own. Shifting the file by 0–3 bytes moves every tensor's alignment.
+  // The fixtures, and a BatchNorm after an Add, which keeps the file's four arrays as they are.
+  const C = 3, init = (name: string, v: number) => ({ name, dims: [C], data: [v, v + 1, v + 2] });
+  const unfolded = buildOnnx({
+    nodes: [
+      { op: "Add", inputs: ["x", "x"], outputs: ["s"] },
+      { op: "BatchNormalization", inputs: ["s", "g", "b", "m", "v"], outputs: ["y"] },
+    ],
+    inits: [init("g", 0.5), init("b", -1), init("m", 0.25), init("v", 2)],
+    inputs: [{ name: "x", shape: ["N", C, 2, 2] }],
+    outputs: [{ name: "y", shape: ["N", C, 2, 2] }],
+  });
+  const cases: [string, Uint8Array, Tensor][] = [
+    ["add-batchnorm", unfolded, tensor(randArray(rng(4), 12), [1, 2, 2, C])],
+  ];
+  for (const name of readdirNames().filter((n) => n !== "unsupported")) {
+    const { bytes, fx } = fixture(name);
+    cases.push([name, bytes, toOurs(fx.input.shape, fx.input.data)]);
+  }
+  for (const [name, bytes, x] of cases) {
+    for (let shift = 0; shift < 4; shift++) {
+      const buf = new Uint8Array(bytes.length + shift);
+      buf.set(bytes, shift);
+      const file = buf.subarray(shift);
+      const model = loadOnnx(file);
+      for (const p of [...model.params(), ...model.state()]) {
+        assert.notEqual(p.value.buffer, buf.buffer, `${name} shift ${shift}: ${p.name}`);
+      }
+      const before = model.predict(x);
+      buf.fill(0xff); // every float of the file becomes NaN
+      const after = model.predict(x);
+      assert.ok(after.data.every((v) => Number.isFinite(v)), `${name} shift ${shift}: NaN`);
+      assert.deepEqual(after.data, before.data, `${name} shift ${shift}`);
+    }
+  }
+});
+
+/** The fixture files' names (each `.onnx` with its `.json`). */
+function readdirNames(): string[] {
+  return [...Deno.readDirSync(DIR)].filter((e) => e.name.endsWith(".onnx"))
+    .map((e) => e.name.slice(0, -5)).sort();
+}

@@ -85,12 +85,17 @@ export function fuseModel(model: Model, maxParameters: number, adopt = false): M
   const get = (name: string) => w.get(name)!;
   /** The arrays made here (the folded kernels and biases): the copy takes them as they are. */
   const folds = new Set<string>();
+  // With `adopt`, a kernel or bias that no other weight shares is scaled where it is (the model
+  // is not used after): a copy of a big model's kernels costs its page faults.
+  const shared = new Map<Float32Array, number>();
+  for (const v of w.values()) shared.set(v, (shared.get(v) ?? 0) + 1);
+  const own = (v: Float32Array) => adopt && shared.get(v) === 1 ? v : v.slice();
   for (const [k, j] of folded) {
     const bn = byName.get(cfg.nodes[k]!.layer)!, prev = cfg.nodes[j]!.layer;
     const eps = bn["epsilon"] as number;
     const gamma = get(`${bn.name}.gamma`), beta = get(`${bn.name}.beta`);
     const rm = get(`${bn.name}.runningMean`), rv = get(`${bn.name}.runningVar`);
-    const c = beta.length, kd = get(`${prev}.kernel`).slice(), bd = get(`${prev}.bias`).slice();
+    const c = beta.length, scale = new Float64Array(c);
     for (let o = 0; o < c; o++) {
       const s = gamma[o]! / Math.sqrt(rv[o]! + eps);
       if (!Number.isFinite(s)) {
@@ -100,9 +105,11 @@ export function fuseModel(model: Model, maxParameters: number, adopt = false): M
           } (its scale gamma / sqrt(runningVar + epsilon) is ${s})`,
         );
       }
-      for (let i = o; i < kd.length; i += c) kd[i] = kd[i]! * s;
-      bd[o] = (bd[o]! - rm[o]!) * s + beta[o]!;
+      scale[o] = s;
     }
+    const kd = own(get(`${prev}.kernel`)), bd = own(get(`${prev}.bias`));
+    scaleRows(kd, scale);
+    for (let o = 0; o < c; o++) bd[o] = (bd[o]! - rm[o]!) * scale[o]! + beta[o]!;
     w.set(`${prev}.kernel`, kd);
     w.set(`${prev}.bias`, bd);
     folds.add(`${prev}.kernel`).add(`${prev}.bias`);
@@ -130,6 +137,14 @@ export function fuseModel(model: Model, maxParameters: number, adopt = false): M
     string
   >;
   return copy;
+}
+
+/** Multiplies each row of `kd` (rows of `scale.length` output channels) by `scale`, in place. */
+function scaleRows(kd: Float32Array, scale: Float64Array): void {
+  const c = scale.length;
+  for (let r = 0; r < kd.length; r += c) {
+    for (let o = 0; o < c; o++) kd[r + o] = kd[r + o]! * scale[o]!;
+  }
 }
 
 /** The graph without the nodes of `folded` (each redirected to the node it folds into). */

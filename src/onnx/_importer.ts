@@ -18,7 +18,7 @@ import { Model } from "../model/model.ts";
 import { fuseModel } from "../model/fuse.ts";
 import { withAdoptedWeights } from "../layers/_util.ts";
 import { firstNonFinite } from "../core/_math.ts";
-import type { GraphProto, NodeProto } from "./_schema.ts";
+import { type GraphProto, type NodeProto, ownedFloats } from "./_schema.ts";
 import { OnnxFormatError, OnnxUnsupportedError } from "./errors.ts";
 import { Placeholder, type Sym, Unsupported } from "./_values.ts";
 import { ImportContext, OnnxNode } from "./_context.ts";
@@ -28,12 +28,16 @@ import type { OnnxOp, RefusedOp } from "./ops/_op.ts";
 const BY_OP: ReadonlyMap<string, OnnxOp> = new Map(OPS.map((o) => [o.op, o]));
 const REFUSED_BY_OP: ReadonlyMap<string, RefusedOp> = new Map(REFUSED.map((o) => [o.op, o]));
 
-/** Builds the model (its BatchNorms folded and ReLUs fused by `fuse()`), or throws every problem at once. */
+/**
+ * Builds the model (its BatchNorms folded and ReLUs fused by `fuse()`), or throws every problem
+ * at once. `file` is the buffer under the file's bytes: no layer keeps a view of it.
+ */
 export function buildModel(
   g: GraphProto,
   opset: number,
   maxParameters: number,
   maxActivation: number,
+  file: ArrayBufferLike,
 ): Model {
   const ctx = new ImportContext(g, opset, maxActivation);
   for (const t of g.initializers) {
@@ -107,10 +111,13 @@ export function buildModel(
       }
     }
   }
-  // The layers take the file's arrays as their weights (no copy, no random draws): each
-  // layer's parameters, then its state, in the order it makes them.
+  // The layers take the file's arrays as their weights (no random draws; copied only where one
+  // is still a view of the file's bytes): each layer's parameters, then its state, in the order
+  // it makes them.
   const queues = new Map(
-    ctx.pending.map((p) => [p.layer.name, [...p.params, ...(p.state ?? [])]]),
+    ctx.pending.map((
+      p,
+    ) => [p.layer.name, [...p.params, ...(p.state ?? [])].map((v) => ownedFloats(v, file))]),
   );
   const model = withAdoptedWeights((name, n) => {
     const layer = name.slice(0, name.lastIndexOf("."));

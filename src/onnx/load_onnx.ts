@@ -118,5 +118,5 @@ export function loadOnnx(bytes: Uint8Array, options: LoadOnnxOptions = {}): Mode
     });
   }
   if (problems.length) throw new OnnxUnsupportedError(problems);
-  return buildModel(m.graph, opset, maxParameters, maxActivation);
+  return buildModel(m.graph, opset, maxParameters, maxActivation, bytes.buffer);
 }
