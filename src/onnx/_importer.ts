@@ -114,10 +114,9 @@ export function buildModel(
   // The layers take the file's arrays as their weights (no random draws; copied only where one
   // is still a view of the file's bytes): each layer's parameters, then its state, in the order
   // it makes them.
+  const owned = (vs: Float32Array[]) => vs.map((v) => ownedFloats(v, file));
   const queues = new Map(
-    ctx.pending.map((
-      p,
-    ) => [p.layer.name, [...p.params, ...(p.state ?? [])].map((v) => ownedFloats(v, file))]),
+    ctx.pending.map((p) => [p.layer.name, owned([...p.params, ...(p.state ?? [])])]),
   );
   const model = withAdoptedWeights((name, n) => {
     const layer = name.slice(0, name.lastIndexOf("."));

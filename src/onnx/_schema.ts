@@ -58,8 +58,8 @@ export function ownedFloats(a: Float32Array, file: ArrayBufferLike): Float32Arra
 
 /**
  * A decoded tensor: float tensors as Float32Array (a FLOAT tensor's raw
- * data at a 4-byte aligned offset as a view of the file's bytes, see
- * see {@linkcode ownedFloats}), integer ones as numbers.
+ * data at a 4-byte aligned offset as a view of the file's bytes: see
+ * {@linkcode ownedFloats}), integer ones as numbers.
  */
 export interface TensorProto {
   name: string;
