@@ -29,45 +29,19 @@
  */
 
 import type { WasmModule } from "../core/types.ts";
+import {
+  CTL,
+  type KernelExports,
+  MAX_THREADS,
+  SCRATCH,
+  TASK_FNS,
+  TASK_INTS,
+  TASK_TABLE,
+  type TaskFn,
+} from "./_abi.ts";
 
-/** Byte offset of the control words. */
-export const CTL = 512;
-/** Byte offset of the per-thread tile staging areas (192 bytes each, 256 apart). */
-export const SCRATCH = 1024;
-/** The most threads (the caller included) a pool runs. */
-export const MAX_THREADS = 16;
-/** Bytes below this belong to the kernels and the pool: buffers start here. */
-export const HOST_BASE = SCRATCH + MAX_THREADS * 256;
-/** Byte offset of the task table (the host writes a split call's tasks there). */
-export const TASK_TABLE = HOST_BASE;
-/** Int32s per task in the task table: function, state, then up to 14 arguments. */
-export const TASK_INTS = 16;
-
-/** The kernels' exported functions a task may call, by index. */
-export const TASK_FNS = [
-  "convForward",
-  "convForwardPanels",
-  "convGemv",
-  "convBackwardFilter",
-  "convBackwardData",
-  "padInput",
-  "dwForward",
-  "dwBackwardData",
-  "dwBackwardFilter",
-  "poolForward",
-  "poolBackward",
-  "activate",
-  "columnSums",
-  "addPartials",
-  "winoFilter",
-  "winoTiles",
-  "winoGradTiles",
-] as const;
-
-/** A task's function name. */
-export type TaskFn = typeof TASK_FNS[number];
-/** One slice of a call: the function and its (i32) arguments. */
-export type Task = readonly [TaskFn, ...number[]];
+/** One slice of a call: the function and its (i32) arguments, as many as it declares. */
+export type Task = { [K in TaskFn]: readonly [K, ...Parameters<KernelExports[K]>] }[TaskFn];
 
 const GEN = 0, CLAIM = 1, COUNT = 2, TABLE = 3, DONE = 4, FAILED = 5, WORKER_TASKS = 6;
 /** Word STOP + slot: 0 while a worker runs, 1 when it is asked to stop, 2 once it has. */

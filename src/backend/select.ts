@@ -26,7 +26,8 @@ import {
   SIMD_THREADS_WASM_BASE64,
   SIMD_WASM_BASE64,
 } from "../wasm/kernels_bytes.ts";
-import { coreCount, MAX_THREADS, nodeBuiltin, nodeBuiltinSync, threadKind } from "./_threads.ts";
+import { MAX_THREADS } from "./_abi.ts";
+import { coreCount, nodeBuiltin, nodeBuiltinSync, threadKind } from "./_threads.ts";
 
 export type { Backend } from "./types.ts";
 export { KernelMemoryError } from "./wasm.ts";

@@ -22,106 +22,47 @@ import { WINOGRAD, WINOGRAD_GRAD, type WinogradTile } from "./_winograd.ts";
 import { fromPhases, phaseGeometry, toPhases } from "./_dilated.ts";
 import { outputCopy } from "../core/_outputs.ts";
 import { markChanged, sameSample, sampleOf, track, versionOf } from "../core/_versions.ts";
+import { type Task, type ThreadKind, ThreadPool } from "./_threads.ts";
 import {
+  BASE,
+  CODES,
+  CONV_AT,
+  GEO,
+  GEO_BYTES,
+  type KernelExports,
+  MAX_TASKS,
   SCRATCH,
-  type Task,
-  TASK_FNS,
+  TASK_GEOS,
+  TASK_ID,
   TASK_INTS,
   TASK_TABLE,
-  type ThreadKind,
-  ThreadPool,
-} from "./_threads.ts";
-
-/** What the kernels module exports. Pointers are byte offsets into `memory`; `geo` is the geometry block. */
-interface KernelExports {
-  memory: WebAssembly.Memory;
-  tileRows(): number;
-  convForward(
-    geo: number,
-    xp: number,
-    w: number,
-    bias: number,
-    z: number,
-    relu: number,
-    q0: number,
-    q1: number,
-  ): void;
-  convBackwardFilter(
-    geo: number,
-    x: number,
-    dz: number,
-    dw: number,
-    db: number,
-    dwt: number,
-    col: number,
-    rows: number,
-  ): void;
-  convBackwardData(
-    geo: number,
-    dz: number,
-    w: number,
-    dx: number,
-    wt: number,
-    panel: number,
-    dcol: number,
-  ): void;
-  convForwardPanels(
-    geo: number,
-    xp: number,
-    wp: number,
-    bias: number,
-    z: number,
-    relu: number,
-    q0: number,
-    q1: number,
-  ): void;
-  convGemv(
-    geo: number,
-    xp: number,
-    w: number,
-    bias: number,
-    z: number,
-    relu: number,
-    c0: number,
-    c1: number,
-  ): void;
-  columnSums(dz: number, db: number, m: number, n: number): void;
-  padInput(geo: number, x: number, xp: number): void;
-  dwForward(
-    geo: number,
-    xp: number,
-    wp: number,
-    bp: number,
-    zt: number,
-    relu: number,
-    mult: number,
-  ): void;
-  dwBackwardData(geo: number, dzt: number, wp: number, dxp: number, mult: number): void;
-  dwBackwardFilter(geo: number, xp: number, dzt: number, dwp: number, mult: number): void;
-  poolForward(geo: number, x: number, y: number, mode: number): void;
-  poolBackward(geo: number, x: number, dy: number, dx: number, mode: number): void;
-  activate(x: number, y: number, n: number, kind: number): void;
-  addPartials(dst: number, src: number, n: number, parts: number, stride: number): void;
-  allFinite(p: number, n: number): number;
-  winoTiles(...args: number[]): void;
-  winoGradTiles(...args: number[]): void;
-  winoGradOut(...args: number[]): void;
-  winoFilter(w: number, u: number, cIn: number, cOut: number, alpha: number, tmp: number): void;
-  setScratch(p: number): void;
-}
+  writeConvGeo,
+  writePoolGeo,
+} from "./_abi.ts";
 
 /** The `kind` argument of the kernels' `activate` (act.ts). */
 const ACTIVATION_CODES: Readonly<Record<ActivationKind, number>> = {
-  sigmoid: 0,
-  tanh: 1,
-  erf: 2,
-  gelu: 3,
-  gelu_tanh: 4,
-  silu: 5,
+  sigmoid: CODES.ACT_SIGMOID,
+  tanh: CODES.ACT_TANH,
+  erf: CODES.ACT_ERF,
+  gelu: CODES.ACT_GELU,
+  gelu_tanh: CODES.ACT_GELU_TANH,
+  silu: CODES.ACT_SILU,
 };
 
-/** Where the host writes each call's geometry (below BASE; the tile staging area ends at 192). */
-const GEO = 256;
+/** The window fields both geometry blocks share. */
+function windowFields(g: ConvGeometry | PoolGeometry) {
+  return {
+    sH: g.strideH,
+    sW: g.strideW,
+    pT: g.padTop,
+    pB: g.padBottom,
+    pL: g.padLeft,
+    pR: g.padRight,
+    dH: g.dilationH,
+    dW: g.dilationW,
+  };
+}
 
 /** Whether `g` is one output row of adjacent taps and one group: a vector-matrix product (conv.ts `convGemv`). */
 function gemv(g: ConvGeometry): boolean {
@@ -146,14 +87,6 @@ function isDepthwise(g: ConvGeometry): boolean {
   return g.groups > 1 && g.groups === g.cIn;
 }
 
-/** Where the task table of a call split among threads goes (up to MAX_TASKS rows). */
-const TASKS_AT = TASK_TABLE;
-/** The most tasks one call is split into. */
-const MAX_TASKS = 64;
-/** Where the per-task geometry blocks go (96 bytes each). */
-const GEOS_AT = TASKS_AT + MAX_TASKS * TASK_INTS * 4;
-/** Bytes below this offset belong to the kernels, the thread pool and the task tables. */
-const BASE = GEOS_AT + MAX_TASKS * 96;
 /**
  * A filter gradient (a sum over the batch's output pixels) is computed in
  * this many parts at most — whole images (depthwise), im2col rows or
@@ -454,22 +387,22 @@ export function createWasmKernels(
       for (const t of tasks) call(t);
       return;
     }
-    const table = new Int32Array(ex.memory.buffer, TASKS_AT, tasks.length * TASK_INTS);
+    const table = new Int32Array(ex.memory.buffer, TASK_TABLE, tasks.length * TASK_INTS);
     table.fill(0);
     tasks.forEach((t, i) => {
-      table[i * TASK_INTS] = TASK_FNS.indexOf(t[0]);
+      table[i * TASK_INTS] = TASK_ID[t[0]];
       for (let a = 1; a < t.length; a++) table[i * TASK_INTS + 1 + a] = t[a] as number;
     });
-    pool.run(TASKS_AT, tasks.length, (i) => call(tasks[i]!), pool.callerTakesTasks);
+    pool.run(TASK_TABLE, tasks.length, (i) => call(tasks[i]!), pool.callerTakesTasks);
   }
 
   /** A copy of the geometry block at GEO for part `p`, with `m` images (and M rows for a convolution). */
   function partGeo(p: number, m: number, rowsPerImage: number, conv: boolean): number {
-    const at = GEOS_AT + p * 96;
+    const at = TASK_GEOS + p * GEO_BYTES;
     const v = new Int32Array(ex.memory.buffer);
-    v.copyWithin(at >> 2, GEO >> 2, (GEO >> 2) + 22);
-    v[at >> 2] = m;
-    if (conv) v[(at >> 2) + 21] = m * rowsPerImage;
+    v.copyWithin(at >> 2, GEO >> 2, (GEO + GEO_BYTES) >> 2);
+    v[(at >> 2) + CONV_AT.m] = m; // the pooling block's m is at the same place
+    if (conv) v[(at >> 2) + CONV_AT.M] = m * rowsPerImage;
     return at;
   }
 
@@ -491,62 +424,47 @@ export function createWasmKernels(
     return heap;
   }
 
-  /** Writes a convolution's geometry block (see conv.ts `Geo`). */
+  /** Writes a convolution's geometry block (`Geo` in `_abi.ts`). */
   function writeConv(g: ConvGeometry): void {
-    const v = geoView();
     const cInG = g.cIn / g.groups, cOutG = g.cOut / g.groups;
-    v.set([
-      g.m,
-      g.inH,
-      g.inW,
-      g.cIn,
-      g.fH,
-      g.fW,
-      g.cOut,
-      g.strideH,
-      g.strideW,
-      g.padTop,
-      g.padBottom,
-      g.padLeft,
-      g.padRight,
-      g.dilationH,
-      g.dilationW,
-      g.groups,
-      g.outH,
-      g.outW,
+    writeConvGeo(geoView(), 0, {
+      m: g.m,
+      inH: g.inH,
+      inW: g.inW,
+      cIn: g.cIn,
+      fH: g.fH,
+      fW: g.fW,
+      cOut: g.cOut,
+      ...windowFields(g),
+      groups: g.groups,
+      outH: g.outH,
+      outW: g.outW,
       cInG,
       cOutG,
-      g.fH * g.fW * cInG,
-      g.m * g.outH * g.outW,
-    ]);
+      K: g.fH * g.fW * cInG,
+      M: g.m * g.outH * g.outW,
+    });
   }
-  /** Writes a pooling's geometry block (see pool.ts `PoolGeo`). */
+  /** Writes a pooling's geometry block (`PoolGeo` in `_abi.ts`). */
   function writePool(g: PoolGeometry): void {
-    geoView().set([
-      g.m,
-      g.inH,
-      g.inW,
-      g.c,
-      g.fH,
-      g.fW,
-      g.strideH,
-      g.strideW,
-      g.padTop,
-      g.padBottom,
-      g.padLeft,
-      g.padRight,
-      g.dilationH,
-      g.dilationW,
-      g.countIncludePad ? 1 : 0,
-      g.outH,
-      g.outW,
-    ]);
+    writePoolGeo(geoView(), 0, {
+      m: g.m,
+      inH: g.inH,
+      inW: g.inW,
+      c: g.c,
+      fH: g.fH,
+      fW: g.fW,
+      ...windowFields(g),
+      countIncludePad: g.countIncludePad ? 1 : 0,
+      outH: g.outH,
+      outW: g.outW,
+    });
   }
   let geoBuf: Int32Array | null = null;
   /** The geometry block (after `reserve`, so the memory holds it). */
   function geoView(): Int32Array {
     if (!geoBuf || geoBuf.buffer !== ex.memory.buffer) {
-      geoBuf = new Int32Array(ex.memory.buffer, GEO, 22);
+      geoBuf = new Int32Array(ex.memory.buffer, GEO, GEO_BYTES >> 2);
     }
     return geoBuf;
   }
@@ -1019,7 +937,7 @@ export function createWasmKernels(
         P === 1 ? GEO : partGeo(p, n, 0, false),
         px + i0 * xImage * 4,
         py + i0 * yImage * 4,
-        mode === "max" ? 0 : 1,
+        mode === "max" ? CODES.POOL_MAX : CODES.POOL_MEAN,
       ]));
       return outputCopy(h.subarray(py >> 2, (py >> 2) + ny));
     },
@@ -1062,7 +980,7 @@ export function createWasmKernels(
         max ? px + i0 * xImage * 4 : 0,
         pdy + i0 * yImage * 4,
         pdx + i0 * xImage * 4,
-        max ? 0 : 1,
+        max ? CODES.POOL_MAX : CODES.POOL_MEAN,
       ]));
       return h.slice(pdx >> 2, (pdx >> 2) + nx);
     },

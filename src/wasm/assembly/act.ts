@@ -4,6 +4,8 @@
 // |r| ≤ ln2/2, a degree-5 polynomial; about 1 ulp), the exponent built in
 // the float's bits. NaN stays NaN.
 
+import { ACT_ERF, ACT_GELU, ACT_GELU_TANH, ACT_SIGMOID, ACT_SILU } from "./abi";
+
 // @ts-ignore: decorator
 @inline function exp4(x: v128): v128 {
   x = f32x4.min(f32x4.max(x, f32x4(-88.3762626647949, -88.3762626647949, -88.3762626647949, -88.3762626647949)), f32x4(88.3762626647949, 88.3762626647949, 88.3762626647949, 88.3762626647949));
@@ -75,21 +77,22 @@
 }
 
 /**
- * y[i] = f(x[i]) for n floats: kind 0 the sigmoid, 1 tanh, 2 erf, 3 GELU
- * (exact), 4 GELU (tanh), 5 SiLU (x times the sigmoid, each rounded to
- * float32). Both buffers have 32 bytes of slack.
+ * y[i] = f(x[i]) for n floats, by `kind` (abi.ts): ACT_SIGMOID, ACT_TANH,
+ * ACT_ERF, ACT_GELU (exact), ACT_GELU_TANH, ACT_SILU (x times the sigmoid,
+ * each rounded to float32). The three erf-based kinds are consecutive codes.
+ * Both buffers have 32 bytes of slack.
  */
 export function activate(x: usize, y: usize, n: i32, kind: i32): void {
   const end = x + (<usize>n << 2);
-  if (kind >= 2 && kind <= 4) {
+  if (kind >= ACT_ERF && kind <= ACT_GELU_TANH) {
     for (; x < end; x += 16, y += 16) {
       const v = v128.load(x);
-      v128.store(y, kind == 2 ? erf4(v) : kind == 3 ? gelu4(v) : geluTanh4(v));
+      v128.store(y, kind == ACT_ERF ? erf4(v) : kind == ACT_GELU ? gelu4(v) : geluTanh4(v));
     }
     return;
   }
   // Two vectors an iteration: two independent chains in flight.
-  if (kind == 5) {
+  if (kind == ACT_SILU) {
     // −∞ · sigmoid(−∞) = −∞ · 0 is NaN, as in PyTorch (exp4 saturates, so say it outright).
     const ninf = f32x4.splat(-Infinity), nan = f32x4.splat(NaN);
     for (; x < end; x += 32, y += 32) {
@@ -98,7 +101,7 @@ export function activate(x: usize, y: usize, n: i32, kind: i32): void {
       v128.store(y, v128.bitselect(nan, a, f32x4.eq(u, ninf)));
       v128.store(y, v128.bitselect(nan, b, f32x4.eq(w, ninf)), 16);
     }
-  } else if (kind == 0) {
+  } else if (kind == ACT_SIGMOID) {
     for (; x < end; x += 32, y += 32) {
       const a = sigmoid4(v128.load(x)), b = sigmoid4(v128.load(x, 16));
       v128.store(y, a);

@@ -6,22 +6,11 @@
 //   z  [m, outH, outW, cOut] = [M, cOut], M = m·outH·outW, K = fH·fW·cIn/groups
 // Group g maps input channels [g·cInG, (g+1)·cInG) to output channels
 // [g·cOutG, (g+1)·cOutG). Every call gets the geometry as a pointer to a
-// block of i32s the host writes (see `Geo`), so calls are stateless. Every buffer the host hands in has
+// block of i32s the host writes (see `Geo` in abi.ts), so calls are stateless. Every buffer the host hands in has
 // at least 64 bytes of slack after it.
 
+import { EPILOGUE_RELU6, Geo } from "./abi";
 import { convTile, gemmTile, INIT_LOAD, INIT_ZERO, MR } from "./gemm";
-
-/**
- * A convolution geometry: a view (no allocation) of the 22 i32s the host
- * writes per call: m, inH, inW, cIn, fH, fW, cOut, sH, sW, pT, pB, pL, pR,
- * dH, dW, groups, outH, outW, then cIn/groups, cOut/groups, K and M.
- */
-@unmanaged export class Geo {
-  m: i32; inH: i32; inW: i32; cIn: i32; fH: i32; fW: i32; cOut: i32;
-  sH: i32; sW: i32; pT: i32; pB: i32; pL: i32; pR: i32; dH: i32; dW: i32;
-  groups: i32; outH: i32; outW: i32;
-  cInG: i32; cOutG: i32; K: i32; M: i32;
-}
 
 // @ts-ignore: decorator
 @inline function readGeo(p: usize): Geo {
@@ -40,7 +29,7 @@ import { convTile, gemmTile, INIT_LOAD, INIT_ZERO, MR } from "./gemm";
 // @ts-ignore: decorator
 @inline function activate(a: v128, relu: i32): v128 {
   if (relu) a = f32x4.pmax(a, f32x4.splat(0)); // NaN stays NaN
-  if (relu == 2) a = f32x4.pmin(a, f32x4.splat(6));
+  if (relu == EPILOGUE_RELU6) a = f32x4.pmin(a, f32x4.splat(6));
   return a;
 }
 
@@ -107,7 +96,7 @@ function gemvRow(
       for (let o = vbytes; o < bytes; o += 4) {
         let a = load<f32>(zb + o);
         a = a < 0 ? 0 : a;
-        if (relu == 2) a = a > 6 ? 6 : a;
+        if (relu == EPILOGUE_RELU6) a = a > 6 ? 6 : a;
         store<f32>(zb + o, a);
       }
     }

@@ -11,7 +11,7 @@
 //   zt  the output [M, mult, c] (for mult = 1, the output itself)
 // The geometry is the same block as the convolution's (see conv.ts).
 
-import { Geo } from "./conv";
+import { EPILOGUE_RELU6, Geo } from "./abi";
 
 // @ts-ignore: decorator
 @inline function fma(a: v128, b: v128, c: v128): v128 {
@@ -61,7 +61,7 @@ export function dwForward(geo: usize, xp: usize, wp: usize, bp: usize, zt: usize
               a0 = f32x4.pmax(a0, zero); a1 = f32x4.pmax(a1, zero);
               a2 = f32x4.pmax(a2, zero); a3 = f32x4.pmax(a3, zero);
             }
-            if (relu == 2) {
+            if (relu == EPILOGUE_RELU6) {
               a0 = f32x4.pmin(a0, six); a1 = f32x4.pmin(a1, six);
               a2 = f32x4.pmin(a2, six); a3 = f32x4.pmin(a3, six);
             }
@@ -81,7 +81,7 @@ export function dwForward(geo: usize, xp: usize, wp: usize, bp: usize, zt: usize
               }
             }
             if (relu) a = f32x4.pmax(a, zero);
-            if (relu == 2) a = f32x4.pmin(a, six);
+            if (relu == EPILOGUE_RELU6) a = f32x4.pmin(a, six);
             v128.store(out + o, a);
           }
           for (; ch < c; ch++) {
@@ -97,7 +97,7 @@ export function dwForward(geo: usize, xp: usize, wp: usize, bp: usize, zt: usize
               }
             }
             if (relu) a = a < 0 ? 0 : a;
-            if (relu == 2) a = a > 6 ? 6 : a;
+            if (relu == EPILOGUE_RELU6) a = a > 6 ? 6 : a;
             store<f32>(out + o, a);
           }
           out += cb;

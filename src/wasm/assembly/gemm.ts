@@ -12,6 +12,8 @@
 // Reading past the end of a row (when fewer than MR or 8 values are valid) is harmless: the
 // caller leaves slack after every buffer and the extra rows or columns are never stored.
 
+import { EPILOGUE_RELU6 } from "./abi";
+
 /** Rows of the register tile. */
 export const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 4;
 
@@ -237,7 +239,7 @@ function convTile6x8(
     c40 = f32x4.pmax(c40, z); c41 = f32x4.pmax(c41, z);
     c50 = f32x4.pmax(c50, z); c51 = f32x4.pmax(c51, z);
   }
-  if (relu == 2) {
+  if (relu == EPILOGUE_RELU6) {
     // ReLU6: then pmin(v, 6) = 6 < v ? 6 : v (NaN stays NaN).
     const six = f32x4.splat(6);
     c00 = f32x4.pmin(c00, six); c01 = f32x4.pmin(c01, six);
@@ -295,7 +297,7 @@ function convTile4x8(
     c20 = f32x4.pmax(c20, z); c21 = f32x4.pmax(c21, z);
     c30 = f32x4.pmax(c30, z); c31 = f32x4.pmax(c31, z);
   }
-  if (relu == 2) {
+  if (relu == EPILOGUE_RELU6) {
     // ReLU6: then pmin(v, 6) = 6 < v ? 6 : v (NaN stays NaN).
     const six = f32x4.splat(6);
     c00 = f32x4.pmin(c00, six); c01 = f32x4.pmin(c01, six);

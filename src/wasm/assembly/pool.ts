@@ -7,18 +7,9 @@
 // taps inside the padded input. Channels go in chunks of 16 (four vectors held
 // in registers across the whole window), then single vectors, then a scalar
 // tail. Every call gets the geometry as a pointer to a block of i32s the host
-// writes (see `PoolGeo`), so calls are stateless.
+// writes (see `PoolGeo` in abi.ts), so calls are stateless.
 
-/**
- * A pooling geometry: a view (no allocation) of the 17 i32s the host writes
- * per call: m, inH, inW, c, fH, fW, sH, sW, pT, pB, pL, pR, dH, dW,
- * countIncludePad, outH, outW.
- */
-@unmanaged class PoolGeo {
-  m: i32; inH: i32; inW: i32; c: i32; fH: i32; fW: i32; sH: i32; sW: i32;
-  pT: i32; pB: i32; pL: i32; pR: i32; dH: i32; dW: i32;
-  countIncludePad: i32; outH: i32; outW: i32;
-}
+import { POOL_MAX, PoolGeo } from "./abi";
 
 /** The first tap index k in [0, f) whose position o·s − p + k·d is ≥ lo. */
 // @ts-ignore: decorator
@@ -41,7 +32,7 @@ export function poolForward(geo: usize, x: usize, y: usize, mode: i32): void {
   const sH = g.sH, sW = g.sW, pT = g.pT, pL = g.pL, pB = g.pB, pR = g.pR;
   const rowStep = (<usize>(g.dH * inW * c)) << 2;
   const colStep = (<usize>(g.dW * c)) << 2;
-  const isMax = mode == 0;
+  const isMax = mode == POOL_MAX;
   const incl = g.countIncludePad != 0;
   const fH = g.fH, fW = g.fW, dH = g.dH, dW = g.dW;
   const spanH = (fH - 1) * dH + 1, spanW = (fW - 1) * dW + 1;
@@ -187,7 +178,7 @@ export function poolBackward(geo: usize, x: usize, dy: usize, dx: usize, mode: i
         const off = (<usize>((i * inH + ih) * inW + iw) * <usize>c) << 2;
         const vscale = f32x4.splat(scale);
         let ch = 0;
-        if (mode == 0) {
+        if (mode == POOL_MAX) {
           for (; ch + 16 <= c; ch += 16) {
             const o0 = off + (<usize>ch << 2);
             maxBack16(x + o0, dx + o0, dy, rowStep, colStep, nh, nw);

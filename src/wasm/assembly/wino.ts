@@ -15,7 +15,7 @@
 // The transforms themselves are generated (scripts/gen_wino.ts → wino_tf.ts).
 
 import { convTile, gemmTile, INIT_LOAD, MR } from "./gemm";
-import { Geo } from "./conv";
+import { EPILOGUE_RELU6, Geo } from "./abi";
 import {
   filterTransform2x3, filterTransform2x5, filterTransform3x2, filterTransform5x2,
   inputTransform2x3, inputTransform2x5, outputTransform2x3, outputTransform2x5,
@@ -168,7 +168,7 @@ export function winoTiles(
             if (ow >= g.outW) break;
             let s = f32x4.add(v128.load(y + (<usize>(p * m + q) << 4)), bv);
             if (relu) s = f32x4.pmax(s, zero);
-            if (relu == 2) s = f32x4.pmin(s, six);
+            if (relu == EPILOGUE_RELU6) s = f32x4.pmin(s, six);
             const dst = z + (<usize>(((i * g.outH + oh) * g.outW + ow) * cOut + co) << 2);
             if (lanes == 4) v128.store(dst, s);
             else {
