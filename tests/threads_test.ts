@@ -44,6 +44,9 @@ function runAll(seed: number): Float32Array[] {
     geo(6, 15, 15, 10, 3, 20, { groups: 10, pad: 1 }), // depthwise, multiplier 2
     geo(1, 40, 37, 6, 5, 14), // one image: split by rows
     geo(33, 8, 8, 16, 3, 8), // a batch not divisible by the parts
+    geo(1, 30, 29, 24, 3, 24, { groups: 24, pad: 1 }), // depthwise, one image: split by rows
+    geo(1, 29, 31, 12, 3, 24, { groups: 12, pad: 1 }), // the same with multiplier 2
+    geo(2, 33, 31, 64, 3, 64, { groups: 64, stride: 2, pad: 1 }), // two images, more parts: rows
   ];
   for (const g of convs) {
     const x = randArray(r, g.m * g.inH * g.inW * g.cIn);

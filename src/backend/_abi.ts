@@ -243,9 +243,17 @@ type FnOf<D> = D extends { readonly args: infer A extends readonly string[] }
   ? (...args: { [I in keyof A]: number }) => D extends { readonly returns: "i32" } ? number : void
   : never;
 
+/** The exported memory, as the host uses it (typed structurally: the package's types name no WebAssembly globals). */
+export interface KernelMemory {
+  /** The memory's bytes as they are now. */
+  readonly buffer: ArrayBufferLike;
+  /** Grows the memory by `pages` of 64 KiB; returns the old size in pages. */
+  grow(pages: number): number;
+}
+
 /** What the kernels module exports: its memory and the declared functions. */
 export type KernelExports =
-  & { readonly memory: WebAssembly.Memory }
+  & { readonly memory: KernelMemory }
   & { readonly [K in KernelName]: FnOf<typeof KERNELS[K]> };
 
 /** The name of a function a task may call. */

@@ -9,6 +9,7 @@
  */
 
 import type { ConvGeometry, PoolGeometry, PoolMode } from "../core/types.ts";
+import type { OutputSource } from "../core/_outputs.ts";
 
 export type { ConvGeometry, PoolGeometry, PoolMode } from "../core/types.ts";
 
@@ -60,4 +61,10 @@ export interface Kernels {
    * the window's maximum; average spreads it evenly. Overlapping windows add.
    */
   poolBackward(g: PoolGeometry, x: Float32Array, dy: Float32Array, mode: PoolMode): Float32Array;
+  /**
+   * Where a prediction's outputs may stay between kernel calls (the
+   * WebAssembly backends' arena in their memory), or null for JavaScript
+   * arrays. Absent on backends without one.
+   */
+  arena?(hintBytes: number): OutputSource | null;
 }

@@ -20,7 +20,8 @@ import type {
 import type { WasmModule } from "../core/types.ts";
 import { WINOGRAD, WINOGRAD_GRAD, type WinogradTile } from "./_winograd.ts";
 import { fromPhases, phaseGeometry, toPhases } from "./_dilated.ts";
-import { outputCopy } from "../core/_outputs.ts";
+import { currentOutputs, outputCopy } from "../core/_outputs.ts";
+import { arenaSwitch, KernelArena } from "./_arena.ts";
 import { markChanged, sameSample, sampleOf, track, versionOf } from "../core/_versions.ts";
 import { type Task, type ThreadKind, ThreadPool } from "./_threads.ts";
 import {
@@ -237,6 +238,15 @@ export interface WasmKernels extends Kernels {
   winogradCalls(): number;
   /** The pool (tests reach its hooks), or null. */
   readonly pool: ThreadPool | null;
+  /**
+   * The arena a prediction's kernel outputs may live in (see `_arena.ts`),
+   * placed above the kept weights with room for the calls' own buffers, or
+   * null when this instance cannot run one in place yet (no call seen, too
+   * many aborted runs, or no room under the memory limit).
+   *
+   * @param hintBytes An upper bound of the bytes the prediction's values need.
+   */
+  arena(hintBytes: number): KernelArena | null;
 }
 
 /**
@@ -268,6 +278,7 @@ export function createWasmKernels(
   const single = pool ? options.single ?? null : null;
   /** The instance for a call that `P` parts would not spread over threads, or null for this one. */
   function alone(P: number): WasmKernels | null {
+    // A prediction on this instance's arena keeps its calls here, next to its values.
     return single && (P <= 1 || threadsNow() <= 1) ? single : null;
   }
   /** The packed forms of weight arrays kept in this memory, by array and form (see `keepAll`). */
@@ -284,8 +295,34 @@ export function createWasmKernels(
     Float32Array,
     { key: string; version: number; sample: Int32Array; out: Float32Array }
   >();
-  /** A new layout for a call's buffers, above the kept weights. */
-  const layout = () => new Layout(keptEnd);
+  /** Where a prediction's outputs stay in this memory (see `_arena.ts` and `arena()`). */
+  const arena = new KernelArena(ex.memory);
+  /** The arena's size for the next run, and runs aborted in a row (then a few are left out). */
+  let arenaBytes = 0, arenaAborts = 0, arenaRest = 0;
+  /** How the last run placed on the arena ended: still running or done, aborted, or out of room. */
+  let arenaRun: "none" | "placed" | "aborted" | "full" = "none";
+  /** The most bytes a call has laid out above its layout's start. */
+  let callPeak = 0;
+  /** Whether a prediction is running on this instance's arena. */
+  const resident = () => currentOutputs() === arena;
+  /** Stops a prediction on the arena (the model runs it again the ordinary way). */
+  function abortArena(reason: string): never {
+    arenaRun = "aborted";
+    return arena.abort(reason);
+  }
+  /** Where a call's buffers start: above the arena in a prediction on it, else above the kept weights. */
+  const layoutStart = () => resident() ? arena.end : keptEnd;
+  /** A new layout for a call's buffers. */
+  const layout = () => new Layout(layoutStart());
+  /** Where a call's output goes: a region of the arena in a prediction on it, else the call's layout. */
+  const outputAt = (L: Layout, n: number) => resident() ? arena.take(n).byteOffset : L.take(n);
+  /** The call's output at `at`: the arena's region itself, else a copy (see `outputCopy`). */
+  function result(h: Float32Array, at: number, n: number): Float32Array {
+    const v = resident() ? arena.regionAt(at, n) : undefined;
+    return v ?? outputCopy(h.subarray(at >> 2, (at >> 2) + n));
+  }
+  /** The byte offset of `x` when it is a value in the running arena, else −1 (it must be copied in). */
+  const inArena = (x: Float32Array) => resident() && arena.holds(x) ? x.byteOffset : -1;
 
   /**
    * The byte offsets of the wanted packed forms, kept in this memory between
@@ -309,10 +346,18 @@ export function createWasmKernels(
       }
     }
     if (!missing.length) return at;
+    if (resident()) {
+      // Forms may be rewritten where they are; new ones would go where the arena is.
+      const moves = missing.some((i) => {
+        const old = keptForms.get(wants[i]!.a)?.get(wants[i]!.form);
+        return !old || old.gen !== keptGen || old.floats !== wants[i]!.floats;
+      });
+      if (moves) abortArena("weights to pack");
+    }
     const size = (i: number) => Math.ceil((wants[i]!.floats * 4 + SLACK) / 16) * 16;
     const limit = Math.min(options.memoryLimit(), maxBytes);
     let bytes = missing.reduce((t, i) => t + size(i), 0);
-    if (keptEnd + bytes + callBytes > limit) {
+    if (keptEnd + bytes + callBytes > limit && !resident()) {
       // Start the region again with this call's forms alone (a model too big to keep whole
       // then packs as it goes, as every call did before).
       evictAll();
@@ -415,7 +460,10 @@ export function createWasmKernels(
   /** Makes sure the memory holds `bytes`, growing it (never shrinking) within the limit. */
   function reserve(fn: string, bytes: number): Float32Array {
     const have = ex.memory.buffer.byteLength;
+    callPeak = Math.max(callPeak, bytes - layoutStart());
     if (bytes > have) {
+      // Growing would detach or move the arena's views.
+      if (resident()) abortArena(`${fn} needs more memory`);
       const limit = Math.min(options.memoryLimit(), maxBytes);
       if (bytes > limit) throw new KernelMemoryError(fn, bytes, limit);
       ex.memory.grow(Math.ceil((bytes - have) / PAGE));
@@ -482,10 +530,12 @@ export function createWasmKernels(
     g: ConvGeometry,
   ): { pxp: number; scratch: number } {
     const Hp = g.inH + g.padTop + g.padBottom, Wp = g.inW + g.padLeft + g.padRight;
-    const c = g.cIn, row = g.inW * c;
+    const c = g.cIn, row = g.inW * c, here = inArena(x);
+    // A value already in the arena is read where it is (unpadded) or padded from there.
+    if (Hp === g.inH && Wp === g.inW && here >= 0) return { pxp: here, scratch: -1 };
     const pxp = L.take(g.m * Hp * Wp * c);
     if (Hp === g.inH && Wp === g.inW) return { pxp, scratch: -1 };
-    return { pxp, scratch: row < 512 ? L.take(x.length) : -1 };
+    return { pxp, scratch: here >= 0 ? here : row < 512 ? L.take(x.length) : -1 };
   }
   function fillPadded(
     h: Float32Array,
@@ -494,11 +544,11 @@ export function createWasmKernels(
     g: ConvGeometry,
   ): void {
     const Hp = g.inH + g.padTop + g.padBottom, Wp = g.inW + g.padLeft + g.padRight;
-    const c = g.cIn, row = g.inW * c, base = at.pxp >> 2;
+    const c = g.cIn, row = g.inW * c, base = at.pxp >> 2, here = inArena(x);
     if (Hp === g.inH && Wp === g.inW) {
-      h.set(x, base);
+      if (here !== at.pxp) h.set(x, base);
     } else if (at.scratch >= 0) {
-      h.set(x, at.scratch >> 2);
+      if (here !== at.scratch) h.set(x, at.scratch >> 2);
       ex.padInput(GEO, at.scratch, at.pxp);
     } else {
       h.fill(0, base, base + g.m * Hp * Wp * c);
@@ -663,7 +713,8 @@ export function createWasmKernels(
     const L = layout();
     const xAt = reservePadded(L, x, g), pxp = xAt.pxp;
     const pw = kept ? kept[0]! : L.take(w.length), pb = kept ? kept[1]! : L.take(N + 8);
-    const pz = L.take(M * N);
+    // A depthwise multiplier above one writes its output transposed (copied out reordered).
+    const pz = dw && N !== g.cIn ? L.take(M * N) : outputAt(L, M * N);
     const h = reserve("convForward", L.end);
     writeConv(g);
     fillPadded(h, xAt, x, g);
@@ -675,19 +726,34 @@ export function createWasmKernels(
     }
     if (dw) {
       const mult = N / g.cIn;
-      const P = parts(g.m, work);
+      const P = parts(g.m * g.outH, work);
       const xpImage = paddedImage(g), zImage = g.outH * g.outW * N;
-      exec(imageTasks(g.m, P, (p, i0, n) => [
-        "dwForward",
-        P === 1 ? GEO : partGeo(p, n, g.outH * g.outW, true),
-        pxp + i0 * xpImage * 4,
-        pw,
-        pb,
-        pz + i0 * zImage * 4,
-        act,
-        mult,
-      ]));
-      if (mult === 1) return outputCopy(h.subarray(pz >> 2, (pz >> 2) + M * N));
+      // Every output pixel is computed alone: parts of whole images, or of rows when the
+      // images are fewer than the parts, give the same bits.
+      exec(
+        P <= g.m
+          ? imageTasks(g.m, P, (p, i0, n) => [
+            "dwForward",
+            P === 1 ? GEO : partGeo(p, n, g.outH * g.outW, true),
+            pxp + i0 * xpImage * 4,
+            pw,
+            pb,
+            pz + i0 * zImage * 4,
+            act,
+            mult,
+          ])
+          : rowTasks(g, Math.floor(P / g.m), (p, i, r0, rows) => [
+            "dwForward",
+            rowGeo(p, rows, g.outW),
+            pxp + (i * xpImage + r0 * g.strideH * (g.inW + g.padLeft + g.padRight) * g.cIn) * 4,
+            pw,
+            pb,
+            pz + (i * zImage + r0 * g.outW * N) * 4,
+            act,
+            mult,
+          ]),
+      );
+      if (mult === 1) return result(h, pz, M * N);
       const c = g.cIn, z = new Float32Array(M * N), at = pz >> 2;
       for (let q = 0; q < M; q++) {
         for (let j = 0; j < mult; j++) {
@@ -723,7 +789,7 @@ export function createWasmKernels(
         ]);
       }
       exec(tasks);
-      return outputCopy(h.subarray(pz >> 2, (pz >> 2) + M * N));
+      return result(h, pz, M * N);
     }
     // Rows split at multiples of the register tile: each row sits in the same tile as in one call.
     const P = M === 1 ? 1 : parts(Math.ceil(M / mr), work);
@@ -734,7 +800,7 @@ export function createWasmKernels(
       tasks.push([fn, GEO, pxp, pw, pb, pz, act, t0 * mr, Math.min(M, t1 * mr)]);
     }
     exec(tasks);
-    return outputCopy(h.subarray(pz >> 2, (pz >> 2) + M * N));
+    return result(h, pz, M * N);
   }
 
   /** Rows of im2col per block in the filter gradient: about 256 KiB of scratch. */
@@ -752,12 +818,40 @@ export function createWasmKernels(
     winogradCalls: () => winogradCalls + (single?.winogradCalls() ?? 0),
     pool,
 
+    arena(hintBytes) {
+      if (!arenaSwitch.enabled) return null;
+      // On one thread every call runs on the unshared instance: the values live there.
+      if (single && threadsNow() <= 1) return single.arena(hintBytes);
+      // How the last run on the arena went: its size is learnt; aborted runs in a row are counted.
+      if (arenaRun !== "none") {
+        const full = arena.peakBytes > arena.end - arena.start;
+        arenaBytes = Math.max(full ? 2 * arenaBytes : arenaBytes, arena.peakBytes);
+        arenaAborts = arenaRun === "placed" && !full ? 0 : arenaAborts + 1;
+        arenaRun = "none";
+      }
+      if (arenaAborts >= 3) {
+        // Runs keep aborting (models whose weights do not stay packed): leave a few out.
+        if (arenaRest++ < 32) return null;
+        arenaAborts = arenaRest = 0;
+      }
+      if (callPeak === 0) return null; // No call seen: the first prediction plans the next.
+      const start = keptEnd, size = Math.ceil((arenaBytes || hintBytes) / 16) * 16;
+      const need = start + size + callPeak;
+      if (need > Math.min(options.memoryLimit(), maxBytes)) return null;
+      const peak = callPeak;
+      reserve("predict", need);
+      callPeak = peak;
+      arena.place(start, start + size);
+      arenaRun = "placed";
+      return arena;
+    },
+
     convForward(g, x, w, b, relu = false) {
       const act = relu === true ? 1 : relu === false ? 0 : relu;
       const M = g.m * g.outH * g.outW, N = g.cOut;
       const work = M * N * g.fH * g.fW * (g.cIn / g.groups);
       const one = alone(
-        isDepthwise(g) ? g.m : parts(gemv(g) ? Math.ceil(N / GEMV_COLUMNS) : M, work),
+        parts(isDepthwise(g) ? g.m * g.outH : gemv(g) ? Math.ceil(N / GEMV_COLUMNS) : M, work),
       );
       if (one) return one.convForward(g, x, w, b, relu);
       // A dilated convolution whose phase images take Winograd runs as those images.
@@ -925,10 +1019,10 @@ export function createWasmKernels(
       const ny = g.m * g.outH * g.outW * g.c;
       const one = alone(parts(g.m, ny * g.fH * g.fW));
       if (one) return one.poolForward(g, x, mode);
-      const L = layout();
-      const px = L.take(x.length), py = L.take(ny);
+      const L = layout(), here = inArena(x);
+      const px = here >= 0 ? here : L.take(x.length), py = outputAt(L, ny);
       const h = reserve("poolForward", L.end);
-      h.set(x, px >> 2);
+      if (here < 0) h.set(x, px >> 2);
       writePool(g);
       const xImage = g.inH * g.inW * g.c, yImage = g.outH * g.outW * g.c;
       const P = parts(g.m, ny * g.fH * g.fW);
@@ -939,16 +1033,16 @@ export function createWasmKernels(
         py + i0 * yImage * 4,
         mode === "max" ? CODES.POOL_MAX : CODES.POOL_MEAN,
       ]));
-      return outputCopy(h.subarray(py >> 2, (py >> 2) + ny));
+      return result(h, py, ny);
     },
 
     activation(kind, x) {
       const one = alone(parts(Math.ceil(x.length / 4), x.length * 8));
       if (one) return one.activation(kind, x);
-      const L = layout();
-      const px = L.take(x.length), py = L.take(x.length);
+      const L = layout(), here = inArena(x);
+      const px = here >= 0 ? here : L.take(x.length), py = outputAt(L, x.length);
       const h = reserve("activation", L.end);
-      h.set(x, px >> 2);
+      if (here < 0) h.set(x, px >> 2);
       // Whole vectors of four per part, so each element takes the same path as in one call.
       const vecs = Math.ceil(x.length / 4), P = parts(vecs, x.length * 8);
       const tasks: Task[] = [];
@@ -958,7 +1052,7 @@ export function createWasmKernels(
         tasks.push(["activate", px + e0 * 4, py + e0 * 4, e1 - e0, ACTIVATION_CODES[kind]]);
       }
       exec(tasks);
-      return outputCopy(h.subarray(py >> 2, (py >> 2) + x.length));
+      return result(h, py, x.length);
     },
 
     poolBackward(g, x, dy, mode: PoolMode) {
@@ -1090,7 +1184,7 @@ export function createWasmKernels(
     }
     exec(tasks);
     winogradCalls++;
-    return outputCopy(h.subarray(pz >> 2, (pz >> 2) + nz));
+    return result(h, pz, nz);
   }
 
   /**
@@ -1228,6 +1322,38 @@ export function createWasmKernels(
   /** Floats per image of the padded input. */
   function paddedImage(g: ConvGeometry): number {
     return (g.inH + g.padTop + g.padBottom) * (g.inW + g.padLeft + g.padRight) * g.cIn;
+  }
+
+  /**
+   * Tasks over the output rows of each image of a convolution, `R` parts an
+   * image: `make(p, image, firstRow, rows)`, for kernels that compute each
+   * output pixel alone from the padded input (so a part is an image of fewer
+   * rows; see `rowGeo`).
+   */
+  function rowTasks(
+    g: ConvGeometry,
+    R: number,
+    make: (p: number, image: number, r0: number, rows: number) => Task,
+  ): Task[] {
+    const tasks: Task[] = [];
+    for (let i = 0; i < g.m; i++) {
+      for (let r = 0; r < R; r++) {
+        const [r0, r1] = range(g.outH, R, r);
+        if (r1 > r0) tasks.push(make(tasks.length, i, r0, r1 - r0));
+      }
+    }
+    return tasks;
+  }
+
+  /** The geometry block at GEO for part `p` of one image's output, `rows` rows from the padded input's row where they start. */
+  function rowGeo(p: number, rows: number, outW: number): number {
+    const at = TASK_GEOS + p * GEO_BYTES;
+    const v = new Int32Array(ex.memory.buffer);
+    v.copyWithin(at >> 2, GEO >> 2, (GEO + GEO_BYTES) >> 2);
+    v[(at >> 2) + CONV_AT.m] = 1;
+    v[(at >> 2) + CONV_AT.outH] = rows;
+    v[(at >> 2) + CONV_AT.M] = rows * outW;
+    return at;
   }
 
   /** One task per part of `m` images: `make(p, firstImage, images)`. */

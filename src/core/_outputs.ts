@@ -12,8 +12,24 @@
  * @module
  */
 
+/**
+ * Where a prediction's kernel outputs come from: {@linkcode OutputPool}'s
+ * JavaScript arrays, or the WebAssembly backends' arena in kernel memory
+ * (`src/backend/_arena.ts`).
+ */
+export interface OutputSource {
+  /** An array of `n` floats with unspecified contents (the caller writes all of them). */
+  take(n: number): Float32Array;
+  /** The source's array whose memory `data` is (or views), if the source made it. */
+  ownerOf(data: Float32Array): Float32Array | undefined;
+  /** Takes back an array it made. */
+  give(a: Float32Array): void;
+  /** Ends a prediction. */
+  endRun(): void;
+}
+
 /** Arrays for outputs, reused by length; only arrays it made are taken back. */
-export class OutputPool {
+export class OutputPool implements OutputSource {
   #free = new Map<number, Float32Array[]>();
   #made = new WeakMap<ArrayBufferLike, Float32Array>();
   #wanted = new Set<number>();
@@ -58,7 +74,12 @@ export class OutputPool {
   }
 }
 
-let current: OutputPool | null = null;
+let current: OutputSource | null = null;
+
+/** The running prediction's output source, or null outside one. */
+export function currentOutputs(): OutputSource | null {
+  return current;
+}
 
 /**
  * A copy of `src` for a layer's output: from the running prediction's pool,
@@ -72,7 +93,7 @@ export function outputCopy(src: Float32Array): Float32Array {
 }
 
 /** Runs `fn` with `pool` giving the outputs (nests: the previous pool is restored). */
-export function withOutputPool<T>(pool: OutputPool, fn: () => T): T {
+export function withOutputPool<T>(pool: OutputSource, fn: () => T): T {
   const was = current;
   current = pool;
   try {

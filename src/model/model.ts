@@ -20,8 +20,9 @@ import { type GraphNode, isMerge, SymbolicTensor, who } from "../layers/graph_no
 import type { Layer, LayerConfig, MergeLayer, Param, SampleShape } from "../layers/layer.ts";
 import { checkUnowned, claimLayers, nameLayers, withParamBudget } from "../layers/_util.ts";
 import { hooks, type TrailingSoftmax } from "./_hooks.ts";
-import { withMemoryFloor } from "../backend/select.ts";
-import { OutputPool, withOutputPool } from "../core/_outputs.ts";
+import { activeKernels, withMemoryFloor } from "../backend/select.ts";
+import { ArenaAbort } from "../backend/_arena.ts";
+import { OutputPool, type OutputSource, withOutputPool } from "../core/_outputs.ts";
 
 /** Options of {@linkcode Model} and `Sequential`. */
 export interface ModelOptions {
@@ -281,41 +282,95 @@ export class Model {
   }
 
   /**
-   * `predict`'s run: each node's output is given back to the pool once its
-   * last reader ran (by memory: views of one array count together), so the
-   * next nodes and the next prediction reuse it. Nothing is kept for
-   * `backward`.
+   * `predict`'s run. On the WebAssembly backends the kernels' outputs stay in
+   * their memory, in an arena laid out by the values' lifetimes (see
+   * `src/backend/_arena.ts`): a kernel reads its input where the previous one
+   * wrote it, and only the result is copied out. When the arena cannot hold a
+   * run (weights not packed yet, a call that needs more memory), the run is
+   * made again with outputs in JavaScript arrays, as on the JavaScript
+   * backend; the results are the same bits either way.
    */
   #runPooled(x: Tensor): Tensor {
-    const pool = this.#pool ??= new OutputPool();
+    return withMemoryFloor(this.#memoryNeed(), () => {
+      const arena = activeKernels().arena?.(this.#arenaBytes(x.shape[0]!)) ?? null;
+      if (arena) {
+        try {
+          const y = this.#runOn(arena, x);
+          this.#pool = null; // the JavaScript arrays of an ordinary run are not needed now
+          // The result leaves kernel memory: the next prediction reuses the arena.
+          return arena.ownerOf(y.data) ? { shape: y.shape, data: y.data.slice() } : y;
+        } catch (e) {
+          if (!(e instanceof ArenaAbort)) throw e;
+        } finally {
+          arena.endRun();
+        }
+      }
+      const pool = this.#pool ??= new OutputPool();
+      try {
+        return this.#runOn(pool, x);
+      } finally {
+        pool.endRun();
+      }
+    });
+  }
+
+  /**
+   * The bytes an arena needs for a batch of `m` if every node's output is a
+   * kernel's: the arena's own policy (a value's region is free after its last
+   * reader, and taken again by a value of the same size) played over the
+   * nodes. Outputs that are views of their input or JavaScript arrays only
+   * make it smaller.
+   */
+  #arenaBytes(m: number): number {
+    const last = this.#lastRead ??= this.#lastReaders();
+    const free = new Map<number, number>(), size = new Map<number, number>();
+    let end = 0;
+    this.nodes.forEach((n, i) => {
+      const floats = m * sizeOf(n.output.shape), spare = free.get(floats) ?? 0;
+      if (spare > 0) free.set(floats, spare - 1);
+      else end += Math.ceil((floats * 4 + 64) / 16) * 16;
+      size.set(n.output.id, floats);
+      for (const t of new Set(n.inputs)) {
+        const f = size.get(t.id);
+        if (f !== undefined && last.get(t.id) === i) free.set(f, (free.get(f) ?? 0) + 1);
+      }
+    });
+    return end;
+  }
+
+  /**
+   * Runs the nodes with outputs from `pool`: each node's output is given back
+   * once its last reader ran (by memory: views of one array count together),
+   * so the next nodes and the next prediction reuse it. Nothing is kept for
+   * `backward`.
+   */
+  #runOn(pool: OutputSource, x: Tensor): Tensor {
     const last = this.#lastRead ??= this.#lastReaders();
     const values = new Map<number, Tensor>([[this.#input.id, x]]);
-    const refs = new Map<ArrayBufferLike, number>();
-    const hold = (t: Tensor) => refs.set(t.data.buffer, (refs.get(t.data.buffer) ?? 0) + 1);
+    const refs = new Map<object, number>();
+    const keyOf = (t: Tensor): object => pool.ownerOf(t.data) ?? t.data.buffer;
+    const hold = (t: Tensor) => {
+      const k = keyOf(t);
+      refs.set(k, (refs.get(k) ?? 0) + 1);
+    };
     hold(x);
     this.#values = null;
-    try {
-      withMemoryFloor(this.#memoryNeed(), () =>
-        withOutputPool(pool, () => {
-          this.nodes.forEach((n, i) => {
-            const ins = n.inputs.map((t) => values.get(t.id)!);
-            const y = isMerge(n.layer) ? n.layer.forward(ins) : n.layer.forward(ins[0]!);
-            values.set(n.output.id, y);
-            hold(y);
-            for (const t of new Set(n.inputs)) {
-              if (last.get(t.id) !== i) continue;
-              const v = values.get(t.id)!;
-              values.delete(t.id);
-              const left = refs.get(v.data.buffer)! - 1;
-              refs.set(v.data.buffer, left);
-              const owner = left === 0 ? pool.ownerOf(v.data) : undefined;
-              if (owner) pool.give(owner);
-            }
-          });
-        }));
-    } finally {
-      pool.endRun();
-    }
+    withOutputPool(pool, () => {
+      this.nodes.forEach((n, i) => {
+        const ins = n.inputs.map((t) => values.get(t.id)!);
+        const y = isMerge(n.layer) ? n.layer.forward(ins) : n.layer.forward(ins[0]!);
+        values.set(n.output.id, y);
+        hold(y);
+        for (const t of new Set(n.inputs)) {
+          if (last.get(t.id) !== i) continue;
+          const v = values.get(t.id)!;
+          values.delete(t.id);
+          const k = keyOf(v), left = refs.get(k)! - 1;
+          refs.set(k, left);
+          if (left === 0 && k instanceof Float32Array) pool.give(k);
+        }
+      });
+    });
     return values.get(this.#output.id)!;
   }
 
