@@ -20,6 +20,7 @@ import {
   getThreads,
   GlobalAvgPool2D,
   Input,
+  kernelMemoryStats,
   MaxPool2D,
   Model,
   Reshape,
@@ -125,6 +126,13 @@ for (const be of WASM) {
             assert.ok(again.buffer !== onArena.buffer);
             assertSameBits(onArena, plain, "after the next prediction");
           }
+          // The memory's parts: weights kept, values on the arena, the largest call's buffers.
+          const st = kernelMemoryStats();
+          assert.ok(
+            st.weightBytes > 0 && st.arenaBytes > 0 && st.callBytes > 0,
+            JSON.stringify(st),
+          );
+          assert.ok(st.weightBytes + st.arenaBytes + st.callBytes <= st.bytes, JSON.stringify(st));
         }
       } finally {
         setThreads(DEFAULT_THREADS);

@@ -307,3 +307,77 @@ Deno.test("sigmoid and tanh kernels match Math.exp / Math.tanh on every backend 
     }
   }
 });
+
+Deno.test("BatchNorm's channel affine map is the float64 formula's bits on every backend, odd channel counts, ReLU/ReLU6, NaN and ±Infinity included", () => {
+  const r = rng(41);
+  for (const c of [1, 3, 16, 33]) {
+    const n = 1 + Math.floor(r() * 300);
+    const x = randArray(r, n * c, -9, 9);
+    x[0] = NaN;
+    x[Math.min(1, x.length - 1)] = Infinity;
+    x[Math.min(2, x.length - 1)] = -Infinity;
+    x[Math.min(3, x.length - 1)] = 3e38;
+    const mean = Float64Array.from({ length: c }, () => r() * 2 - 1);
+    const scale = Float64Array.from({ length: c }, () => (r() - 0.5) * 40);
+    const shift = Float64Array.from(randArray(r, c));
+    for (const act of [0, 1, 2] as const) {
+      const hi = act === 2 ? 6 : Infinity;
+      const want = new Float32Array(n * c);
+      for (let i = 0; i < n * c; i++) {
+        const k = i % c, v = Math.fround((x[i]! - mean[k]!) * scale[k]! + shift[k]!);
+        want[i] = act === 0 ? v : v < 0 ? 0 : v > hi ? hi : v;
+      }
+      for (const b of BACKENDS) {
+        const got = withBackend(
+          b,
+          () => activeKernels().channelAffine(x, c, mean, scale, shift, act),
+        );
+        const gw = new Uint32Array(got.buffer, got.byteOffset, got.length);
+        const ww = new Uint32Array(want.buffer);
+        for (let i = 0; i < want.length; i++) {
+          if (Number.isNaN(want[i])) {
+            assert.ok(Number.isNaN(got[i]), `${b} c=${c} act=${act} @${i}`);
+          } else {assert.equal(
+              gw[i],
+              ww[i],
+              `${b} c=${c} act=${act} @${i}: ${got[i]} vs ${want[i]}`,
+            );}
+        }
+      }
+    }
+  }
+});
+
+Deno.test("channel concatenation and slicing copy every value exactly on every backend (odd widths, many inputs)", () => {
+  const r = rng(43);
+  for (
+    const widths of [
+      [1],
+      [3, 5],
+      [16, 1, 17, 4],
+      Array.from({ length: 70 }, (_, i) => 1 + (i % 5)),
+    ]
+  ) {
+    const rows = 1 + Math.floor(r() * 900);
+    const xs = widths.map((w) => randArray(r, rows * w));
+    const c = widths.reduce((a, b) => a + b, 0);
+    const want = new Float32Array(rows * c);
+    let at = 0;
+    widths.forEach((w, k) => {
+      for (let q = 0; q < rows; q++) want.set(xs[k]!.subarray(q * w, (q + 1) * w), q * c + at);
+      at += w;
+    });
+    const begin = Math.floor(c / 3), width = Math.max(1, Math.floor(c / 2));
+    const slice = new Float32Array(rows * width);
+    for (let q = 0; q < rows; q++) {
+      slice.set(want.subarray(q * c + begin, q * c + begin + width), q * width);
+    }
+    for (const b of BACKENDS) {
+      withBackend(b, () => {
+        const k = activeKernels();
+        assert.deepEqual(k.concatLast(xs, widths, rows), want, `${b} concat ${widths.length}`);
+        assert.deepEqual(k.sliceLast(want, c, begin, width), slice, `${b} slice`);
+      });
+    }
+  }
+});

@@ -64,6 +64,13 @@ function runAll(seed: number): Float32Array[] {
   for (const mode of ["max", "average"] as const) {
     out.push(k.poolForward(p, px, mode), k.poolBackward(p, px, dy, mode));
   }
+  const bx = randArray(r, 11_111 * 9, -6, 6),
+    c9 = (f: () => number) => Float64Array.from({ length: 9 }, f);
+  for (const act of [0, 1, 2] as const) {
+    out.push(k.channelAffine(bx, 9, c9(() => r()), c9(() => r() * 3), c9(() => r() - 0.5), act));
+  }
+  const parts3 = [randArray(r, 20_011 * 3), randArray(r, 20_011 * 16), randArray(r, 20_011 * 5)];
+  out.push(k.concatLast(parts3, [3, 16, 5], 20_011), k.sliceLast(parts3[1]!, 16, 3, 9));
   const a = randArray(r, 100_003, -6, 6);
   for (const kind of ["sigmoid", "tanh", "erf", "gelu", "gelu_tanh", "silu"] as const) {
     out.push(k.activation(kind, a));

@@ -233,6 +233,16 @@ export const KERNELS = {
     args: ["up", "dw", "cIn", "cOut", "r", "alpha", "ci0", "ci1", "tmp"],
   },
   allFinite: { file: "wino", args: ["p", "n"], returns: "i32" },
+  copyRows: {
+    file: "copy",
+    args: ["src", "dst", "rows", "n", "srcStride", "dstStride"],
+    task: true,
+  },
+  channelAffine: {
+    file: "norm",
+    args: ["x", "y", "mean", "scale", "shift", "n", "c", "act"],
+    task: true,
+  },
 } as const satisfies Record<string, KernelDecl>;
 
 /** The name of an exported kernel function. */

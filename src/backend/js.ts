@@ -271,6 +271,63 @@ function activation(kind: ActivationKind, x: Float32Array): Float32Array {
   return y;
 }
 
+/** Concatenation along the last axis (see `Kernels.concatLast`): the twin of copy.ts `copyRows`. */
+function concatLast(
+  xs: readonly Float32Array[],
+  widths: readonly number[],
+  rows: number,
+): Float32Array {
+  const c = widths.reduce((a, b) => a + b, 0), out = new Float32Array(rows * c);
+  let at = 0;
+  xs.forEach((src, k) => {
+    const w = widths[k]!;
+    // A plain loop: subarray() per row costs more than copying a few channels.
+    for (let r = 0; r < rows; r++) {
+      const i0 = r * w, o0 = r * c + at;
+      for (let j = 0; j < w; j++) out[o0 + j] = src[i0 + j]!;
+    }
+    at += w;
+  });
+  return out;
+}
+
+/** A block of each row's values (see `Kernels.sliceLast`). */
+function sliceLast(x: Float32Array, c: number, begin: number, width: number): Float32Array {
+  const rows = x.length / c, y = new Float32Array(rows * width);
+  for (let r = 0; r < rows; r++) {
+    const i0 = r * c + begin, o0 = r * width;
+    for (let j = 0; j < width; j++) y[o0 + j] = x[i0 + j]!;
+  }
+  return y;
+}
+
+/** BatchNorm's affine map (see `Kernels.channelAffine`): the twin of norm.ts `channelAffine`. */
+function channelAffine(
+  x: Float32Array,
+  c: number,
+  mean: Float64Array,
+  scale: Float64Array,
+  shift: Float64Array,
+  act: 0 | 1 | 2,
+): Float32Array {
+  const y = new Float32Array(x.length);
+  if (act === 0) {
+    for (let i = 0; i < x.length; i += c) {
+      for (let k = 0; k < c; k++) y[i + k] = (x[i + k]! - mean[k]!) * scale[k]! + shift[k]!;
+    }
+    return y;
+  }
+  // The value rounded to float32 first, then clipped (NaN stays NaN).
+  const hi = act === 2 ? 6 : Infinity;
+  for (let i = 0; i < x.length; i += c) {
+    for (let k = 0; k < c; k++) {
+      const v = Math.fround((x[i + k]! - mean[k]!) * scale[k]! + shift[k]!);
+      y[i + k] = v < 0 ? 0 : v > hi ? hi : v;
+    }
+  }
+  return y;
+}
+
 export const jsKernels: Kernels = {
   backend: "js",
   convForward,
@@ -279,4 +336,7 @@ export const jsKernels: Kernels = {
   poolForward,
   poolBackward,
   activation,
+  channelAffine,
+  concatLast,
+  sliceLast,
 };

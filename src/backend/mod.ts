@@ -25,6 +25,8 @@ export {
   KernelLoadError,
   kernelMemoryBytes,
   KernelMemoryError,
+  type KernelMemoryStats,
+  kernelMemoryStats,
   type KernelThreadStats,
   kernelThreadStats,
   setBackend,

@@ -418,6 +418,45 @@ export function getThreads(): number {
   return threads;
 }
 
+/** What {@linkcode kernelMemoryStats} reports, in bytes. */
+export interface KernelMemoryStats {
+  /** The kernels' linear memory in all (what {@linkcode kernelMemoryBytes} says). */
+  readonly bytes: number;
+  /** Weights kept packed in kernel memory between predictions. */
+  readonly weightBytes: number;
+  /** The largest prediction's activations on the arena (the values alive at once, as laid out). */
+  readonly arenaBytes: number;
+  /** The largest single call's own buffers (padded inputs, scratch, outputs not on the arena). */
+  readonly callBytes: number;
+}
+
+/**
+ * How the kernels' memory is used: the weights kept packed, the
+ * activations a prediction keeps on the arena, and the largest call's own
+ * buffers. Their sum is about what a model needs; `bytes` is what the
+ * memory has grown to (it never shrinks). Zero on the JavaScript backend.
+ *
+ * @example Usage
+ * ```ts
+ * import { kernelMemoryStats } from "@convnet/wasm";
+ * const { bytes, weightBytes, arenaBytes, callBytes } = kernelMemoryStats();
+ * weightBytes + arenaBytes + callBytes <= bytes + 65536; // true
+ * ```
+ *
+ * @returns The parts, in bytes.
+ */
+export function kernelMemoryStats(): KernelMemoryStats {
+  let bytes = 0, weightBytes = 0, arenaBytes = 0, callBytes = 0;
+  for (const k of wasm.values()) {
+    const u = k.memoryUse();
+    bytes += u.bytes;
+    weightBytes += u.weightBytes;
+    arenaBytes += u.arenaBytes;
+    callBytes = Math.max(callBytes, u.callBytes);
+  }
+  return { bytes, weightBytes, arenaBytes, callBytes };
+}
+
 /** What {@linkcode kernelThreadStats} reports. */
 export interface KernelThreadStats {
   /** The threads calls may use ({@linkcode getThreads}). */

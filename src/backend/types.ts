@@ -62,6 +62,28 @@ export interface Kernels {
    */
   poolBackward(g: PoolGeometry, x: Float32Array, dy: Float32Array, mode: PoolMode): Float32Array;
   /**
+   * Values concatenated along the last axis: `rows` rows, input `k`
+   * contributing `widths[k]` values to each (a channel concatenation of NHWC
+   * values, a row being a pixel).
+   */
+  concatLast(xs: readonly Float32Array[], widths: readonly number[], rows: number): Float32Array;
+  /** Values `begin … begin + width − 1` of each row of `c` (a block of channels of NHWC values). */
+  sliceLast(x: Float32Array, c: number, begin: number, width: number): Float32Array;
+  /**
+   * BatchNorm's per-channel affine map over NHWC values of `c` channels:
+   * `y = (x − mean[k]) · scale[k] + shift[k]`, each step in float64, rounded
+   * to float32 once, then ReLU (`act` 1) or ReLU6 (2); NaN stays NaN. The
+   * same bits on every backend.
+   */
+  channelAffine(
+    x: Float32Array,
+    c: number,
+    mean: Float64Array,
+    scale: Float64Array,
+    shift: Float64Array,
+    act: 0 | 1 | 2,
+  ): Float32Array;
+  /**
    * Where a prediction's outputs may stay between kernel calls (the
    * WebAssembly backends' arena in their memory), or null for JavaScript
    * arrays. Absent on backends without one.

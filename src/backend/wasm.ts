@@ -247,6 +247,20 @@ export interface WasmKernels extends Kernels {
    * @param hintBytes An upper bound of the bytes the prediction's values need.
    */
   arena(hintBytes: number): KernelArena | null;
+  /** How this instance's memory (and its unshared twin's) is used now, in bytes. */
+  memoryUse(): KernelMemoryUse;
+}
+
+/** How a kernel instance's memory is used, in bytes (see `kernelMemoryStats`). */
+export interface KernelMemoryUse {
+  /** The linear memory's size. */
+  readonly bytes: number;
+  /** Weights kept packed in it. */
+  readonly weightBytes: number;
+  /** The largest prediction's values on the arena. */
+  readonly arenaBytes: number;
+  /** The largest call's own buffers (its inputs, scratch and outputs when not on the arena). */
+  readonly callBytes: number;
 }
 
 /**
@@ -818,6 +832,17 @@ export function createWasmKernels(
     winogradCalls: () => winogradCalls + (single?.winogradCalls() ?? 0),
     pool,
 
+    memoryUse() {
+      const one = single?.memoryUse();
+      return {
+        bytes: ex.memory.buffer.byteLength + (one?.bytes ?? 0),
+        weightBytes: keptEnd - BASE + (one?.weightBytes ?? 0),
+        arenaBytes: Math.max(arenaBytes, arenaRun === "placed" ? arena.peakBytes : 0) +
+          (one?.arenaBytes ?? 0),
+        callBytes: Math.max(callPeak, one?.callBytes ?? 0),
+      };
+    },
+
     arena(hintBytes) {
       if (!arenaSwitch.enabled) return null;
       // On one thread every call runs on the unshared instance: the values live there.
@@ -1034,6 +1059,105 @@ export function createWasmKernels(
         mode === "max" ? CODES.POOL_MAX : CODES.POOL_MEAN,
       ]));
       return result(h, py, ny);
+    },
+
+    concatLast(xs, widths, rows) {
+      const c = widths.reduce((a, b) => a + b, 0), n = rows * c;
+      const one = alone(parts(rows, n));
+      if (one) return one.concatLast(xs, widths, rows);
+      const L = layout();
+      const ats = xs.map((x) => inArena(x) >= 0 ? x.byteOffset : L.take(x.length));
+      const py = outputAt(L, n);
+      const h = reserve("concatenate", L.end);
+      xs.forEach((x, k) => {
+        if (inArena(x) < 0) h.set(x, ats[k]! >> 2);
+      });
+      // Parts of rows of each input: every value is a copy, so any split gives the same bits.
+      const P = Math.max(1, Math.min(parts(rows, n), Math.floor(MAX_TASKS / xs.length)));
+      const tasks: Task[] = [];
+      let at = 0;
+      xs.forEach((_, k) => {
+        const w = widths[k]!;
+        for (let p = 0; p < P; p++) {
+          const [r0, r1] = range(rows, P, p);
+          if (r1 > r0) {
+            tasks.push([
+              "copyRows",
+              ats[k]! + r0 * w * 4,
+              py + (r0 * c + at) * 4,
+              r1 - r0,
+              w,
+              w,
+              c,
+            ]);
+          }
+        }
+        at += w;
+      });
+      for (let i = 0; i < tasks.length; i += MAX_TASKS) exec(tasks.slice(i, i + MAX_TASKS));
+      return result(h, py, n);
+    },
+
+    sliceLast(x, c, begin, width) {
+      const rows = x.length / c, n = rows * width;
+      const one = alone(parts(rows, n));
+      if (one) return one.sliceLast(x, c, begin, width);
+      const L = layout(), here = inArena(x);
+      const px = here >= 0 ? here : L.take(x.length), py = outputAt(L, n);
+      const h = reserve("channelSlice", L.end);
+      if (here < 0) h.set(x, px >> 2);
+      const P = parts(rows, n), tasks: Task[] = [];
+      for (let p = 0; p < P; p++) {
+        const [r0, r1] = range(rows, P, p);
+        if (r1 > r0) {
+          tasks.push([
+            "copyRows",
+            px + (r0 * c + begin) * 4,
+            py + r0 * width * 4,
+            r1 - r0,
+            width,
+            c,
+            width,
+          ]);
+        }
+      }
+      exec(tasks);
+      return result(h, py, n);
+    },
+
+    channelAffine(x, c, mean, scale, shift, act) {
+      const n = x.length / c, work = x.length * 4;
+      const one = alone(parts(n, work));
+      if (one) return one.channelAffine(x, c, mean, scale, shift, act);
+      const L = layout(), here = inArena(x);
+      const px = here >= 0 ? here : L.take(x.length), py = outputAt(L, x.length);
+      const pm = L.take(2 * c), ps = L.take(2 * c), pt = L.take(2 * c);
+      const h = reserve("channelAffine", L.end);
+      if (here < 0) h.set(x, px >> 2);
+      const d = new Float64Array(ex.memory.buffer);
+      d.set(mean, pm >> 3);
+      d.set(scale, ps >> 3);
+      d.set(shift, pt >> 3);
+      // Whole pixels per part: each value is computed alone, so any split gives the same bits.
+      const P = parts(n, work), tasks: Task[] = [];
+      for (let p = 0; p < P; p++) {
+        const [q0, q1] = range(n, P, p);
+        if (q1 > q0) {
+          tasks.push([
+            "channelAffine",
+            px + q0 * c * 4,
+            py + q0 * c * 4,
+            pm,
+            ps,
+            pt,
+            q1 - q0,
+            c,
+            act,
+          ]);
+        }
+      }
+      exec(tasks);
+      return result(h, py, x.length);
     },
 
     activation(kind, x) {

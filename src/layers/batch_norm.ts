@@ -3,7 +3,8 @@
 import { markChanged } from "../core/_versions.ts";
 import type { Tensor } from "../core/tensor.ts";
 import { checkNumberIn, checkOneOf } from "../core/_validate.ts";
-import { allocParam, checkBatch, makeParam, noForward, notBuilt } from "./_util.ts";
+import { activationCode, allocParam, checkBatch, makeParam, noForward, notBuilt } from "./_util.ts";
+import { activeKernels } from "../backend/select.ts";
 import { type OptionDecls, optionsConfig, readOptions } from "./_declare.ts";
 import { LayerBase } from "./layer_base.ts";
 import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
@@ -173,26 +174,18 @@ export class BatchNorm extends LayerBase implements Layer {
     }
     const invStd = new Float64Array(c);
     for (let k = 0; k < c; k++) invStd[k] = 1 / Math.sqrt(variance[k]! + this.epsilon);
-    const y = new Float32Array(src.length), g = gamma.value, b = beta.value;
-    const act = this.activation, hi = act === "relu6" ? 6 : Infinity;
-    // gamma / sqrt(var + eps) per channel, in float64: one multiply per value.
+    const g = gamma.value, act = this.activation;
+    // gamma / sqrt(var + eps) per channel, in float64: one multiply per value, in the kernels.
     const scale = new Float64Array(c);
     for (let k = 0; k < c; k++) scale[k] = g[k]! * invStd[k]!;
-    if (act === "linear") {
-      for (let i = 0; i < src.length; i += c) {
-        for (let k = 0; k < c; k++) {
-          y[i + k] = (src[i + k]! - mean[k]!) * scale[k]! + b[k]!;
-        }
-      }
-    } else {
-      // The same value rounded to float32 first, then clipped (NaN stays NaN).
-      for (let i = 0; i < src.length; i += c) {
-        for (let k = 0; k < c; k++) {
-          const v = Math.fround((src[i + k]! - mean[k]!) * scale[k]! + b[k]!);
-          y[i + k] = v < 0 ? 0 : v > hi ? hi : v;
-        }
-      }
-    }
+    const y = activeKernels().channelAffine(
+      src,
+      c,
+      mean,
+      scale,
+      Float64Array.from(beta.value),
+      activationCode(act),
+    );
     this.#y = act === "linear" ? null : y;
     // x̂ is recomputed by backward (same formula, same bits): inference keeps no float64 copy.
     this.#x = src;

@@ -4,6 +4,7 @@ import type { Tensor } from "../core/tensor.ts";
 import { checkNonNegativeInt, checkPositiveInt, fail } from "../core/_validate.ts";
 import { type OptionDecls, optionsConfig, readOptions } from "./_declare.ts";
 import { checkBatch, noForward } from "./_util.ts";
+import { activeKernels } from "../backend/select.ts";
 import { LayerBase } from "./layer_base.ts";
 import type { Layer, LayerConfig, Param, SampleShape } from "./layer.ts";
 
@@ -195,12 +196,8 @@ export class ChannelSlice extends LayerBase implements Layer {
   forward(x: Tensor): Tensor {
     const s = this.#in ?? [];
     const m = checkBatch(this, "the input", x, s);
-    const c = s[s.length - 1]!, w = this.end - this.begin, rows = x.data.length / c;
-    const y = new Float32Array(rows * w), src = x.data;
-    for (let r = 0; r < rows; r++) {
-      const i0 = r * c + this.begin, o0 = r * w;
-      for (let k = 0; k < w; k++) y[o0 + k] = src[i0 + k]!;
-    }
+    const c = s[s.length - 1]!, w = this.end - this.begin;
+    const y = activeKernels().sliceLast(x.data, c, this.begin, w);
     return { shape: [m, ...s.slice(0, -1), w], data: y };
   }
 

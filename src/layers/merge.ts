@@ -6,6 +6,7 @@ import { checkOneOf } from "../core/_validate.ts";
 import { type OptionDecls, optionsConfig, readOptions } from "./_declare.ts";
 import { noForward } from "./_util.ts";
 import { outputCopy } from "../core/_outputs.ts";
+import { activeKernels } from "../backend/select.ts";
 import {
   type BroadcastMap,
   broadcastMap,
@@ -485,18 +486,7 @@ export class Concatenate extends MergeLayerBase implements MergeLayer {
     const widths = this.shapes.map((s) => s[s.length - 1]!);
     const c = widths.reduce((a, b) => a + b, 0);
     const rows = xs[0]!.data.length / widths[0]!;
-    const out = new Float32Array(rows * c);
-    let at = 0;
-    xs.forEach((x, k) => {
-      const w = widths[k]!;
-      const src = x.data;
-      // A plain loop: subarray() per row costs more than copying a few channels.
-      for (let r = 0; r < rows; r++) {
-        const i0 = r * w, o0 = r * c + at;
-        for (let j = 0; j < w; j++) out[o0 + j] = src[i0 + j]!;
-      }
-      at += w;
-    });
+    const out = activeKernels().concatLast(xs.map((x) => x.data), widths, rows);
     return { shape: [m, ...this.shapes[0]!.slice(0, -1), c], data: out };
   }
 

@@ -6,3 +6,5 @@ export { poolForward, poolBackward } from "./pool";
 export { activate } from "./act";
 export { setScratch } from "./gemm";
 export { winoFilter, winoTiles, winoGradTiles, winoGradOut, allFinite } from "./wino";
+export { copyRows } from "./copy";
+export { channelAffine } from "./norm";
