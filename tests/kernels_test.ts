@@ -381,3 +381,27 @@ Deno.test("channel concatenation and slicing copy every value exactly on every b
     }
   }
 });
+
+Deno.test("a permutation of each row (the channel shuffle) moves every value exactly on every backend", () => {
+  const r = rng(47);
+  for (const c of [1, 2, 7, 24, 116]) {
+    const rows = 1 + Math.floor(r() * 700);
+    const x = randArray(r, rows * c);
+    const perm = Int32Array.from({ length: c }, (_, k) => k);
+    for (let k = c - 1; k > 0; k--) {
+      const j = Math.floor(r() * (k + 1));
+      [perm[k], perm[j]] = [perm[j]!, perm[k]!];
+    }
+    const want = new Float32Array(rows * c);
+    for (let q = 0; q < rows; q++) {
+      for (let k = 0; k < c; k++) want[q * c + k] = x[q * c + perm[k]!]!;
+    }
+    for (const b of BACKENDS) {
+      assert.deepEqual(
+        withBackend(b, () => activeKernels().permuteLast(x, perm)),
+        want,
+        `${b} c=${c}`,
+      );
+    }
+  }
+});

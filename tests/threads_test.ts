@@ -71,6 +71,7 @@ function runAll(seed: number): Float32Array[] {
   }
   const parts3 = [randArray(r, 20_011 * 3), randArray(r, 20_011 * 16), randArray(r, 20_011 * 5)];
   out.push(k.concatLast(parts3, [3, 16, 5], 20_011), k.sliceLast(parts3[1]!, 16, 3, 9));
+  out.push(k.permuteLast(parts3[1]!, Int32Array.from({ length: 16 }, (_, i) => (i * 5) % 16)));
   const a = randArray(r, 100_003, -6, 6);
   for (const kind of ["sigmoid", "tanh", "erf", "gelu", "gelu_tanh", "silu"] as const) {
     out.push(k.activation(kind, a));

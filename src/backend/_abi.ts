@@ -238,6 +238,7 @@ export const KERNELS = {
     args: ["src", "dst", "rows", "n", "srcStride", "dstStride"],
     task: true,
   },
+  permuteRows: { file: "copy", args: ["x", "y", "perm", "rows", "c"], task: true },
   channelAffine: {
     file: "norm",
     args: ["x", "y", "mean", "scale", "shift", "n", "c", "act"],

@@ -301,6 +301,15 @@ function sliceLast(x: Float32Array, c: number, begin: number, width: number): Fl
   return y;
 }
 
+/** A permutation of each row (see `Kernels.permuteLast`): the twin of copy.ts `permuteRows`. */
+function permuteLast(x: Float32Array, perm: Int32Array): Float32Array {
+  const c = perm.length, y = new Float32Array(x.length);
+  for (let r = 0; r < x.length; r += c) {
+    for (let k = 0; k < c; k++) y[r + k] = x[r + perm[k]!]!;
+  }
+  return y;
+}
+
 /** BatchNorm's affine map (see `Kernels.channelAffine`): the twin of norm.ts `channelAffine`. */
 function channelAffine(
   x: Float32Array,
@@ -339,4 +348,5 @@ export const jsKernels: Kernels = {
   channelAffine,
   concatLast,
   sliceLast,
+  permuteLast,
 };

@@ -69,6 +69,8 @@ export interface Kernels {
   concatLast(xs: readonly Float32Array[], widths: readonly number[], rows: number): Float32Array;
   /** Values `begin … begin + width − 1` of each row of `c` (a block of channels of NHWC values). */
   sliceLast(x: Float32Array, c: number, begin: number, width: number): Float32Array;
+  /** Each row of `perm.length` values permuted: `y[r, k] = x[r, perm[k]]` (a channel shuffle of NHWC values). */
+  permuteLast(x: Float32Array, perm: Int32Array): Float32Array;
   /**
    * BatchNorm's per-channel affine map over NHWC values of `c` channels:
    * `y = (x − mean[k]) · scale[k] + shift[k]`, each step in float64, rounded

@@ -1125,6 +1125,25 @@ export function createWasmKernels(
       return result(h, py, n);
     },
 
+    permuteLast(x, perm) {
+      const c = perm.length, rows = x.length / c;
+      const one = alone(parts(rows, x.length));
+      if (one) return one.permuteLast(x, perm);
+      const L = layout(), here = inArena(x);
+      const px = here >= 0 ? here : L.take(x.length), py = outputAt(L, x.length);
+      const pp = L.take(c);
+      const h = reserve("channelShuffle", L.end);
+      if (here < 0) h.set(x, px >> 2);
+      new Int32Array(ex.memory.buffer, pp, c).set(perm);
+      const P = parts(rows, x.length), tasks: Task[] = [];
+      for (let p = 0; p < P; p++) {
+        const [r0, r1] = range(rows, P, p);
+        if (r1 > r0) tasks.push(["permuteRows", px + r0 * c * 4, py + r0 * c * 4, pp, r1 - r0, c]);
+      }
+      exec(tasks);
+      return result(h, py, x.length);
+    },
+
     channelAffine(x, c, mean, scale, shift, act) {
       const n = x.length / c, work = x.length * 4;
       const one = alone(parts(n, work));

@@ -79,11 +79,7 @@ export class ChannelShuffle extends LayerBase implements Layer {
   /** The shuffled channels. */
   forward(x: Tensor): Tensor {
     checkBatch(this, "the input", x, this.#shape ?? []);
-    const perm = this.#perm!, c = perm.length, src = x.data, y = new Float32Array(src.length);
-    for (let r = 0; r < src.length; r += c) {
-      for (let k = 0; k < c; k++) y[r + k] = src[r + perm[k]!]!;
-    }
-    return { shape: x.shape, data: y };
+    return { shape: x.shape, data: activeKernels().permuteLast(x.data, this.#perm!) };
   }
 
   /**

@@ -19,3 +19,16 @@ export function copyRows(
     dst += dStep;
   }
 }
+
+/** y[r·c + k] = x[r·c + perm[k]] for r < rows, k < c: a permutation of each row (`perm` i32 [c]). */
+export function permuteRows(x: usize, y: usize, perm: usize, rows: i32, c: i32): void {
+  const rowBytes = <usize>c << 2;
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < c; k++) {
+      const o = <usize>k << 2;
+      store<u32>(y + o, load<u32>(x + (<usize>load<i32>(perm + o) << 2)));
+    }
+    x += rowBytes;
+    y += rowBytes;
+  }
+}

@@ -6,5 +6,5 @@ export { poolForward, poolBackward } from "./pool";
 export { activate } from "./act";
 export { setScratch } from "./gemm";
 export { winoFilter, winoTiles, winoGradTiles, winoGradOut, allFinite } from "./wino";
-export { copyRows } from "./copy";
+export { copyRows, permuteRows } from "./copy";
 export { channelAffine } from "./norm";
