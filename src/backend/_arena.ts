@@ -56,6 +56,8 @@ export interface ArenaMemory {
 /** Regions handed out from a byte range of one memory, reused by size. */
 export class KernelArena implements OutputSource {
   readonly #memory: ArenaMemory;
+  /** The memory's buffer when the arena was placed (it cannot grow during a run: the host stops it first). */
+  #buffer: ArrayBufferLike;
   #start = 0;
   #end = 0;
   #next = 0;
@@ -72,6 +74,7 @@ export class KernelArena implements OutputSource {
    */
   constructor(memory: ArenaMemory) {
     this.#memory = memory;
+    this.#buffer = memory.buffer;
   }
 
   /** Puts the arena at bytes [start, end) of the memory; it must be between runs. */
@@ -79,6 +82,7 @@ export class KernelArena implements OutputSource {
     this.#start = this.#next = start;
     this.#end = end;
     this.#peak = 0;
+    this.#buffer = this.#memory.buffer;
     this.#reset();
   }
 
@@ -99,7 +103,7 @@ export class KernelArena implements OutputSource {
 
   /** Whether `data` lies in this arena's memory and range. */
   holds(data: Float32Array): boolean {
-    return data.buffer === this.#memory.buffer && data.byteOffset >= this.#start &&
+    return data.buffer === this.#buffer && data.byteOffset >= this.#start &&
       data.byteOffset < this.#end;
   }
 
@@ -118,11 +122,11 @@ export class KernelArena implements OutputSource {
       this.#peak = Math.max(this.#peak, next - this.#start);
       this.abort(`full (${this.#end - this.#start} bytes)`);
     }
-    if (this.#memory.buffer.byteLength < next) this.abort("memory not reserved");
+    if (this.#buffer.byteLength < next) this.abort("memory not reserved");
     this.#next = next;
     this.#peak = Math.max(this.#peak, next - this.#start);
     this.#starts.push(at);
-    const view = new Float32Array(this.#memory.buffer, at, n);
+    const view = new Float32Array(this.#buffer, at, n);
     this.#views.push(view);
     return view;
   }

@@ -108,6 +108,8 @@ export class Model {
   /** `predict`'s reusable outputs, and the index of each value's last reader. */
   #pool: OutputPool | null = null;
   #lastRead: Map<number, number> | null = null;
+  /** The arena's size for the last batch size (see `#arenaBytes`). */
+  #arenaHint: { m: number; bytes: number } | null = null;
 
   /**
    * Creates a Model.
@@ -322,6 +324,7 @@ export class Model {
    * make it smaller.
    */
   #arenaBytes(m: number): number {
+    if (this.#arenaHint?.m === m) return this.#arenaHint.bytes;
     const last = this.#lastRead ??= this.#lastReaders();
     const free = new Map<number, number>(), size = new Map<number, number>();
     let end = 0;
@@ -335,6 +338,7 @@ export class Model {
         if (f !== undefined && last.get(t.id) === i) free.set(f, (free.get(f) ?? 0) + 1);
       }
     });
+    this.#arenaHint = { m, bytes: end };
     return end;
   }
 
