@@ -66,6 +66,11 @@ export const API_CASES: ApiCase[] = [
       const filters = m["firstLayerFilters"] as { shape: number[]; data: number[] };
       assert.equal(filters.data.length, filters.shape.reduce((p, v) => p * v, 1));
       assert.ok((m["kernelMemoryBytes"] as number) >= 0);
+      const km = m["kernelMemory"] as Record<string, number>;
+      for (const k of ["bytes", "weightBytes", "arenaBytes", "callBytes"]) {
+        assert.ok(Number.isInteger(km[k]) && km[k]! >= 0, `kernelMemory.${k}: ${km[k]}`);
+      }
+      assert.ok(km["weightBytes"]! + km["arenaBytes"]! + km["callBytes"]! <= km["bytes"]!);
     },
   },
   {

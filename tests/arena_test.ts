@@ -28,7 +28,13 @@ import {
   Sigmoid,
   tensor,
 } from "../mod.ts";
-import { ArenaAbort, arenaSwitch, KernelArena } from "../src/backend/_arena.ts";
+import {
+  ArenaAbort,
+  arenaSwitch,
+  FirstFit,
+  KernelArena,
+  regionBytes,
+} from "../src/backend/_arena.ts";
 import { _threadState } from "../src/backend/select.ts";
 import { randArray, rng, withBackendAsync } from "./_helpers.ts";
 
@@ -188,9 +194,17 @@ Deno.test("the arena hands out regions by size, resolves views to their region, 
   assert.equal(arena.ownerOf(new Float32Array(100)), undefined);
   assert.equal(arena.ownerOf(new Float32Array(memory.buffer, 0, 8)), undefined, "below the arena");
   arena.give(a.subarray(1)); // only the region itself is taken back
-  assert.notEqual(arena.take(100), a);
+  const c = arena.take(100);
+  assert.ok(c.byteOffset > b.byteOffset, "a region still live is not handed out again");
   arena.give(a);
-  assert.equal(arena.take(100), a, "a freed region is taken again by the same size");
+  assert.equal(arena.ownerOf(a), undefined, "a freed region has no owner");
+  const small = arena.take(30);
+  assert.equal(small.byteOffset, a.byteOffset, "the lowest gap that holds it");
+  const rest = arena.take(40);
+  assert.equal(rest.byteOffset, a.byteOffset + regionBytes(30), "then the rest of that gap");
+  arena.give(small);
+  arena.give(rest);
+  assert.equal(arena.take(100).byteOffset, a.byteOffset, "freed neighbours merge");
   assert.equal(arena.regionAt(b.byteOffset, 7), b);
   assert.equal(arena.regionAt(b.byteOffset, 8), undefined);
   assert.throws(() => arena.take(2000), ArenaAbort);
@@ -201,4 +215,38 @@ Deno.test("the arena hands out regions by size, resolves views to their region, 
   // A region past the reserved memory is refused, never a view out of bounds.
   arena.place(60000, 70000);
   assert.throws(() => arena.take(3000), ArenaAbort);
+});
+
+Deno.test("first-fit placement: gaps are reused lowest first, split, merged, and the top gap goes back to the end", () => {
+  const f = new FirstFit(100);
+  const a = f.take(32), b = f.take(64), c = f.take(16);
+  assert.deepEqual([a, b, c], [100, 132, 196]);
+  f.give(a, 32);
+  assert.equal(f.take(48), 212, "too big for the gap below: at the end");
+  assert.equal(f.take(16), 100, "the gap below, split");
+  assert.equal(f.take(16), 116, "the rest of it");
+  f.give(b, 64);
+  f.give(c, 16);
+  assert.equal(f.take(80), 132, "two freed neighbours merged into one gap");
+  assert.equal(f.peak, 260);
+  f.reset();
+  assert.equal(f.take(16), 100);
+  // The same sequence always gives the same offsets.
+  const play = () => {
+    const g = new FirstFit(0), r = rng(3), live: [number, number][] = [], out: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      if (live.length && r() < 0.45) {
+        const [at, n] = live.splice(Math.floor(r() * live.length), 1)[0]!;
+        g.give(at, n);
+      } else {
+        const n = 16 * (1 + Math.floor(r() * 20));
+        const at = g.take(n);
+        for (const [o, m] of live) assert.ok(at + n <= o || o + m <= at, "regions never overlap");
+        live.push([at, n]);
+        out.push(at);
+      }
+    }
+    return out;
+  };
+  assert.deepEqual(play(), play());
 });

@@ -31,7 +31,15 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { secureHeaders } from "hono/secure-headers";
-import { getBackend, kernelMemoryBytes, softmax, type Tensor, tensor, useKernels } from "../mod.ts";
+import {
+  getBackend,
+  kernelMemoryBytes,
+  kernelMemoryStats,
+  softmax,
+  type Tensor,
+  tensor,
+  useKernels,
+} from "../mod.ts";
 import { ConfigError, loadServed, MODEL_VAR_NAMES, type ModelVars, type Served } from "./config.ts";
 import { type ModelSource, modelSource, type SourceBindings } from "./source.ts";
 import {
@@ -348,6 +356,8 @@ export function createApp(options: AppOptions): Hono<{ Bindings: Bindings }> {
       heldOutAccuracy,
       backend: getBackend(),
       kernelMemoryBytes: kernelMemoryBytes(),
+      // Its parts: the weights kept packed, the prediction's values on the arena, the largest call.
+      kernelMemory: kernelMemoryStats(),
       firstLayerFilters: kernel
         ? {
           layer: firstConv!.name,

@@ -8,7 +8,7 @@
  *
  * It is an {@linkcode OutputSource}: the model gives a value's region back
  * once its last reader ran (any view into a region counts as the region), and
- * a later output of the same size takes it again, the way XNNPACK's memory
+ * later outputs are placed first-fit in the gaps, the way XNNPACK's memory
  * planner reuses a value's memory after its last reader. Each prediction
  * starts the region afresh, so the same model lays its values out the same
  * way every time.
@@ -53,19 +53,100 @@ export interface ArenaMemory {
   readonly buffer: ArrayBufferLike;
 }
 
-/** Regions handed out from a byte range of one memory, reused by size. */
+/** The bytes a region of `n` floats takes: its values and the slack after them, 16-aligned. */
+export function regionBytes(n: number): number {
+  return Math.ceil((n * 4 + SLACK) / 16) * 16;
+}
+
+/**
+ * First-fit placement of regions from a start offset: a region goes into the
+ * lowest gap left by freed regions that holds it, else at the end; freed
+ * neighbours merge. The same sequence of takes and gives always gives the
+ * same offsets. The model plays a prediction's lifetimes through it to size
+ * the arena; the arena places its regions with it.
+ */
+export class FirstFit {
+  #start: number;
+  #next: number;
+  #peak: number;
+  /** Gaps below `#next`, by offset. */
+  #gaps: { at: number; bytes: number }[] = [];
+
+  /**
+   * Starts placing at `start`.
+   *
+   * @param start The first offset.
+   */
+  constructor(start = 0) {
+    this.#start = this.#next = this.#peak = start;
+  }
+
+  /** Forgets every region and starts again at `start`. */
+  reset(start: number = this.#start): void {
+    this.#start = this.#next = this.#peak = start;
+    this.#gaps = [];
+  }
+
+  /** The highest end any region has had since the last reset. */
+  get peak(): number {
+    return this.#peak;
+  }
+
+  /** The offset of a new region of `bytes` (a multiple of 16). */
+  take(bytes: number): number {
+    const g = this.#gaps;
+    for (let i = 0; i < g.length; i++) {
+      const gap = g[i]!;
+      if (gap.bytes < bytes) continue;
+      const at = gap.at;
+      if (gap.bytes === bytes) g.splice(i, 1);
+      else {
+        gap.at += bytes;
+        gap.bytes -= bytes;
+      }
+      return at;
+    }
+    const at = this.#next;
+    this.#next += bytes;
+    this.#peak = Math.max(this.#peak, this.#next);
+    return at;
+  }
+
+  /** Frees the region of `bytes` at `at`. */
+  give(at: number, bytes: number): void {
+    const g = this.#gaps;
+    let i = 0;
+    while (i < g.length && g[i]!.at < at) i++;
+    let block = { at, bytes };
+    const prev = g[i - 1];
+    if (prev && prev.at + prev.bytes === at) {
+      prev.bytes += bytes;
+      block = prev;
+    } else g.splice(i++, 0, block);
+    const next = g[i];
+    if (next && block.at + block.bytes === next.at) {
+      block.bytes += next.bytes;
+      g.splice(i, 1);
+    }
+    if (block.at + block.bytes === this.#next) {
+      // The top gap goes back to the free end.
+      this.#next = block.at;
+      g.splice(g.indexOf(block), 1);
+    }
+  }
+}
+
+/** Regions handed out from a byte range of one memory, placed first-fit. */
 export class KernelArena implements OutputSource {
   readonly #memory: ArenaMemory;
   /** The memory's buffer when the arena was placed (it cannot grow during a run: the host stops it first). */
   #buffer: ArrayBufferLike;
   #start = 0;
   #end = 0;
-  #next = 0;
   #peak = 0;
-  /** Region starts in the order handed out (increasing: regions only ever come from `#next`). */
-  #starts: number[] = [];
+  readonly #fit = new FirstFit();
+  /** The live regions' views, by offset (for finding the region a view lies in). */
   #views: Float32Array[] = [];
-  #free = new Map<number, number[]>();
 
   /**
    * An arena over `memory` (placed with {@linkcode place} before use).
@@ -79,11 +160,11 @@ export class KernelArena implements OutputSource {
 
   /** Puts the arena at bytes [start, end) of the memory; it must be between runs. */
   place(start: number, end: number): void {
-    this.#start = this.#next = start;
+    this.#start = start;
     this.#end = end;
     this.#peak = 0;
     this.#buffer = this.#memory.buffer;
-    this.#reset();
+    this.endRun();
   }
 
   /** The arena's first byte. */
@@ -113,21 +194,15 @@ export class KernelArena implements OutputSource {
   }
 
   take(n: number): Float32Array {
-    const free = this.#free.get(n);
-    const i = free?.pop();
-    if (i !== undefined) return this.#views[i]!;
-    const at = this.#next;
-    const next = Math.ceil((at + n * 4 + SLACK) / 16) * 16;
-    if (next > this.#end) {
-      this.#peak = Math.max(this.#peak, next - this.#start);
-      this.abort(`full (${this.#end - this.#start} bytes)`);
-    }
+    const bytes = regionBytes(n), at = this.#fit.take(bytes), next = at + bytes;
+    this.#peak = Math.max(this.#peak, this.#fit.peak - this.#start);
+    if (next > this.#end) this.abort(`full (${this.#end - this.#start} bytes)`);
     if (this.#buffer.byteLength < next) this.abort("memory not reserved");
-    this.#next = next;
-    this.#peak = Math.max(this.#peak, next - this.#start);
-    this.#starts.push(at);
     const view = new Float32Array(this.#buffer, at, n);
-    this.#views.push(view);
+    const v = this.#views;
+    let i = v.length;
+    while (i > 0 && v[i - 1]!.byteOffset > at) i--;
+    v.splice(i, 0, view);
     return view;
   }
 
@@ -147,20 +222,13 @@ export class KernelArena implements OutputSource {
   give(a: Float32Array): void {
     const i = this.#indexOf(a);
     if (i < 0 || this.#views[i] !== a) return;
-    const list = this.#free.get(a.length);
-    if (list) list.push(i);
-    else this.#free.set(a.length, [i]);
+    this.#views.splice(i, 1);
+    this.#fit.give(a.byteOffset, regionBytes(a.length));
   }
 
   endRun(): void {
-    this.#next = this.#start;
-    this.#reset();
-  }
-
-  #reset(): void {
-    this.#starts = [];
+    this.#fit.reset(this.#start);
     this.#views = [];
-    this.#free.clear();
   }
 
   /** The index of the region `data` lies in, or −1. */
@@ -171,11 +239,11 @@ export class KernelArena implements OutputSource {
 
   /** The index of the region bytes [at, at + bytes) lie in, or −1. */
   #indexOfOffset(at: number, bytes: number): number {
-    const s = this.#starts;
+    const s = this.#views;
     let lo = 0, hi = s.length - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (s[mid]! <= at) lo = mid + 1;
+      if (s[mid]!.byteOffset <= at) lo = mid + 1;
       else hi = mid - 1;
     }
     if (hi < 0) return -1;

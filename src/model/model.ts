@@ -21,7 +21,7 @@ import type { Layer, LayerConfig, MergeLayer, Param, SampleShape } from "../laye
 import { checkUnowned, claimLayers, nameLayers, withParamBudget } from "../layers/_util.ts";
 import { hooks, type TrailingSoftmax } from "./_hooks.ts";
 import { activeKernels, withMemoryFloor } from "../backend/select.ts";
-import { ArenaAbort } from "../backend/_arena.ts";
+import { ArenaAbort, FirstFit, regionBytes } from "../backend/_arena.ts";
 import { OutputPool, type OutputSource, withOutputPool } from "../core/_outputs.ts";
 
 /** Options of {@linkcode Model} and `Sequential`. */
@@ -318,28 +318,24 @@ export class Model {
 
   /**
    * The bytes an arena needs for a batch of `m` if every node's output is a
-   * kernel's: the arena's own policy (a value's region is free after its last
-   * reader, and taken again by a value of the same size) played over the
-   * nodes. Outputs that are views of their input or JavaScript arrays only
-   * make it smaller.
+   * kernel's: the arena's own placement (first-fit, a value's region free
+   * after its last reader) played over the nodes. Outputs that are views of
+   * their input or JavaScript arrays only make it smaller.
    */
   #arenaBytes(m: number): number {
     if (this.#arenaHint?.m === m) return this.#arenaHint.bytes;
     const last = this.#lastRead ??= this.#lastReaders();
-    const free = new Map<number, number>(), size = new Map<number, number>();
-    let end = 0;
+    const fit = new FirstFit(), at = new Map<number, [number, number]>();
     this.nodes.forEach((n, i) => {
-      const floats = m * sizeOf(n.output.shape), spare = free.get(floats) ?? 0;
-      if (spare > 0) free.set(floats, spare - 1);
-      else end += Math.ceil((floats * 4 + 64) / 16) * 16;
-      size.set(n.output.id, floats);
+      const bytes = regionBytes(m * sizeOf(n.output.shape));
+      at.set(n.output.id, [fit.take(bytes), bytes]);
       for (const t of new Set(n.inputs)) {
-        const f = size.get(t.id);
-        if (f !== undefined && last.get(t.id) === i) free.set(f, (free.get(f) ?? 0) + 1);
+        const r = at.get(t.id);
+        if (r && last.get(t.id) === i) fit.give(r[0], r[1]);
       }
     });
-    this.#arenaHint = { m, bytes: end };
-    return end;
+    this.#arenaHint = { m, bytes: fit.peak };
+    return fit.peak;
   }
 
   /**
