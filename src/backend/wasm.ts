@@ -250,7 +250,7 @@ export interface WasmKernels extends Kernels {
    * null when this instance cannot run one in place yet (no call seen, too
    * many aborted runs, or no room under the memory limit).
    *
-   * @param hintBytes An upper bound of the bytes the prediction's values need.
+   * @param hintBytes The bytes the prediction's values need by the model's reckoning (its lifetimes played through the arena's placement).
    */
   arena(hintBytes: number): KernelArena | null;
   /** How this instance's memory (and its unshared twin's) is used now, in bytes. */

@@ -108,6 +108,10 @@ export class Model {
   /** `predict`'s reusable outputs, and the index of each value's last reader. */
   #pool: OutputPool | null = null;
   #lastRead: Map<number, number> | null = null;
+  /** For each node, the values given back after it runs (see `#freedAt`). */
+  #frees: number[][] | null = null;
+  /** `#memoryNeed`, once: it depends on the shapes alone, fixed when the model is built. */
+  #need: number | undefined;
   /** The arena's size for the last batch size (see `#arenaBytes`). */
   #arenaHint: { m: number; bytes: number } | null = null;
 
@@ -345,7 +349,7 @@ export class Model {
    * `backward`.
    */
   #runOn(pool: OutputSource, x: Tensor): Tensor {
-    const last = this.#lastRead ??= this.#lastReaders();
+    const frees = this.#frees ??= this.#freedAt();
     const values = new Map<number, Tensor>([[this.#input.id, x]]);
     const refs = new Map<object, number>();
     const keyOf = (t: Tensor): object => pool.ownerOf(t.data) ?? t.data.buffer;
@@ -361,10 +365,9 @@ export class Model {
         const y = isMerge(n.layer) ? n.layer.forward(ins) : n.layer.forward(ins[0]!);
         values.set(n.output.id, y);
         hold(y);
-        for (const t of new Set(n.inputs)) {
-          if (last.get(t.id) !== i) continue;
-          const v = values.get(t.id)!;
-          values.delete(t.id);
+        for (const id of frees[i]!) {
+          const v = values.get(id)!;
+          values.delete(id);
           const k = keyOf(v), left = refs.get(k)! - 1;
           refs.set(k, left);
           if (left === 0 && k instanceof Float32Array) pool.give(k);
@@ -372,6 +375,14 @@ export class Model {
       });
     });
     return values.get(this.#output.id)!;
+  }
+
+  /** For each node, the values whose last reader it is (each once). */
+  #freedAt(): number[][] {
+    const last = this.#lastRead ??= this.#lastReaders();
+    return this.nodes.map((n, i) =>
+      [...new Set(n.inputs.map((t) => t.id))].filter((id) => last.get(id) === i)
+    );
   }
 
   /** For each value a node reads, the index of the last node reading it (the output: none). */
@@ -405,6 +416,9 @@ export class Model {
    * `predict` splits it into slices.
    */
   #memoryNeed(): number {
+    return this.#need ??= this.#computeMemoryNeed();
+  }
+  #computeMemoryNeed(): number {
     let most = 0, kept = 0;
     for (const n of this.nodes) {
       const params = n.layer.params().reduce((a, p) => a + p.value.length, 0);
