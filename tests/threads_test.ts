@@ -47,6 +47,8 @@ function runAll(seed: number): Float32Array[] {
     geo(1, 30, 29, 24, 3, 24, { groups: 24, pad: 1 }), // depthwise, one image: split by rows
     geo(1, 29, 31, 12, 3, 24, { groups: 12, pad: 1 }), // the same with multiplier 2
     geo(2, 33, 31, 64, 3, 64, { groups: 64, stride: 2, pad: 1 }), // two images, more parts: rows
+    geo(2, 160, 20, 24, 3, 16, { pad: 1 }), // short rows padded in parts of rows, two images
+    geo(1, 230, 17, 28, 3, 8, { pads: [2, 1, 0, 3] }), // one image, asymmetric padding
   ];
   for (const g of convs) {
     const x = randArray(r, g.m * g.inH * g.inW * g.cIn);

@@ -569,7 +569,7 @@ export function createWasmKernels(
       if (here !== at.pxp) h.set(x, base);
     } else if (at.scratch >= 0) {
       if (here !== at.scratch) h.set(x, at.scratch >> 2);
-      ex.padInput(GEO, at.scratch, at.pxp);
+      exec(padTasks(g, at.scratch, at.pxp));
     } else {
       h.fill(0, base, base + g.m * Hp * Wp * c);
       for (let i = 0; i < g.m; i++) {
@@ -1498,12 +1498,55 @@ export function createWasmKernels(
 
   /** The geometry block at GEO for part `p` of one image's output, `rows` rows from the padded input's row where they start. */
   function rowGeo(p: number, rows: number, outW: number): number {
+    return taskGeo(p, { m: 1, outH: rows, M: rows * outW });
+  }
+
+  /**
+   * `padInput` of the call's geometry (x at `src` into its padded copy at
+   * `dst`) as tasks: whole images, or parts of rows when the images are fewer
+   * than the parts. A part zeroes and fills only its own padded rows (the
+   * first part the rows above, the last the rows below), so the parts tile
+   * the padded copy exactly; every value is a copy, so any split gives the
+   * same bits.
+   */
+  function padTasks(g: ConvGeometry, src: number, dst: number): Task[] {
+    const Hp = g.inH + g.padTop + g.padBottom, Wp = g.inW + g.padLeft + g.padRight, c = g.cIn;
+    const P = parts(g.m * g.inH, g.m * Hp * Wp * c);
+    if (P <= 1) return [["padInput", GEO, src, dst]];
+    if (P <= g.m) {
+      return imageTasks(g.m, P, (p, i0, n) => [
+        "padInput",
+        partGeo(p, n, 0, false),
+        src + i0 * g.inH * g.inW * c * 4,
+        dst + i0 * Hp * Wp * c * 4,
+      ]);
+    }
+    const R = Math.min(g.inH, Math.floor(P / g.m)), tasks: Task[] = [];
+    for (let i = 0; i < g.m; i++) {
+      for (let r = 0; r < R; r++) {
+        const [h0, h1] = range(g.inH, R, r);
+        if (h1 <= h0) continue;
+        const top = h0 === 0 ? g.padTop : 0, bottom = h1 === g.inH ? g.padBottom : 0;
+        const row0 = h0 === 0 ? 0 : h0 + g.padTop; // the part's first padded row
+        tasks.push([
+          "padInput",
+          taskGeo(tasks.length, { m: 1, inH: h1 - h0, pT: top, pB: bottom }),
+          src + (i * g.inH + h0) * g.inW * c * 4,
+          dst + (i * Hp + row0) * Wp * c * 4,
+        ]);
+      }
+    }
+    return tasks;
+  }
+
+  /** A copy of the geometry block at GEO for task `p`, with the fields given changed. */
+  function taskGeo(p: number, fields: Partial<Record<keyof typeof CONV_AT, number>>): number {
     const at = TASK_GEOS + p * GEO_BYTES;
     const v = new Int32Array(ex.memory.buffer);
     v.copyWithin(at >> 2, GEO >> 2, (GEO + GEO_BYTES) >> 2);
-    v[(at >> 2) + CONV_AT.m] = 1;
-    v[(at >> 2) + CONV_AT.outH] = rows;
-    v[(at >> 2) + CONV_AT.M] = rows * outW;
+    for (const [k, value] of Object.entries(fields)) {
+      v[(at >> 2) + CONV_AT[k as keyof typeof CONV_AT]] = value!;
+    }
     return at;
   }
 
