@@ -405,3 +405,29 @@ Deno.test("a permutation of each row (the channel shuffle) moves every value exa
     }
   }
 });
+
+Deno.test("the residual sum is float32 addition left to right on every backend (2 and 3 inputs, fused ReLU, NaN and ±Infinity, odd lengths)", () => {
+  const r = rng(53);
+  for (const n of [1, 3, 4, 17, 1001]) {
+    for (const k of [2, 3]) {
+      const xs = Array.from({ length: k }, () => randArray(r, n, -4, 4));
+      xs[0]![0] = NaN;
+      if (n > 2) [xs[1]![1], xs[1]![2]] = [Infinity, -Infinity];
+      for (const relu of [false, true]) {
+        const want = new Float32Array(n);
+        for (let i = 0; i < n; i++) {
+          let v = xs[0]![i]!;
+          for (let j = 1; j < k; j++) v = Math.fround(v + xs[j]![i]!);
+          want[i] = relu ? (v < 0 ? 0 : v) : v;
+        }
+        for (const b of BACKENDS) {
+          const got = withBackend(b, () => activeKernels().addSame(xs, relu));
+          for (let i = 0; i < n; i++) {
+            if (Number.isNaN(want[i])) assert.ok(Number.isNaN(got[i]), `${b} n=${n} k=${k} @${i}`);
+            else assert.equal(got[i], want[i], `${b} n=${n} k=${k} relu=${relu} @${i}`);
+          }
+        }
+      }
+    }
+  }
+});

@@ -74,6 +74,8 @@ function runAll(seed: number): Float32Array[] {
   const parts3 = [randArray(r, 20_011 * 3), randArray(r, 20_011 * 16), randArray(r, 20_011 * 5)];
   out.push(k.concatLast(parts3, [3, 16, 5], 20_011), k.sliceLast(parts3[1]!, 16, 3, 9));
   out.push(k.permuteLast(parts3[1]!, Int32Array.from({ length: 16 }, (_, i) => (i * 5) % 16)));
+  const s3 = [randArray(r, 150_001), randArray(r, 150_001), randArray(r, 150_001)];
+  out.push(k.addSame(s3, true), k.addSame(s3.slice(0, 2), false));
   const a = randArray(r, 100_003, -6, 6);
   for (const kind of ["sigmoid", "tanh", "erf", "gelu", "gelu_tanh", "silu"] as const) {
     out.push(k.activation(kind, a));

@@ -239,6 +239,7 @@ export const KERNELS = {
     task: true,
   },
   permuteRows: { file: "copy", args: ["x", "y", "perm", "rows", "c"], task: true },
+  addArrays: { file: "sum", args: ["a", "b", "y", "n", "relu"], task: true },
   channelAffine: {
     file: "norm",
     args: ["x", "y", "mean", "scale", "shift", "n", "c", "act"],

@@ -301,6 +301,17 @@ function sliceLast(x: Float32Array, c: number, begin: number, width: number): Fl
   return y;
 }
 
+/** A residual sum (see `Kernels.addSame`): the twin of sum.ts `addArrays`. */
+function addSame(xs: readonly Float32Array[], relu: boolean): Float32Array {
+  const out = xs[0]!.slice();
+  for (let k = 1; k < xs.length; k++) {
+    const x = xs[k]!;
+    for (let i = 0; i < out.length; i++) out[i] = out[i]! + x[i]!;
+  }
+  if (relu) { for (let i = 0; i < out.length; i++) out[i] = out[i]! < 0 ? 0 : out[i]!; }
+  return out;
+}
+
 /** A permutation of each row (see `Kernels.permuteLast`): the twin of copy.ts `permuteRows`. */
 function permuteLast(x: Float32Array, perm: Int32Array): Float32Array {
   const c = perm.length, y = new Float32Array(x.length);
@@ -349,4 +360,5 @@ export const jsKernels: Kernels = {
   concatLast,
   sliceLast,
   permuteLast,
+  addSame,
 };

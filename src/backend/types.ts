@@ -69,6 +69,11 @@ export interface Kernels {
   concatLast(xs: readonly Float32Array[], widths: readonly number[], rows: number): Float32Array;
   /** Values `begin … begin + width − 1` of each row of `c` (a block of channels of NHWC values). */
   sliceLast(x: Float32Array, c: number, begin: number, width: number): Float32Array;
+  /**
+   * The element-wise sum of same-length arrays, added left to right in
+   * float32, then `max(0, ·)` if `relu` (NaN stays NaN): a residual Add.
+   */
+  addSame(xs: readonly Float32Array[], relu: boolean): Float32Array;
   /** Each row of `perm.length` values permuted: `y[r, k] = x[r, perm[k]]` (a channel shuffle of NHWC values). */
   permuteLast(x: Float32Array, perm: Int32Array): Float32Array;
   /**

@@ -1133,6 +1133,34 @@ export function createWasmKernels(
       return result(h, py, n);
     },
 
+    addSame(xs, relu) {
+      const n = xs[0]!.length, vecs = Math.ceil(n / 4);
+      const one = alone(parts(vecs, n * xs.length));
+      if (one) return one.addSame(xs, relu);
+      const L = layout();
+      const ats = xs.map((x) => inArena(x) >= 0 ? x.byteOffset : L.take(x.length));
+      const py = outputAt(L, n);
+      const h = reserve("add", L.end);
+      xs.forEach((x, k) => {
+        if (inArena(x) < 0) h.set(x, ats[k]! >> 2);
+      });
+      // Whole vectors per part, the inputs added left to right: every value as in one call.
+      const P = parts(vecs, n * xs.length);
+      for (let k = 1; k < xs.length; k++) {
+        const a = k === 1 ? ats[0]! : py, act = relu && k === xs.length - 1 ? 1 : 0;
+        const tasks: Task[] = [];
+        for (let p = 0; p < P; p++) {
+          const [v0, v1] = range(vecs, P, p);
+          const e0 = v0 * 4, e1 = Math.min(n, v1 * 4);
+          if (e1 > e0) {
+            tasks.push(["addArrays", a + e0 * 4, ats[k]! + e0 * 4, py + e0 * 4, e1 - e0, act]);
+          }
+        }
+        exec(tasks);
+      }
+      return result(h, py, n);
+    },
+
     permuteLast(x, perm) {
       const c = perm.length, rows = x.length / c;
       const one = alone(parts(rows, x.length));

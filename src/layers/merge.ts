@@ -179,11 +179,19 @@ export class Add extends MergeLayerBase implements MergeLayer {
   forward(xs: readonly Tensor[]): Tensor {
     const m = this.checkInputs("Add", xs);
     const b = this.#b!;
-    const first = expand(xs[0]!.data, b.maps[0]!, m, b.size);
-    const out = first === xs[0]!.data ? outputCopy(first) : first;
-    for (let k = 1; k < xs.length; k++) combineInto(out, xs[k]!.data, b.maps[k]!, m, b.size, "add");
-    if (this.activation === "relu") {
-      for (let i = 0; i < out.length; i++) out[i] = out[i]! < 0 ? 0 : out[i]!;
+    let out: Float32Array;
+    if (xs.length > 1 && b.maps.every((map) => !map)) {
+      // Same shapes (a residual block): one kernel.
+      out = activeKernels().addSame(xs.map((x) => x.data), this.activation === "relu");
+    } else {
+      const first = expand(xs[0]!.data, b.maps[0]!, m, b.size);
+      out = first === xs[0]!.data ? outputCopy(first) : first;
+      for (let k = 1; k < xs.length; k++) {
+        combineInto(out, xs[k]!.data, b.maps[k]!, m, b.size, "add");
+      }
+      if (this.activation === "relu") {
+        for (let i = 0; i < out.length; i++) out[i] = out[i]! < 0 ? 0 : out[i]!;
+      }
     }
     this.#y = this.activation === "relu" ? out : null;
     return { shape: [m, ...b.out], data: out };

@@ -7,4 +7,5 @@ export { activate } from "./act";
 export { setScratch } from "./gemm";
 export { winoFilter, winoTiles, winoGradTiles, winoGradOut, allFinite } from "./wino";
 export { copyRows, permuteRows } from "./copy";
+export { addArrays } from "./sum";
 export { channelAffine } from "./norm";
