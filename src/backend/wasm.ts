@@ -343,6 +343,15 @@ export function createWasmKernels(
   }
   /** The byte offset of `x` when it is a value in the running arena, else −1 (it must be copied in). */
   const inArena = (x: Float32Array) => resident() && arena.holds(x) ? x.byteOffset : -1;
+  /** Where a call's inputs are read: on the arena where they are, else laid out (see `copyInputs`). */
+  const placeInputs = (L: Layout, xs: readonly Float32Array[]) =>
+    xs.map((x) => inArena(x) >= 0 ? x.byteOffset : L.take(x.length));
+  /** Copies in the inputs `placeInputs` laid out (once the memory is reserved). */
+  function copyInputs(h: Float32Array, xs: readonly Float32Array[], ats: readonly number[]): void {
+    xs.forEach((x, k) => {
+      if (inArena(x) < 0) h.set(x, ats[k]! >> 2);
+    });
+  }
 
   /**
    * The byte offsets of the wanted packed forms, kept in this memory between
@@ -752,7 +761,7 @@ export function createWasmKernels(
       // images are fewer than the parts, give the same bits.
       exec(
         P <= g.m
-          ? imageTasks(g.m, P, (p, i0, n) => [
+          ? rangeTasks(g.m, P, (p, i0, n) => [
             "dwForward",
             P === 1 ? GEO : partGeo(p, n, g.outH * g.outW, true),
             pxp + i0 * xpImage * 4,
@@ -914,7 +923,7 @@ export function createWasmKernels(
         fillPadded(h, xAt, x, g);
         writeDzt(h, pdz >> 2, dz, M, c, mult);
         const xpImage = paddedImage(g);
-        exec(imageTasks(g.m, P, (p, i0, n) => [
+        exec(rangeTasks(g.m, P, (p, i0, n) => [
           "dwBackwardFilter",
           P === 1 ? GEO : partGeo(p, n, g.outH * g.outW, true),
           pxp + i0 * xpImage * 4,
@@ -1009,7 +1018,7 @@ export function createWasmKernels(
         writeDzt(h, pdz >> 2, dz, M, c, mult);
         if (!kept) wants[0]!.write(h, pw, []);
         writeConv(g);
-        exec(imageTasks(g.m, P, (p, i0, n) => [
+        exec(rangeTasks(g.m, P, (p, i0, n) => [
           "dwBackwardData",
           P === 1 ? GEO : partGeo(p, n, g.outH * g.outW, true),
           pdz + i0 * zImage * 4,
@@ -1035,7 +1044,7 @@ export function createWasmKernels(
       if (!kept) h.set(w, pw >> 2);
       writeConv(g);
       const xImage = g.inH * g.inW * g.cIn;
-      exec(imageTasks(g.m, P, (p, i0, n) => [
+      exec(rangeTasks(g.m, P, (p, i0, n) => [
         "convBackwardData",
         P === 1 ? GEO : partGeo(p, n, g.outH * g.outW, true),
         pdz + i0 * zImage * 4,
@@ -1059,7 +1068,7 @@ export function createWasmKernels(
       writePool(g);
       const xImage = g.inH * g.inW * g.c, yImage = g.outH * g.outW * g.c;
       const P = parts(g.m, ny * g.fH * g.fW);
-      exec(imageTasks(g.m, P, (p, i0, n) => [
+      exec(rangeTasks(g.m, P, (p, i0, n) => [
         "poolForward",
         P === 1 ? GEO : partGeo(p, n, 0, false),
         px + i0 * xImage * 4,
@@ -1073,33 +1082,24 @@ export function createWasmKernels(
       const c = widths.reduce((a, b) => a + b, 0), n = rows * c;
       const one = alone(parts(rows, n));
       if (one) return one.concatLast(xs, widths, rows);
-      const L = layout();
-      const ats = xs.map((x) => inArena(x) >= 0 ? x.byteOffset : L.take(x.length));
-      const py = outputAt(L, n);
+      const L = layout(), ats = placeInputs(L, xs), py = outputAt(L, n);
       const h = reserve("concatenate", L.end);
-      xs.forEach((x, k) => {
-        if (inArena(x) < 0) h.set(x, ats[k]! >> 2);
-      });
+      copyInputs(h, xs, ats);
       // Parts of rows of each input: every value is a copy, so any split gives the same bits.
       const P = Math.max(1, Math.min(parts(rows, n), Math.floor(MAX_TASKS / xs.length)));
       const tasks: Task[] = [];
       let at = 0;
       xs.forEach((_, k) => {
-        const w = widths[k]!;
-        for (let p = 0; p < P; p++) {
-          const [r0, r1] = range(rows, P, p);
-          if (r1 > r0) {
-            tasks.push([
-              "copyRows",
-              ats[k]! + r0 * w * 4,
-              py + (r0 * c + at) * 4,
-              r1 - r0,
-              w,
-              w,
-              c,
-            ]);
-          }
-        }
+        const w = widths[k]!, col = at;
+        tasks.push(...rangeTasks(rows, P, (_p, r0, nr) => [
+          "copyRows",
+          ats[k]! + r0 * w * 4,
+          py + (r0 * c + col) * 4,
+          nr,
+          w,
+          w,
+          c,
+        ]));
         at += w;
       });
       for (let i = 0; i < tasks.length; i += MAX_TASKS) exec(tasks.slice(i, i + MAX_TASKS));
@@ -1110,26 +1110,18 @@ export function createWasmKernels(
       const rows = x.length / c, n = rows * width;
       const one = alone(parts(rows, n));
       if (one) return one.sliceLast(x, c, begin, width);
-      const L = layout(), here = inArena(x);
-      const px = here >= 0 ? here : L.take(x.length), py = outputAt(L, n);
+      const L = layout(), [px] = placeInputs(L, [x]), py = outputAt(L, n);
       const h = reserve("channelSlice", L.end);
-      if (here < 0) h.set(x, px >> 2);
-      const P = parts(rows, n), tasks: Task[] = [];
-      for (let p = 0; p < P; p++) {
-        const [r0, r1] = range(rows, P, p);
-        if (r1 > r0) {
-          tasks.push([
-            "copyRows",
-            px + (r0 * c + begin) * 4,
-            py + r0 * width * 4,
-            r1 - r0,
-            width,
-            c,
-            width,
-          ]);
-        }
-      }
-      exec(tasks);
+      copyInputs(h, [x], [px!]);
+      exec(rangeTasks(rows, parts(rows, n), (_p, r0, nr) => [
+        "copyRows",
+        px! + (r0 * c + begin) * 4,
+        py + r0 * width * 4,
+        nr,
+        width,
+        c,
+        width,
+      ]));
       return result(h, py, n);
     },
 
@@ -1137,13 +1129,9 @@ export function createWasmKernels(
       const n = xs[0]!.length, vecs = Math.ceil(n / 4);
       const one = alone(parts(vecs, n * xs.length));
       if (one) return one.addSame(xs, relu);
-      const L = layout();
-      const ats = xs.map((x) => inArena(x) >= 0 ? x.byteOffset : L.take(x.length));
-      const py = outputAt(L, n);
+      const L = layout(), ats = placeInputs(L, xs), py = outputAt(L, n);
       const h = reserve("add", L.end);
-      xs.forEach((x, k) => {
-        if (inArena(x) < 0) h.set(x, ats[k]! >> 2);
-      });
+      copyInputs(h, xs, ats);
       // Whole vectors per part, the inputs added left to right: every value as in one call.
       const P = parts(vecs, n * xs.length);
       for (let k = 1; k < xs.length; k++) {
@@ -1165,18 +1153,19 @@ export function createWasmKernels(
       const c = perm.length, rows = x.length / c;
       const one = alone(parts(rows, x.length));
       if (one) return one.permuteLast(x, perm);
-      const L = layout(), here = inArena(x);
-      const px = here >= 0 ? here : L.take(x.length), py = outputAt(L, x.length);
+      const L = layout(), [px] = placeInputs(L, [x]), py = outputAt(L, x.length);
       const pp = L.take(c);
       const h = reserve("channelShuffle", L.end);
-      if (here < 0) h.set(x, px >> 2);
+      copyInputs(h, [x], [px!]);
       new Int32Array(ex.memory.buffer, pp, c).set(perm);
-      const P = parts(rows, x.length), tasks: Task[] = [];
-      for (let p = 0; p < P; p++) {
-        const [r0, r1] = range(rows, P, p);
-        if (r1 > r0) tasks.push(["permuteRows", px + r0 * c * 4, py + r0 * c * 4, pp, r1 - r0, c]);
-      }
-      exec(tasks);
+      exec(rangeTasks(rows, parts(rows, x.length), (_p, r0, nr) => [
+        "permuteRows",
+        px! + r0 * c * 4,
+        py + r0 * c * 4,
+        pp,
+        nr,
+        c,
+      ]));
       return result(h, py, x.length);
     },
 
@@ -1184,34 +1173,26 @@ export function createWasmKernels(
       const n = x.length / c, work = x.length * 4;
       const one = alone(parts(n, work));
       if (one) return one.channelAffine(x, c, mean, scale, shift, act);
-      const L = layout(), here = inArena(x);
-      const px = here >= 0 ? here : L.take(x.length), py = outputAt(L, x.length);
+      const L = layout(), [px] = placeInputs(L, [x]), py = outputAt(L, x.length);
       const pm = L.take(2 * c), ps = L.take(2 * c), pt = L.take(2 * c);
       const h = reserve("channelAffine", L.end);
-      if (here < 0) h.set(x, px >> 2);
+      copyInputs(h, [x], [px!]);
       const d = new Float64Array(ex.memory.buffer);
       d.set(mean, pm >> 3);
       d.set(scale, ps >> 3);
       d.set(shift, pt >> 3);
       // Whole pixels per part: each value is computed alone, so any split gives the same bits.
-      const P = parts(n, work), tasks: Task[] = [];
-      for (let p = 0; p < P; p++) {
-        const [q0, q1] = range(n, P, p);
-        if (q1 > q0) {
-          tasks.push([
-            "channelAffine",
-            px + q0 * c * 4,
-            py + q0 * c * 4,
-            pm,
-            ps,
-            pt,
-            q1 - q0,
-            c,
-            act,
-          ]);
-        }
-      }
-      exec(tasks);
+      exec(rangeTasks(n, parts(n, work), (_p, q0, nq) => [
+        "channelAffine",
+        px! + q0 * c * 4,
+        py + q0 * c * 4,
+        pm,
+        ps,
+        pt,
+        nq,
+        c,
+        act,
+      ]));
       return result(h, py, x.length);
     },
 
@@ -1247,7 +1228,7 @@ export function createWasmKernels(
       writePool(g);
       const xImage = g.inH * g.inW * g.c, yImage = g.outH * g.outW * g.c;
       const P = parts(g.m, dy.length * g.fH * g.fW);
-      exec(imageTasks(g.m, P, (p, i0, n) => [
+      exec(rangeTasks(g.m, P, (p, i0, n) => [
         "poolBackward",
         P === 1 ? GEO : partGeo(p, n, 0, false),
         max ? px + i0 * xImage * 4 : 0,
@@ -1542,7 +1523,7 @@ export function createWasmKernels(
     const P = parts(g.m * g.inH, g.m * Hp * Wp * c);
     if (P <= 1) return [["padInput", GEO, src, dst]];
     if (P <= g.m) {
-      return imageTasks(g.m, P, (p, i0, n) => [
+      return rangeTasks(g.m, P, (p, i0, n) => [
         "padInput",
         partGeo(p, n, 0, false),
         src + i0 * g.inH * g.inW * c * 4,
@@ -1578,8 +1559,8 @@ export function createWasmKernels(
     return at;
   }
 
-  /** One task per part of `m` images: `make(p, firstImage, images)`. */
-  function imageTasks(
+  /** One task per part of `m` units (images, rows, pixels): `make(p, firstUnit, units)`. */
+  function rangeTasks(
     m: number,
     P: number,
     make: (p: number, i0: number, n: number) => Task,
