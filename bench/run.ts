@@ -2,7 +2,7 @@
  * `deno task bench`: runs the benchmarks and rewrites their sections of
  * BENCHMARKS.md (between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`).
  *
- * Usage: `deno task bench [kernels] [model] [onnx] [zoo] [tfjs] [worker] [request]` (default: all).
+ * Usage: `deno task bench [kernels] [model] [onnx] [zoo] [tfjs] [shapes] [worker] [request] [edge]` (default: all).
  *
  * @module
  */
@@ -13,8 +13,27 @@ import { initTfjs, tf } from "./_tfjs.ts";
 import { replaceSection } from "../scripts/sections.ts";
 import { setThreads } from "../mod.ts";
 
-type Section = "kernels" | "model" | "onnx" | "zoo" | "tfjs" | "worker" | "request" | "edge";
-const ALL: Section[] = ["kernels", "model", "onnx", "zoo", "tfjs", "worker", "request", "edge"];
+type Section =
+  | "kernels"
+  | "model"
+  | "onnx"
+  | "zoo"
+  | "tfjs"
+  | "shapes"
+  | "worker"
+  | "request"
+  | "edge";
+const ALL: Section[] = [
+  "kernels",
+  "model",
+  "onnx",
+  "zoo",
+  "tfjs",
+  "shapes",
+  "worker",
+  "request",
+  "edge",
+];
 
 /** Replaces one marked section of BENCHMARKS.md. */
 function writeSection(name: Section, body: string): Promise<void> {
@@ -68,6 +87,11 @@ if (import.meta.main) {
   if (wanted.includes("tfjs")) {
     const { benchTfjsZoo } = await import("./zoo.ts");
     await writeSection("tfjs", await benchTfjsZoo((s: string) => console.error(s)));
+  }
+  if (wanted.includes("shapes")) {
+    const { benchShapes } = await import("./shapes.ts");
+    await tf.setBackend("wasm");
+    await writeSection("shapes", benchShapes((s: string) => console.error(s)));
   }
   if (wanted.includes("request")) {
     const { benchRequest } = await import("./request.ts");
