@@ -192,6 +192,11 @@ export const KERNELS = {
     args: ["geo", "xp", "wp", "bp", "zt", "relu", "mult"],
     task: true,
   },
+  dwForwardRows: {
+    file: "dw",
+    args: ["geo", "x", "wp", "bp", "zt", "relu", "mult", "r0", "r1"],
+    task: true,
+  },
   dwBackwardData: { file: "dw", args: ["geo", "dzt", "wp", "dxp", "mult"], task: true },
   dwBackwardFilter: { file: "dw", args: ["geo", "xp", "dzt", "dwp", "mult"], task: true },
   poolForward: { file: "pool", args: ["geo", "x", "y", "mode"], task: true },

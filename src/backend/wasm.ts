@@ -83,6 +83,12 @@ const PANEL_MIN_BYTES = 262144;
 /** Output columns per block of a vector-matrix product split among threads. */
 const GEMV_COLUMNS = 64;
 
+/** Whether every value of `a` is finite. */
+function finiteFloats(a: Float32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return false;
+  return true;
+}
+
 /** Whether `g` is a depthwise convolution (one input channel per group, several groups). */
 function isDepthwise(g: ConvGeometry): boolean {
   return g.groups > 1 && g.groups === g.cIn;
@@ -150,6 +156,7 @@ export class KernelMemoryError extends RangeError {
 /** Hands out 16-byte-aligned regions from BASE, each followed by SLACK bytes. */
 class Layout {
   #next: number;
+  #values = 0;
   /** Starts laying out at byte offset `start` (above any weights kept in memory). */
   constructor(start: number = BASE) {
     this.#next = start;
@@ -161,9 +168,23 @@ class Layout {
     this.#next = Math.ceil((at + floats * 4 + SLACK) / 16) * 16;
     return at;
   }
+  /**
+   * Reserves room for a copy of a value, an input copied in or an output
+   * copied out: in a prediction on the arena it is read or written there
+   * instead (see `arena()`).
+   */
+  takeValue(floats: number): number {
+    const at = this.take(floats);
+    this.#values += this.#next - at;
+    return at;
+  }
   /** Bytes in use so far. */
   get end(): number {
     return this.#next;
+  }
+  /** Bytes of {@linkcode takeValue}'s copies. */
+  get values(): number {
+    return this.#values;
   }
 }
 
@@ -323,6 +344,14 @@ export function createWasmKernels(
   let arenaRun: "none" | "placed" | "aborted" | "full" = "none";
   /** The most bytes a call has laid out above its layout's start. */
   let callPeak = 0;
+  /**
+   * The most a call laid out in a prediction on the arena; and, from calls
+   * outside one, the most they laid out besides the copies of values (which
+   * the arena holds instead): the arena reserves the larger above itself.
+   */
+  let arenaCallPeak = 0, arenaCallGuess = 0, arenaUsed = false;
+  /** The last call's layout (to tell its value copies from its own buffers). */
+  let lastLayout: Layout | null = null;
   /** Whether a prediction is running on this instance's arena. */
   const resident = () => currentOutputs() === arena;
   /** Stops a prediction on the arena (the model runs it again the ordinary way). */
@@ -333,9 +362,9 @@ export function createWasmKernels(
   /** Where a call's buffers start: above the arena in a prediction on it, else above the kept weights. */
   const layoutStart = () => resident() ? arena.end : keptEnd;
   /** A new layout for a call's buffers. */
-  const layout = () => new Layout(layoutStart());
+  const layout = () => lastLayout = new Layout(layoutStart());
   /** Where a call's output goes: a region of the arena in a prediction on it, else the call's layout. */
-  const outputAt = (L: Layout, n: number) => resident() ? arena.take(n).byteOffset : L.take(n);
+  const outputAt = (L: Layout, n: number) => resident() ? arena.take(n).byteOffset : L.takeValue(n);
   /** The call's output at `at`: the arena's region itself, else a copy (see `outputCopy`). */
   function result(h: Float32Array, at: number, n: number): Float32Array {
     const v = resident() ? arena.regionAt(at, n) : undefined;
@@ -345,7 +374,7 @@ export function createWasmKernels(
   const inArena = (x: Float32Array) => resident() && arena.holds(x) ? x.byteOffset : -1;
   /** Where a call's inputs are read: on the arena where they are, else laid out (see `copyInputs`). */
   const placeInputs = (L: Layout, xs: readonly Float32Array[]) =>
-    xs.map((x) => inArena(x) >= 0 ? x.byteOffset : L.take(x.length));
+    xs.map((x) => inArena(x) >= 0 ? x.byteOffset : L.takeValue(x.length));
   /** Copies in the inputs `placeInputs` laid out (once the memory is reserved). */
   function copyInputs(h: Float32Array, xs: readonly Float32Array[], ats: readonly number[]): void {
     xs.forEach((x, k) => {
@@ -489,7 +518,13 @@ export function createWasmKernels(
   /** Makes sure the memory holds `bytes`, growing it (never shrinking) within the limit. */
   function reserve(fn: string, bytes: number): Float32Array {
     const have = ex.memory.buffer.byteLength;
-    callPeak = Math.max(callPeak, bytes - layoutStart());
+    const own = bytes - layoutStart();
+    callPeak = Math.max(callPeak, own);
+    if (resident()) arenaCallPeak = Math.max(arenaCallPeak, own);
+    else {arenaCallGuess = Math.max(
+        arenaCallGuess,
+        own - (lastLayout?.end === bytes ? lastLayout.values : 0),
+      );}
     if (bytes > have) {
       // Growing would detach or move the arena's views.
       if (resident()) abortArena(`${fn} needs more memory`);
@@ -562,9 +597,9 @@ export function createWasmKernels(
     const c = g.cIn, row = g.inW * c, here = inArena(x);
     // A value already in the arena is read where it is (unpadded) or padded from there.
     if (Hp === g.inH && Wp === g.inW && here >= 0) return { pxp: here, scratch: -1 };
+    if (Hp === g.inH && Wp === g.inW) return { pxp: L.takeValue(x.length), scratch: -1 };
     const pxp = L.take(g.m * Hp * Wp * c);
-    if (Hp === g.inH && Wp === g.inW) return { pxp, scratch: -1 };
-    return { pxp, scratch: here >= 0 ? here : row < 512 ? L.take(x.length) : -1 };
+    return { pxp, scratch: here >= 0 ? here : row < 512 ? L.takeValue(x.length) : -1 };
   }
   function fillPadded(
     h: Float32Array,
@@ -588,6 +623,12 @@ export function createWasmKernels(
         }
       }
     }
+  }
+
+  /** Where a call reads an input it takes unpadded: in the arena where it is, else laid out to copy in. */
+  function unpaddedAt(L: Layout, x: Float32Array): { pxp: number; scratch: number } {
+    const here = inArena(x);
+    return { pxp: here >= 0 ? here : L.takeValue(x.length), scratch: -1 };
   }
 
   /** The interior of a padded buffer at `at`: the unpadded [m, inH, inW, c]. */
@@ -740,13 +781,17 @@ export function createWasmKernels(
     // Small filters are copied in with the call: cheaper than checking a kept copy.
     const kept = w.length > KEEP_MIN ? keepAll(wants, est.end) : null;
     const L = layout();
-    const xAt = reservePadded(L, x, g), pxp = xAt.pxp;
+    // Depthwise filters that are all finite read the input unpadded, where it is: the taps on
+    // padding are left out, which changes no value (they add 0·w) and saves the padded copy.
+    const unpadded = dw && (kept ? keptFinite(w, "dw", kept[0]!, w.length) : finiteFloats(w));
+    const xAt = unpadded ? unpaddedAt(L, x) : reservePadded(L, x, g), pxp = xAt.pxp;
     const pw = kept ? kept[0]! : L.take(w.length), pb = kept ? kept[1]! : L.take(N + 8);
     // A depthwise multiplier above one writes its output transposed (copied out reordered).
     const pz = dw && N !== g.cIn ? L.take(M * N) : outputAt(L, M * N);
     const h = reserve("convForward", L.end);
     writeConv(g);
-    fillPadded(h, xAt, x, g);
+    if (!unpadded) fillPadded(h, xAt, x, g);
+    else if (inArena(x) !== pxp) h.set(x, pxp >> 2);
     if (!kept) {
       // Copied in with the call, as the plain direct kernel reads them.
       const plain = dw ? wants : rawWants(w, b, N);
@@ -760,7 +805,20 @@ export function createWasmKernels(
       // Every output pixel is computed alone: parts of whole images, or of rows when the
       // images are fewer than the parts, give the same bits.
       exec(
-        P <= g.m
+        unpadded
+          ? rangeTasks(g.m * g.outH, P, (_p, r0, n) => [
+            "dwForwardRows",
+            GEO,
+            pxp,
+            pw,
+            pb,
+            pz,
+            act,
+            mult,
+            r0,
+            r0 + n,
+          ])
+          : P <= g.m
           ? rangeTasks(g.m, P, (p, i0, n) => [
             "dwForward",
             P === 1 ? GEO : partGeo(p, n, g.outH * g.outW, true),
@@ -854,7 +912,8 @@ export function createWasmKernels(
         weightBytes: keptEnd - BASE + (one?.weightBytes ?? 0),
         arenaBytes: Math.max(arenaBytes, arenaRun === "placed" ? arena.peakBytes : 0) +
           (one?.arenaBytes ?? 0),
-        callBytes: Math.max(callPeak, one?.callBytes ?? 0),
+        // Once predictions ran on the arena, the calls' own buffers there.
+        callBytes: Math.max(arenaUsed ? arenaCallPeak : callPeak, one?.callBytes ?? 0),
       };
     },
 
@@ -878,13 +937,15 @@ export function createWasmKernels(
       // Small predictions: copying their values costs less than the arena's bookkeeping.
       if (hintBytes < ARENA_MIN_BYTES) return null;
       const start = keptEnd, size = Math.ceil((arenaBytes || hintBytes) / 16) * 16;
-      const need = start + size + callPeak;
+      const need = start + size + Math.max(arenaCallPeak, arenaCallGuess);
       if (need > Math.min(options.memoryLimit(), maxBytes)) return null;
-      const peak = callPeak;
+      const peak = callPeak, guess = arenaCallGuess;
       reserve("predict", need);
       callPeak = peak;
+      arenaCallGuess = guess;
       arena.place(start, start + size);
       arenaRun = "placed";
+      arenaUsed = true;
       return arena;
     },
 

@@ -301,7 +301,10 @@ export class Model {
       const arena = activeKernels().arena?.(this.#arenaBytes(x.shape[0]!)) ?? null;
       if (arena) {
         try {
-          const y = this.#runOn(arena, x);
+          // The input is copied in once, to a region of its own, given back after its last reader.
+          const data = arena.take(x.data.length);
+          data.set(x.data);
+          const y = this.#runOn(arena, { shape: x.shape, data });
           this.#pool = null; // the JavaScript arrays of an ordinary run are not needed now
           // The result leaves kernel memory: the next prediction reuses the arena.
           return arena.ownerOf(y.data) ? { shape: y.shape, data: y.data.slice() } : y;
@@ -323,13 +326,15 @@ export class Model {
   /**
    * The bytes an arena needs for a batch of `m` if every node's output is a
    * kernel's: the arena's own placement (first-fit, a value's region free
-   * after its last reader) played over the nodes. Outputs that are views of
+   * after its last reader) played over the input's copy and the nodes. Outputs that are views of
    * their input or JavaScript arrays only make it smaller.
    */
   #arenaBytes(m: number): number {
     if (this.#arenaHint?.m === m) return this.#arenaHint.bytes;
     const last = this.#lastRead ??= this.#lastReaders();
     const fit = new FirstFit(), at = new Map<number, [number, number]>();
+    const input = regionBytes(m * sizeOf(this.inputShape));
+    at.set(this.#input.id, [fit.take(input), input]);
     this.nodes.forEach((n, i) => {
       const bytes = regionBytes(m * sizeOf(n.output.shape));
       at.set(n.output.id, [fit.take(bytes), bytes]);
