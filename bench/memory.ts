@@ -4,6 +4,7 @@
  * `.cache/zoo/`): what `kernelMemoryStats()` reports after three
  * predictions of one image on one thread, against #22's bound of twice the
  * largest pair of a node's input and output plus the packed weights.
+ * The figures are the process's, so it measures one model a run.
  *
  * @module
  */
@@ -36,5 +37,6 @@ export function memoryLine(name: string): string {
 
 if (import.meta.main) {
   setThreads(1);
-  for (const name of Deno.args.length ? Deno.args : ["mobilenet_v2"]) console.log(memoryLine(name));
+  if (Deno.args.length > 1) throw new Error("one model a run: the figures are the process's");
+  console.log(memoryLine(Deno.args[0] ?? "mobilenet_v2"));
 }
