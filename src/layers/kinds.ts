@@ -56,6 +56,12 @@ export interface LayerKindInfo {
   readonly foldsBatchNorm?: boolean;
   /** The activations `fuse()` may fold into it from a following `ReLU` / `ReLU6`. */
   readonly fusesActivation?: readonly ("relu" | "relu6")[];
+  /**
+   * Whether a zero `Pad2D` before it becomes its own padding (`fuse()`):
+   * `"conv"` (zeros add nothing to a sum of products), `"average"` (an
+   * average that counts its padding, or has none, and does not round up).
+   */
+  readonly absorbsZeroPad?: "conv" | "average";
 }
 
 /**
@@ -74,6 +80,7 @@ export const LAYER_TYPES: Readonly<Record<LayerKind, LayerKindInfo>> = {
     summary: "2-D convolution with a bias per filter (groups, dilation, fused ReLU/ReLU6).",
     foldsBatchNorm: true,
     fusesActivation: ["relu", "relu6"],
+    absorbsZeroPad: "conv",
   },
   DepthwiseConv2D: {
     make: (o: never) => new DepthwiseConv2D(o),
@@ -81,6 +88,7 @@ export const LAYER_TYPES: Readonly<Record<LayerKind, LayerKindInfo>> = {
     summary: "Depthwise convolution (a Conv2D with one group per input channel).",
     foldsBatchNorm: true,
     fusesActivation: ["relu", "relu6"],
+    absorbsZeroPad: "conv",
   },
   Conv2DTranspose: {
     make: (o: never) => new Conv2DTranspose(o),
@@ -104,6 +112,7 @@ export const LAYER_TYPES: Readonly<Record<LayerKind, LayerKindInfo>> = {
     make: (o: never) => new AvgPool2D(o),
     options: AvgPool2D.options,
     summary: "Average pooling.",
+    absorbsZeroPad: "average",
   },
   GlobalAvgPool2D: {
     make: (o: never) => new GlobalAvgPool2D(o),

@@ -7,6 +7,7 @@ import { modelFromGraphConfig } from "./_graph_config.ts";
 import { LAYER_TYPES, type LayerKindInfo } from "../layers/kinds.ts";
 import { withAdoptedWeights } from "../layers/_util.ts";
 import { firstNonFinite } from "../core/_math.ts";
+import { checkPadding } from "../core/_geometry.ts";
 
 const LAYER_INFO: Readonly<Record<string, LayerKindInfo | undefined>> = LAYER_TYPES;
 
@@ -25,7 +26,10 @@ const takesActivation = (kind: string, a: "relu" | "relu6"): boolean =>
  * once, whose output only the BatchNorm reads; the others stay. Then a
  * `ReLU` or `ReLU6` right after such a layer (or a `Conv2DTranspose`), and
  * a `ReLU` after an `Add` (a residual block's end), becomes its fused
- * activation, saving a pass over the data. The copy's
+ * activation, saving a pass over the data. A `Pad2D` of zeros read only by
+ * a convolution (not transposed) or an average pooling that counts its
+ * padding (or has none, and does not round up) becomes that layer's
+ * padding: one copy of the data less. The copy's
  * inference output equals the original's (within float32 rounding, 1e-5); the
  * original is unchanged.
  *
@@ -55,7 +59,7 @@ export function fuse(model: Model): Model {
  * finite: only the folded ones are checked again.
  */
 export function fuseModel(model: Model, maxParameters: number, adopt = false): Model {
-  const cfg = Model.prototype.config.call(model) as GraphConfig;
+  const cfg = absorbZeroPads(Model.prototype.config.call(model) as GraphConfig);
   const byName = new Map(cfg.layers.map((l) => [l.name, l]));
   const consumers = new Map<number, number>();
   cfg.nodes.forEach((n) => n.inputs.forEach((r) => consumers.set(r, (consumers.get(r) ?? 0) + 1)));
@@ -151,17 +155,70 @@ function scaleRows(kd: Float32Array, scale: Float64Array): void {
 function removeNodes(cfg: GraphConfig, folded: Map<number, number>): GraphConfig {
   const keep = cfg.nodes.map((_, k) => !folded.has(k));
   const resolve = (r: number): number => (r >= 0 && folded.has(r) ? folded.get(r)! : r);
+  // A node may fold into the model's input (−1): references to it become the input's.
+  const index = (r: number): number => {
+    const t = resolve(r);
+    return t < 0 ? t : newIndex[t]!;
+  };
   const newIndex: number[] = [];
   let next = 0;
   keep.forEach((kp, k) => (newIndex[k] = kp ? next++ : -2));
   const nodes = cfg.nodes.flatMap((n, k) =>
-    keep[k]
-      ? [{ layer: n.layer, inputs: n.inputs.map((r) => (r < 0 ? r : newIndex[resolve(r)]!)) }]
-      : []
+    keep[k] ? [{ layer: n.layer, inputs: n.inputs.map(index) }] : []
   );
   const foldedNames = new Set([...folded.keys()].map((k) => cfg.nodes[k]!.layer));
   const layers: LayerConfig[] = cfg.layers.filter((l) => !foldedNames.has(l.name));
-  return { ...cfg, layers, nodes, output: newIndex[resolve(cfg.output)]! };
+  return { ...cfg, layers, nodes, output: index(cfg.output) };
+}
+
+/** A size as a model file stores it (a number, or `[h, w]`). */
+function pairOf(v: unknown): [number, number] {
+  return Array.isArray(v) ? [Number(v[0]), Number(v[1])] : [Number(v), Number(v)];
+}
+
+/**
+ * The graph with each zero `Pad2D` that only one absorbing layer reads
+ * (see `absorbsZeroPad` in kinds.ts) folded into that layer's padding.
+ */
+function absorbZeroPads(cfg: GraphConfig): GraphConfig {
+  const byName = new Map(cfg.layers.map((l) => [l.name, l]));
+  const readers = new Map<number, number[]>();
+  cfg.nodes.forEach((n, k) =>
+    n.inputs.forEach((r) => readers.set(r, [...readers.get(r) ?? [], k]))
+  );
+  const uses = new Map<string, number>();
+  cfg.nodes.forEach((n) => uses.set(n.layer, (uses.get(n.layer) ?? 0) + 1));
+  const folded = new Map<number, number>(), padded = new Map<string, LayerConfig>();
+  cfg.nodes.forEach((n, k) => {
+    const pad = byName.get(n.layer)!;
+    if (pad.kind !== "Pad2D" || (pad["value"] ?? 0) !== 0 || n.inputs.length !== 1) return;
+    const by = readers.get(k) ?? [];
+    if (k === cfg.output || by.length !== 1 || uses.get(pad.name) !== 1) return;
+    const next = byName.get(cfg.nodes[by[0]!]!.layer)!;
+    const how = LAYER_INFO[next.kind]?.absorbsZeroPad;
+    if (!how || uses.get(next.name) !== 1 || padded.has(next.name)) return;
+    const own = checkPadding("fuse", "padding", next["padding"] ?? "valid");
+    if (own === "same") return;
+    const add = checkPadding("fuse", "padding", pad["padding"]) as readonly number[];
+    const sum = own.map((p, i) => p + add[i]!);
+    if (how === "average") {
+      if (next["ceilMode"] === true) return;
+      if (next["countIncludePad"] !== true && own.some((p) => p !== 0)) return;
+      // A pooling refuses padding that holds a whole window; the explicit zeros did not.
+      const [fH, fW] = pairOf(next["poolSize"] ?? 2), [dH, dW] = pairOf(next["dilation"] ?? 1);
+      if (dH !== 1 || dW !== 1 || sum[0]! >= fH || sum[1]! >= fH || sum[2]! >= fW) return;
+      if (sum[3]! >= fW) return;
+    }
+    padded.set(next.name, {
+      ...next,
+      padding: sum,
+      ...(how === "average" ? { countIncludePad: true } : {}),
+    });
+    folded.set(k, n.inputs[0]!);
+  });
+  if (!folded.size) return cfg;
+  const out = removeNodes(cfg, folded);
+  return { ...out, layers: out.layers.map((l) => padded.get(l.name) ?? l) };
 }
 
 /** A ReLU or ReLU6 after a convolution or dense layer (used once, read only by it) becomes its fused activation. */

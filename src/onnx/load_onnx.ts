@@ -61,7 +61,8 @@ export const ONNX_OPSETS: readonly [number, number] = [9, 21];
  * and `model.outputShape` give one sample's NHWC shape. The batch dimension
  * is always dynamic. Weights are transposed once, here; then `fuse()`
  * folds each BatchNormalization into the convolution or Gemm before it and
- * makes a Relu after one its fused activation.
+ * makes a Relu after one its fused activation, and a zero Pad before a
+ * convolution or a counting average pooling becomes its padding.
  *
  * Operators (opsets 9–21): convolutions, pooling, reductions, the
  * normalisations, the activations and element-wise math, broadcasting
