@@ -431,3 +431,25 @@ Deno.test("the residual sum is float32 addition left to right on every backend (
     }
   }
 });
+
+Deno.test("a geometry block is kept only for a frozen geometry: an object changed between calls is read afresh", () => {
+  const r = rng(5);
+  const x = randArray(r, 2 * 6 * 6 * 3), w = randArray(r, 3 * 3 * 3 * 4), b = randArray(r, 4);
+  for (const be of BACKENDS.filter((be) => be !== "js")) {
+    withBackend(be, () => {
+      const k = activeKernels();
+      const g = { ...squareConv(1, 6, 6, 3, 3, 4, 1, 1) } as {
+        -readonly [K in keyof ReturnType<typeof squareConv>]: number | boolean;
+      };
+      const one = k.convForward(g as never, x, w, b);
+      g["m"] = 2; // the same object, now a batch of two
+      const two = k.convForward(g as never, x, w, b);
+      assert.deepEqual(two, k.convForward(squareConv(2, 6, 6, 3, 3, 4, 1, 1), x, w, b), be);
+      assert.deepEqual(two.subarray(0, one.length), one, be);
+      const frozen = Object.freeze(squareConv(2, 6, 6, 3, 3, 4, 2, 1));
+      const a = k.convForward(frozen, x, w, b), again = k.convForward(frozen, x, w, b);
+      assert.deepEqual(again, a, be);
+      assert.deepEqual(a, k.convForward(squareConv(2, 6, 6, 3, 3, 4, 2, 1), x, w, b), be);
+    });
+  }
+});

@@ -28,10 +28,12 @@ import {
   BASE,
   CODES,
   CONV_AT,
+  CONV_GEO,
   GEO,
   GEO_BYTES,
   type KernelExports,
   MAX_TASKS,
+  POOL_GEO,
   SCRATCH,
   TASK_GEOS,
   TASK_ID,
@@ -63,6 +65,62 @@ function windowFields(g: ConvGeometry | PoolGeometry) {
     dH: g.dilationH,
     dW: g.dilationW,
   };
+}
+
+/** A convolution's geometry block (`Geo` in `_abi.ts`), as its i32s. */
+function convBlock(g: ConvGeometry): Int32Array {
+  const cInG = g.cIn / g.groups, cOutG = g.cOut / g.groups;
+  const b = new Int32Array(CONV_GEO.length);
+  writeConvGeo(b, 0, {
+    m: g.m,
+    inH: g.inH,
+    inW: g.inW,
+    cIn: g.cIn,
+    fH: g.fH,
+    fW: g.fW,
+    cOut: g.cOut,
+    ...windowFields(g),
+    groups: g.groups,
+    outH: g.outH,
+    outW: g.outW,
+    cInG,
+    cOutG,
+    K: g.fH * g.fW * cInG,
+    M: g.m * g.outH * g.outW,
+  });
+  return b;
+}
+
+/** A pooling's geometry block (`PoolGeo` in `_abi.ts`), as its i32s. */
+function poolBlock(g: PoolGeometry): Int32Array {
+  const b = new Int32Array(POOL_GEO.length);
+  writePoolGeo(b, 0, {
+    m: g.m,
+    inH: g.inH,
+    inW: g.inW,
+    c: g.c,
+    fH: g.fH,
+    fW: g.fW,
+    ...windowFields(g),
+    countIncludePad: g.countIncludePad ? 1 : 0,
+    outH: g.outH,
+    outW: g.outW,
+  });
+  return b;
+}
+
+/**
+ * The blocks of frozen geometries (the layers' own, one per batch size),
+ * written once: a frozen object cannot change, so its block cannot go stale.
+ */
+const blocks = new WeakMap<object, Int32Array>();
+
+/** `g`'s geometry block: kept when `g` is frozen, else written afresh. */
+function blockOf<G extends object>(g: G, write: (g: G) => Int32Array): Int32Array {
+  if (!Object.isFrozen(g)) return write(g);
+  let b = blocks.get(g);
+  if (!b) blocks.set(g, b = write(g));
+  return b;
 }
 
 /** Whether `g` is one output row of adjacent taps and one group: a vector-matrix product (conv.ts `convGemv`). */
@@ -465,7 +523,7 @@ export function createWasmKernels(
       pool.resize(want);
       poolSize = want;
     }
-    return Math.min(want, 1 + pool.readyWorkers);
+    return want <= 1 ? 1 : Math.min(want, 1 + pool.readyWorkers);
   }
 
   /**
@@ -538,39 +596,11 @@ export function createWasmKernels(
 
   /** Writes a convolution's geometry block (`Geo` in `_abi.ts`). */
   function writeConv(g: ConvGeometry): void {
-    const cInG = g.cIn / g.groups, cOutG = g.cOut / g.groups;
-    writeConvGeo(geoView(), 0, {
-      m: g.m,
-      inH: g.inH,
-      inW: g.inW,
-      cIn: g.cIn,
-      fH: g.fH,
-      fW: g.fW,
-      cOut: g.cOut,
-      ...windowFields(g),
-      groups: g.groups,
-      outH: g.outH,
-      outW: g.outW,
-      cInG,
-      cOutG,
-      K: g.fH * g.fW * cInG,
-      M: g.m * g.outH * g.outW,
-    });
+    geoView().set(blockOf(g, convBlock));
   }
   /** Writes a pooling's geometry block (`PoolGeo` in `_abi.ts`). */
   function writePool(g: PoolGeometry): void {
-    writePoolGeo(geoView(), 0, {
-      m: g.m,
-      inH: g.inH,
-      inW: g.inW,
-      c: g.c,
-      fH: g.fH,
-      fW: g.fW,
-      ...windowFields(g),
-      countIncludePad: g.countIncludePad ? 1 : 0,
-      outH: g.outH,
-      outW: g.outW,
-    });
+    geoView().set(blockOf(g, poolBlock));
   }
   let geoBuf: Int32Array | null = null;
   /** The geometry block (after `reserve`, so the memory holds it). */

@@ -83,9 +83,23 @@ export class ConvCore {
     this.bias = makeParam(`${options.layer.name}.bias`, [nb], allocParam(who, nb));
   }
 
+  /**
+   * The geometry for a batch of `m` and its trimmed form, made once per
+   * batch size and frozen: the kernels keep what they derive from a frozen
+   * geometry (its block) instead of deriving it at every call.
+   */
+  #at(m: number): { g: ConvGeometry; t: ReturnType<typeof trimmedGeometry> } {
+    const hit = this.#geo;
+    if (hit?.g.m === m) return hit;
+    const g = Object.freeze({ ...this.g, m });
+    const t = trimmedGeometry(g);
+    return this.#geo = { g, t: t && { ...t, g: Object.freeze({ ...t.g, m }) } };
+  }
+  #geo: { g: ConvGeometry; t: ReturnType<typeof trimmedGeometry> } | null = null;
+
   /** The output for a batch of `m`, keeping what `backward` needs. */
   forward(x: Float32Array, m: number): Float32Array {
-    const g = { ...this.g, m }, k = activeKernels();
+    const { g, t } = this.#at(m), k = activeKernels();
     let z: Float32Array;
     if (this.#o.transposed) {
       z = k.convBackwardData(g, x, this.kernel.value);
@@ -97,9 +111,9 @@ export class ConvCore {
       }
     } else {
       // Taps that only ever see padding are left out (dilated convolutions on small maps).
-      const t = trimmedGeometry(g), tw = t && trimmedWeights(g, t, this.kernel.value);
+      const tw = t && trimmedWeights(g, t, this.kernel.value);
       z = t && tw
-        ? k.convForward({ ...t.g, m }, x, tw, this.bias.value, this.#o.relu)
+        ? k.convForward(t.g, x, tw, this.bias.value, this.#o.relu)
         : k.convForward(g, x, this.kernel.value, this.bias.value, this.#o.relu);
     }
     this.#x = x;

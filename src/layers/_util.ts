@@ -72,10 +72,15 @@ export function notBuilt(layer: { readonly kind: string; readonly name: string }
 /** Checks that a batch has the shape `[m, ...sample]` and returns m. */
 export function checkBatch(layer: Layer, what: string, x: Tensor, sample: SampleShape): number {
   const s = x?.shape;
-  const ok = Array.isArray(s) && s.length === sample.length + 1 && Number.isInteger(s[0]) &&
-    s[0] > 0 &&
-    sample.every((d, i) => s[i + 1] === d) && x.data instanceof Float32Array &&
-    x.data.length === s.reduce((p, v) => p * v, 1);
+  let ok = Array.isArray(s) && s.length === sample.length + 1 && Number.isInteger(s[0]) &&
+    s[0] > 0 && x.data instanceof Float32Array;
+  // Plain loops: this runs for every layer of every prediction.
+  let n = ok ? s[0]! : 0;
+  for (let i = 0; ok && i < sample.length; i++) {
+    ok = s[i + 1] === sample[i];
+    n *= sample[i]!;
+  }
+  ok &&= x.data.length === n;
   if (!ok) {
     throw new RangeError(
       `${layer.kind} "${layer.name}": ${what} must have shape [m, ${sample.join(", ")}], got ${
@@ -83,7 +88,7 @@ export function checkBatch(layer: Layer, what: string, x: Tensor, sample: Sample
       }`,
     );
   }
-  return s[0];
+  return s![0]!;
 }
 
 /** Adds `src` into `dst` element-wise. */
