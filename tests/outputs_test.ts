@@ -65,6 +65,25 @@ Deno.test("predict with reused outputs: forward's bits, earlier answers intact, 
   }
 });
 
+Deno.test("predict's answer is its own array, also when the last node is a view of a pooled value", () => {
+  for (const backend of availableBackends()) {
+    withBackend(backend, () => {
+      const x = Input([5, 5, 2]);
+      const conv = new Conv2D({ filters: 3, kernelSize: 3, padding: "same" }).apply(x);
+      const model = new Model({ inputs: x, outputs: new Flatten().apply(conv) }, { seed: 3 });
+      const r = rng(9);
+      const xs = [0, 1, 2].map(() => tensor(randArray(r, 2 * 5 * 5 * 2), [2, 5, 5, 2]));
+      const want = xs.map((v) => model.forward(v).data.slice());
+      const answers = xs.map((v) => model.predict(v));
+      answers.forEach((a, i) => assert.deepEqual(a.data, want[i], `${backend} ${i}`));
+      // Three answers, three arrays of their own (no two share memory).
+      const buffers = new Set(answers.map((a) => a.data.buffer));
+      assert.equal(buffers.size, 3, backend);
+      for (const a of answers) assert.equal(a.data.byteLength, a.data.buffer.byteLength, backend);
+    });
+  }
+});
+
 Deno.test("predict keeps nothing for backward: backward after predict is a clear error", () => {
   const model = graph();
   const y = model.predict(tensor(new Float32Array(9 * 9 * 3), [1, 9, 9, 3]));

@@ -120,10 +120,17 @@ class PoolImpl {
     return this.#g;
   }
 
+  /** The geometry for a batch of `m`, made once per batch size and frozen (the kernels keep its block). */
+  #at(m: number): PoolGeometry {
+    const g0 = this.#geometry(), hit = this.#gm;
+    if (hit?.from === g0 && hit.g.m === m) return hit.g;
+    return (this.#gm = { from: g0, g: Object.freeze({ ...g0, m }) }).g;
+  }
+  #gm: { from: PoolGeometry; g: PoolGeometry } | null = null;
+
   forward(x: Tensor): Tensor {
-    const g0 = this.#geometry();
     const m = checkBatch(this.layer, "the input", x, this.#in);
-    const g = { ...g0, m };
+    const g = this.#at(m);
     this.#x = x.data;
     this.#m = m;
     return {
@@ -135,7 +142,7 @@ class PoolImpl {
   backward(dOut: Tensor, needInputGrad: boolean): Tensor | null {
     const l = this.layer;
     if (!this.#x) noForward(l);
-    const g = { ...this.#geometry(), m: this.#m };
+    const g = this.#at(this.#m);
     checkBatch(l, "dOut", dOut, this.outShape(g));
     if (dOut.shape[0] !== this.#m) {
       throw new RangeError(

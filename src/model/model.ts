@@ -316,7 +316,13 @@ export class Model {
       }
       const pool = this.#pool ??= new OutputPool();
       try {
-        return this.#runOn(pool, x);
+        const y = this.#runOn(pool, x), own = pool.ownerOf(y.data);
+        if (!own) return y;
+        // The result leaves as a copy and the pool's array serves the next prediction: a fresh
+        // pooled array per prediction would be one more entry for the collector's weak map.
+        const out = { shape: y.shape, data: y.data.slice() };
+        pool.give(own);
+        return out;
       } finally {
         pool.endRun();
       }
