@@ -82,6 +82,16 @@ export function currentOutputs(): OutputSource | null {
 }
 
 /**
+ * An array of `n` floats for a layer's output (never for a temporary: only
+ * node outputs go back to the pool), with unspecified contents, so the
+ * caller writes every element: from the running prediction's outputs, else
+ * a fresh array.
+ */
+export function outputArray(n: number): Float32Array {
+  return current ? current.take(n) : new Float32Array(n);
+}
+
+/**
  * A copy of `src` for a layer's output: from the running prediction's pool,
  * else a fresh array.
  */

@@ -1,5 +1,6 @@
 // This module is browser compatible.
 
+import { outputArray } from "../core/_outputs.ts";
 import { erf as erfApprox } from "../core/_math.ts";
 import type { Tensor } from "../core/tensor.ts";
 import { activeKernels } from "../backend/select.ts";
@@ -276,7 +277,7 @@ export class Softmax extends LayerBase implements Layer {
   /** The softmax of each row of the last axis, computed stably. */
   forward(x: Tensor): Tensor {
     checkBatch(this, "the input", x, this.#shape ?? []);
-    const k = x.shape[x.shape.length - 1]!, z = x.data, y = new Float32Array(z.length);
+    const k = x.shape[x.shape.length - 1]!, z = x.data, y = outputArray(z.length);
     for (let r = 0; r < z.length; r += k) {
       let max = -Infinity;
       for (let j = 0; j < k; j++) max = Math.max(max, z[r + j]!);

@@ -1,5 +1,6 @@
 // This module is browser compatible.
 
+import { outputArray } from "../core/_outputs.ts";
 import type { Tensor } from "../core/tensor.ts";
 import type { OptionDecls } from "./_declare.ts";
 import { optionsConfig } from "./_declare.ts";
@@ -94,7 +95,7 @@ export abstract class ElementwiseLayer extends LayerBase implements Layer {
     checkBatch(this, "the input", x, this.#shape ?? []);
     let y = this.whole(x.data);
     if (!y) {
-      y = new Float32Array(x.data.length);
+      y = outputArray(x.data.length);
       this.f(x.data, y);
     }
     this.#x = x.data;

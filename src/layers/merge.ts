@@ -5,7 +5,7 @@ import { applyLayer, type SymbolicTensor } from "./graph_node.ts";
 import { checkOneOf } from "../core/_validate.ts";
 import { type OptionDecls, optionsConfig, readOptions } from "./_declare.ts";
 import { noForward } from "./_util.ts";
-import { outputCopy } from "../core/_outputs.ts";
+import { outputArray, outputCopy } from "../core/_outputs.ts";
 import { activeKernels } from "../backend/select.ts";
 import {
   type BroadcastMap,
@@ -339,7 +339,7 @@ export abstract class BinaryMerge extends MergeLayerBase implements MergeLayer {
     const b = this.#b!;
     const a = expand(xs[0]!.data, b.maps[0]!, m, b.size);
     const c = expand(xs[1]!.data, b.maps[1]!, m, b.size);
-    const out = new Float32Array(a.length);
+    const out = outputArray(a.length);
     for (let i = 0; i < out.length; i++) out[i] = this.op(a[i]!, c[i]!);
     this.#a = a;
     this.#c = c;

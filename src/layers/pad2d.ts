@@ -1,5 +1,6 @@
 // This module is browser compatible.
 
+import { outputArray } from "../core/_outputs.ts";
 import { checkPadding } from "../core/_geometry.ts";
 import type { Tensor } from "../core/tensor.ts";
 import { checkFinite, fail } from "../core/_validate.ts";
@@ -94,8 +95,8 @@ export class Pad2D extends LayerBase implements Layer {
     const m = checkBatch(this, "the input", x, this.#in ?? []);
     const [h, w, c] = this.#in as [number, number, number];
     const [oh, ow] = this.#out as [number, number, number], [t, , l] = this.padding;
-    const y = new Float32Array(m * oh * ow * c);
-    if (this.value !== 0) y.fill(this.value);
+    const y = outputArray(m * oh * ow * c);
+    y.fill(this.value); // the border (a reused array holds earlier values)
     for (let n = 0; n < m; n++) {
       for (let i = 0; i < h; i++) {
         const src = (n * h + i) * w * c, dst = ((n * oh + i + t) * ow + l) * c;

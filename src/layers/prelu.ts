@@ -1,5 +1,6 @@
 // This module is browser compatible.
 
+import { outputArray } from "../core/_outputs.ts";
 import type { Tensor } from "../core/tensor.ts";
 import { checkBoolean, checkFinite } from "../core/_validate.ts";
 import { type OptionDecls, optionsConfig, readOptions } from "./_declare.ts";
@@ -81,7 +82,7 @@ export class PReLU extends LayerBase implements Layer {
     const alpha = this.#alpha;
     if (!alpha) notBuilt(this);
     checkBatch(this, "the input", x, this.#shape!);
-    const a = alpha.value, c = a.length, src = x.data, y = new Float32Array(src.length);
+    const a = alpha.value, c = a.length, src = x.data, y = outputArray(src.length);
     for (let i = 0; i < src.length; i++) {
       const v = src[i]!;
       y[i] = v > 0 ? v : a[c === 1 ? 0 : i % c]! * v;

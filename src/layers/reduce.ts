@@ -1,5 +1,6 @@
 // This module is browser compatible.
 
+import { outputArray } from "../core/_outputs.ts";
 import type { Tensor } from "../core/tensor.ts";
 import { checkOneOf } from "../core/_validate.ts";
 import { type OptionDecls, optionsConfig, readOptions } from "./_declare.ts";
@@ -73,7 +74,7 @@ export class ReduceChannels extends LayerBase implements Layer {
     const s = this.#in ?? [];
     const m = checkBatch(this, "the input", x, s);
     const c = s[s.length - 1]!, rows = x.data.length / c, src = x.data;
-    const y = new Float32Array(rows), arg = this.op === "max" ? new Int32Array(rows) : null;
+    const y = outputArray(rows), arg = this.op === "max" ? new Int32Array(rows) : null;
     for (let r = 0; r < rows; r++) {
       const o = r * c;
       if (arg) {

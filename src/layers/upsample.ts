@@ -1,5 +1,6 @@
 // This module is browser compatible.
 
+import { outputArray } from "../core/_outputs.ts";
 import type { Tensor } from "../core/tensor.ts";
 import { checkBoolean, checkOneOf, fail } from "../core/_validate.ts";
 import { checkPair } from "../core/_geometry.ts";
@@ -284,7 +285,7 @@ export class Upsample2D extends LayerBase implements Layer {
     if (!inS || !outS) noForward(this);
     const m = checkBatch(this, "the input", x, inS);
     const [h, w, c] = inS, [oh, ow] = outS, ys = this.#ys!, xs = this.#xs!, src = x.data;
-    const y = new Float32Array(m * oh * ow * c);
+    const y = outputArray(m * oh * ow * c);
     const near = this.mode === "nearest";
     for (let n = 0; n < m; n++) {
       const ib = n * h * w * c, ob = n * oh * ow * c;
