@@ -2,7 +2,7 @@
  * `deno task bench`: runs the benchmarks and rewrites their sections of
  * BENCHMARKS.md (between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`).
  *
- * Usage: `deno task bench [kernels] [model] [onnx] [zoo] [tfjs] [shapes] [worker] [request] [edge]` (default: all).
+ * Usage: `deno task bench [kernels] [model] [onnx] [onnx-ops] [zoo] [tfjs] [shapes] [worker] [request] [edge]` (default: all).
  *
  * @module
  */
@@ -17,6 +17,7 @@ type Section =
   | "kernels"
   | "model"
   | "onnx"
+  | "onnx-ops"
   | "zoo"
   | "tfjs"
   | "shapes"
@@ -27,6 +28,7 @@ const ALL: Section[] = [
   "kernels",
   "model",
   "onnx",
+  "onnx-ops",
   "zoo",
   "tfjs",
   "shapes",
@@ -79,6 +81,10 @@ if (import.meta.main) {
   if (wanted.includes("onnx")) {
     const { benchOnnx } = await import("./onnx.ts");
     await writeSection("onnx", await benchOnnx((s: string) => console.error(s)));
+  }
+  if (wanted.includes("onnx-ops")) {
+    const { benchOnnxOps } = await import("./onnx_ops.ts");
+    await writeSection("onnx-ops", await benchOnnxOps((s: string) => console.error(s)));
   }
   if (wanted.includes("zoo")) {
     const { benchZoo } = await import("./zoo.ts");
