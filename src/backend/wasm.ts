@@ -579,10 +579,11 @@ export function createWasmKernels(
     const own = bytes - layoutStart();
     callPeak = Math.max(callPeak, own);
     if (resident()) arenaCallPeak = Math.max(arenaCallPeak, own);
-    else {arenaCallGuess = Math.max(
-        arenaCallGuess,
-        own - (lastLayout?.end === bytes ? lastLayout.values : 0),
-      );}
+    else {
+      // Outside the arena: the call's own buffers, its copies of values left out.
+      const copies = lastLayout?.end === bytes ? lastLayout.values : 0;
+      arenaCallGuess = Math.max(arenaCallGuess, own - copies);
+    }
     if (bytes > have) {
       // Growing would detach or move the arena's views.
       if (resident()) abortArena(`${fn} needs more memory`);
