@@ -16,6 +16,7 @@ import {
 } from "../mod.ts";
 import { activeKernels } from "../src/backend/select.ts";
 import { squareConv } from "../src/core/_geometry.ts";
+import type { ConvGeometry } from "../src/core/types.ts";
 import { assertClose, randArray, randInt, rng, withBackend } from "./_helpers.ts";
 import { convBackward64, convForward64, f64, poolBackward64, poolForward64 } from "./_oracle.ts";
 
@@ -438,12 +439,12 @@ Deno.test("a geometry block is kept only for a frozen geometry: an object change
   for (const be of BACKENDS.filter((be) => be !== "js")) {
     withBackend(be, () => {
       const k = activeKernels();
-      const g = { ...squareConv(1, 6, 6, 3, 3, 4, 1, 1) } as {
-        -readonly [K in keyof ReturnType<typeof squareConv>]: number | boolean;
+      const g: { -readonly [K in keyof ConvGeometry]: ConvGeometry[K] } = {
+        ...squareConv(1, 6, 6, 3, 3, 4, 1, 1),
       };
-      const one = k.convForward(g as never, x, w, b);
-      g["m"] = 2; // the same object, now a batch of two
-      const two = k.convForward(g as never, x, w, b);
+      const one = k.convForward(g, x, w, b);
+      g.m = 2; // the same object, now a batch of two
+      const two = k.convForward(g, x, w, b);
       assert.deepEqual(two, k.convForward(squareConv(2, 6, 6, 3, 3, 4, 1, 1), x, w, b), be);
       assert.deepEqual(two.subarray(0, one.length), one, be);
       const frozen = Object.freeze(squareConv(2, 6, 6, 3, 3, 4, 2, 1));

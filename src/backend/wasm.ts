@@ -21,6 +21,7 @@ import type { WasmModule } from "../core/types.ts";
 import { WINOGRAD, WINOGRAD_GRAD, type WinogradTile } from "./_winograd.ts";
 import { fromPhases, phaseGeometry, toPhases } from "./_dilated.ts";
 import { currentOutputs, outputCopy } from "../core/_outputs.ts";
+import { firstNonFinite } from "../core/_math.ts";
 import { arenaSwitch, KernelArena } from "./_arena.ts";
 import { markChanged, sameSample, sampleOf, track, versionOf } from "../core/_versions.ts";
 import { type Task, type ThreadKind, ThreadPool } from "./_threads.ts";
@@ -140,12 +141,6 @@ const PANEL_MIN_BYTES = 262144;
 
 /** Output columns per block of a vector-matrix product split among threads. */
 const GEMV_COLUMNS = 64;
-
-/** Whether every value of `a` is finite. */
-function finiteFloats(a: Float32Array): boolean {
-  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return false;
-  return true;
-}
 
 /** Whether `g` is a depthwise convolution (one input channel per group, several groups). */
 function isDepthwise(g: ConvGeometry): boolean {
@@ -814,7 +809,7 @@ export function createWasmKernels(
     const L = layout();
     // Depthwise filters that are all finite read the input unpadded, where it is: the taps on
     // padding are left out, which changes no value (they add 0·w) and saves the padded copy.
-    const unpadded = dw && (kept ? keptFinite(w, "dw", kept[0]!, w.length) : finiteFloats(w));
+    const unpadded = dw && (kept ? keptFinite(w, "dw", kept[0]!, w.length) : firstNonFinite(w) < 0);
     const xAt = unpadded ? unpaddedAt(L, x) : reservePadded(L, x, g), pxp = xAt.pxp;
     const pw = kept ? kept[0]! : L.take(w.length), pb = kept ? kept[1]! : L.take(N + 8);
     // A depthwise multiplier above one writes its output transposed (copied out reordered).

@@ -93,7 +93,7 @@ export class ConvCore {
     if (hit?.g.m === m) return hit;
     const g = Object.freeze({ ...this.g, m });
     const t = trimmedGeometry(g);
-    return this.#geo = { g, t: t && { ...t, g: Object.freeze({ ...t.g, m }) } };
+    return this.#geo = { g, t: t && { ...t, g: Object.freeze(t.g) } };
   }
   #geo: { g: ConvGeometry; t: ReturnType<typeof trimmedGeometry> } | null = null;
 

@@ -7,7 +7,7 @@ import { modelFromGraphConfig } from "./_graph_config.ts";
 import { LAYER_TYPES, type LayerKindInfo } from "../layers/kinds.ts";
 import { withAdoptedWeights } from "../layers/_util.ts";
 import { firstNonFinite } from "../core/_math.ts";
-import { checkPadding } from "../core/_geometry.ts";
+import { checkPadding, checkPair } from "../core/_geometry.ts";
 
 const LAYER_INFO: Readonly<Record<string, LayerKindInfo | undefined>> = LAYER_TYPES;
 
@@ -171,11 +171,6 @@ function removeNodes(cfg: GraphConfig, folded: Map<number, number>): GraphConfig
   return { ...cfg, layers, nodes, output: index(cfg.output) };
 }
 
-/** A size as a model file stores it (a number, or `[h, w]`). */
-function pairOf(v: unknown): [number, number] {
-  return Array.isArray(v) ? [Number(v[0]), Number(v[1])] : [Number(v), Number(v)];
-}
-
 /**
  * The graph with each zero `Pad2D` that only one absorbing layer reads
  * (see `absorbsZeroPad` in kinds.ts) folded into that layer's padding.
@@ -205,7 +200,8 @@ function absorbZeroPads(cfg: GraphConfig): GraphConfig {
       if (next["ceilMode"] === true) return;
       if (next["countIncludePad"] !== true && own.some((p) => p !== 0)) return;
       // A pooling refuses padding that holds a whole window; the explicit zeros did not.
-      const [fH, fW] = pairOf(next["poolSize"] ?? 2), [dH, dW] = pairOf(next["dilation"] ?? 1);
+      const [fH, fW] = checkPair("fuse", "poolSize", next["poolSize"] ?? 2);
+      const [dH, dW] = checkPair("fuse", "dilation", next["dilation"] ?? 1);
       if (dH !== 1 || dW !== 1 || sum[0]! >= fH || sum[1]! >= fH || sum[2]! >= fW) return;
       if (sum[3]! >= fW) return;
     }
