@@ -22,7 +22,7 @@ import {
   trainStep,
 } from "../mod.ts";
 import { randArray, rng, withBackend } from "./_helpers.ts";
-import { _threadState } from "../src/backend/select.ts";
+import { _threadState, activeKernels } from "../src/backend/select.ts";
 
 const BACKENDS = availableBackends();
 
@@ -124,6 +124,60 @@ for (const be of BACKENDS.filter((b) => b !== "js")) {
           const y = model.predict(x);
           assert.deepEqual(y.data, model.forward(x).data, `model ${i}`);
           assert.ok(kernelMemoryBytes() <= 2 * 48 * 2 ** 20, `${kernelMemoryBytes()} bytes`);
+        }
+      } finally {
+        setMemoryLimit(256 * 2 ** 20);
+      }
+    });
+  });
+}
+
+for (const be of BACKENDS.filter((b) => b !== "js")) {
+  Deno.test(`${be}: a call that finds the memory full of kept weights runs with them forgotten`, () => {
+    withBackend(be, () => {
+      setMemoryLimit(48 * 2 ** 20);
+      try {
+        const x = tensor(randArray(rng(8), 1024, -1, 1), [1, 1024]);
+        const fill = () => {
+          // 11 models of 4 MiB of weights each: 44 of the 48 MiB kept.
+          for (let i = 0; i < 11; i++) {
+            new Sequential([new Dense({ units: 1024 })], [1024], { seed: i }).predict(x);
+          }
+        };
+        const n = 2 ** 20, a = randArray(rng(9), n, -1, 1), b = randArray(rng(10), n, -1, 1);
+        const k = activeKernels();
+        // Each call lays out 8–16 MiB: it fits only once the kept weights are forgotten.
+        const calls: [string, () => Float32Array, (i: number) => number][] = [
+          [
+            "concatLast",
+            () => k.concatLast([a, b], [1, 1], n),
+            (i) => i % 2 ? b[i >> 1]! : a[i >> 1]!,
+          ],
+          ["sliceLast", () => k.sliceLast(a, 2, 1, 1), (i) => a[2 * i + 1]!],
+          ["addSame", () => k.addSame([a, b], false), (i) => Math.fround(a[i]! + b[i]!)],
+          ["permuteLast", () => k.permuteLast(a, Int32Array.of(1, 0)), (i) => a[i ^ 1]!],
+          [
+            "channelAffine",
+            () =>
+              k.channelAffine(
+                a,
+                2,
+                new Float64Array(2),
+                new Float64Array([1, 1]),
+                new Float64Array(2),
+                1,
+              ),
+            (i) => Math.max(0, a[i]!),
+          ],
+        ];
+        for (const [name, call, want] of calls) {
+          fill();
+          const y = call();
+          for (let i = 0; i < y.length; i += 4099) assert.equal(y[i], want(i), `${name}[${i}]`);
+          assert.ok(
+            kernelMemoryBytes() <= 2 * 48 * 2 ** 20,
+            `${name}: ${kernelMemoryBytes()} bytes`,
+          );
         }
       } finally {
         setMemoryLimit(256 * 2 ** 20);

@@ -304,6 +304,16 @@ function range(n: number, parts: number, p: number): [number, number] {
   return [Math.floor((n * p) / parts), Math.floor((n * (p + 1)) / parts)];
 }
 
+/** The members of {@linkcode WasmKernels} that report on the instance and run no kernel. */
+const QUERIES = [
+  "memoryBytes",
+  "threadsReady",
+  "workerTasks",
+  "winogradCalls",
+  "arena",
+  "memoryUse",
+] as const satisfies readonly (keyof WasmKernels)[];
+
 /** The WebAssembly kernels, with what the host needs besides {@linkcode Kernels}. */
 export interface WasmKernels extends Kernels {
   /** Bytes of linear memory now. */
@@ -1326,19 +1336,13 @@ export function createWasmKernels(
       return h.slice(pdx >> 2, (pdx >> 2) + nx);
     },
   };
-  // A call refused memory while weights are kept runs again with none kept.
-  for (
-    const name of [
-      "convBackwardFilter",
-      "convBackwardData",
-      "poolForward",
-      "poolBackward",
-      "activation",
-    ] as const
-  ) {
-    const f = kernels[name] as (...a: unknown[]) => unknown;
+  // A call refused memory while weights are kept runs again with none kept: every call but
+  // the queries (which lay out nothing) and `convForward` (which retries its own body).
+  const own = new Set(["convForward", ...QUERIES]);
+  for (const [name, f] of Object.entries(kernels)) {
+    if (typeof f !== "function" || own.has(name)) continue;
     (kernels as unknown as Record<string, unknown>)[name] = (...a: unknown[]) =>
-      retry(() => f.apply(kernels, a));
+      retry(() => (f as (...a: unknown[]) => unknown).apply(kernels, a));
   }
   return kernels;
 
