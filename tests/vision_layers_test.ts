@@ -34,6 +34,7 @@ import {
   Sigmoid,
   SiLU,
   Subtract,
+  type Tensor,
   tensor,
   Unary,
   Upsample2D,
@@ -167,6 +168,62 @@ Deno.test("Upsample2D bilinear (half pixel) equals a float64 loop of PyTorch's f
       }
     }
   }
+});
+
+/** NumPy's broadcast of two batched NHWC-like arrays, by a float64 loop over the output's indices. */
+function broadcastOracle(
+  a: Tensor,
+  c: Tensor,
+  out: number[],
+  f: (a: number, c: number) => number,
+): Float32Array {
+  const rank = out.length, size = out.reduce((p, q) => p * q, 1);
+  const offset = (t: Tensor, idx: number[]) => {
+    const s = t.shape.slice(1), pad = rank - s.length;
+    let o = 0;
+    for (let k = 0; k < s.length; k++) o = o * s[k]! + (s[k] === 1 ? 0 : idx[k + pad]!);
+    return o;
+  };
+  const sa = a.data.length / a.shape[0]!, sc = c.data.length / c.shape[0]!;
+  const y = new Float32Array(a.shape[0]! * size);
+  for (let n = 0; n < a.shape[0]!; n++) {
+    for (let i = 0; i < size; i++) {
+      const idx: number[] = [];
+      for (let k = rank - 1, r = i; k >= 0; k--) {
+        idx[k] = r % out[k]!;
+        r = Math.floor(r / out[k]!);
+      }
+      y[n * size + i] = f(a.data[n * sa + offset(a, idx)]!, c.data[n * sc + offset(c, idx)]!);
+    }
+  }
+  return y;
+}
+
+Deno.test("Subtract, Divide and Multiply read each broadcast form right (equal, whole repeat, index table; either side), bit for bit", () => {
+  const out = [4, 5, 3];
+  const shapes: [number[], number[]][] = [
+    [[4, 5, 3], [4, 5, 3]], // equal
+    [[4, 5, 3], [1, 1, 3]], // the second repeats whole
+    [[5, 3], [4, 5, 3]], // the first repeats whole
+    [[4, 5, 3], [4, 1, 1]], // an index table
+    [[4, 1, 3], [1, 5, 1]], // both broadcast
+    [[1, 5, 3], [4, 1, 1]], // a whole repeat against a table
+  ];
+  const ops: [string, () => Subtract | Divide | Multiply, (a: number, c: number) => number][] = [
+    ["Subtract", () => new Subtract(), (a, c) => a - c],
+    ["Divide", () => new Divide(), (a, c) => a / c],
+    ["Multiply", () => new Multiply(), (a, c) => a * c],
+  ];
+  shapes.forEach(([sa, sc], k) => {
+    for (const [name, make, f] of ops) {
+      const layer = make();
+      layer.apply([Input(sa), Input(sc)]);
+      const a = batch([2, ...sa], 20 + k), c = batch([2, ...sc], 40 + k, 0.5, 2);
+      const got = layer.forward([a, c]);
+      assert.deepEqual(got.shape, [2, ...out]);
+      assert.deepEqual(got.data, broadcastOracle(a, c, out, f), `${name} of [${sa}] and [${sc}]`);
+    }
+  });
 });
 
 Deno.test("broadcasting Add, Multiply, Subtract, Divide: values against a float64 loop and gradients on every backend", () => {

@@ -84,20 +84,71 @@ export function expand(
   outSize: number,
 ): Float32Array {
   if (!map) return x;
-  const inSize = x.length / m, out = new Float32Array(m * outSize);
+  const out = new Float32Array(m * outSize);
+  expandInto(out, x, map, m, outSize);
+  return out;
+}
+
+/** {@linkcode expand} into `out` (`m · outSize` floats), a copy when `map` is null. */
+export function expandInto(
+  out: Float32Array,
+  x: Float32Array,
+  map: BroadcastMap,
+  m: number,
+  outSize: number,
+): void {
+  if (!map) {
+    out.set(x);
+    return;
+  }
+  const inSize = x.length / m;
   if (!(map instanceof Int32Array)) {
     for (let n = 0; n < m; n++) {
       const row = x.subarray(n * inSize, (n + 1) * inSize);
       for (let o = n * outSize, end = o + outSize; o < end; o += inSize) out.set(row, o);
     }
-    return out;
+    return;
   }
   for (let n = 0; n < m; n++) {
     const o = n * outSize, b = n * inSize;
     for (let i = 0; i < outSize; i++) out[o + i] = x[b + map[i]!]!;
   }
-  return out;
 }
+
+/**
+ * `out[i] = f(a[i], c[i])` over a batch of `m` samples of `size`, with `a`
+ * and `c` read through their maps: in place when one equals the output's
+ * shape and the other repeats whole (no expanded copy: the hot loop of
+ * normalising by a mean), else through expanded copies.
+ */
+export function binaryInto(
+  out: Float32Array,
+  a: Float32Array,
+  ma: BroadcastMap,
+  c: Float32Array,
+  mc: BroadcastMap,
+  m: number,
+  size: number,
+  f: (a: number, c: number) => number,
+): void {
+  const pa = period(ma), pc = period(mc);
+  if ((pa && !mc) || (pc && !ma)) {
+    const P = pa || pc;
+    for (let n = 0; n < m; n++) {
+      const r = n * P;
+      for (let o = n * size, end = o + size; o < end; o += P) {
+        if (pa) { for (let k = 0; k < P; k++) out[o + k] = f(a[r + k]!, c[o + k]!); }
+        else for (let k = 0; k < P; k++) out[o + k] = f(a[o + k]!, c[r + k]!);
+      }
+    }
+    return;
+  }
+  const ea = expand(a, ma, m, size), ec = expand(c, mc, m, size);
+  for (let i = 0; i < out.length; i++) out[i] = f(ea[i]!, ec[i]!);
+}
+
+/** A whole-repeat map's period, else 0. */
+const period = (map: BroadcastMap): number => map && !(map instanceof Int32Array) ? map.period : 0;
 
 /** Sums a gradient over the broadcast positions back to an input's shape (the adjoint of `expand`). */
 export function reduceTo(
@@ -139,9 +190,13 @@ export function combineInto(
   op: "add" | "mul",
 ): void {
   if (map instanceof Int32Array) {
-    const d = expand(x, map, m, outSize);
-    if (op === "add") { for (let i = 0; i < out.length; i++) out[i] = out[i]! + d[i]!; }
-    else for (let i = 0; i < out.length; i++) out[i] = out[i]! * d[i]!;
+    const inSize = x.length / m;
+    for (let n = 0; n < m; n++) {
+      const o = n * outSize, b = n * inSize;
+      if (op === "add") {
+        for (let i = 0; i < outSize; i++) out[o + i] = out[o + i]! + x[b + map[i]!]!;
+      } else for (let i = 0; i < outSize; i++) out[o + i] = out[o + i]! * x[b + map[i]!]!;
+    }
     return;
   }
   if (!map) {

@@ -8,11 +8,13 @@ import { noForward } from "./_util.ts";
 import { outputArray, outputCopy } from "../core/_outputs.ts";
 import { activeKernels } from "../backend/select.ts";
 import {
+  binaryInto,
   type BroadcastMap,
   broadcastMap,
   broadcastShapes,
   combineInto,
   expand,
+  expandInto,
   reduceTo,
 } from "./_broadcast.ts";
 
@@ -266,8 +268,8 @@ export class Multiply extends MergeLayerBase implements MergeLayer {
     const m = this.checkInputs("Multiply", xs);
     const b = this.#b!;
     this.#xs = xs.map((x) => x.data);
-    const first = expand(xs[0]!.data, b.maps[0]!, m, b.size);
-    const out = first === xs[0]!.data ? first.slice() : first;
+    const out = outputArray(m * b.size);
+    expandInto(out, xs[0]!.data, b.maps[0]!, m, b.size);
     for (let k = 1; k < xs.length; k++) combineInto(out, xs[k]!.data, b.maps[k]!, m, b.size, "mul");
     return { shape: [m, ...b.out], data: out };
   }
@@ -304,6 +306,8 @@ export abstract class BinaryMerge extends MergeLayerBase implements MergeLayer {
   #a: Float32Array | null = null;
   #c: Float32Array | null = null;
   #b: Broadcast | null = null;
+  /** {@linkcode BinaryMerge.op}, bound once. */
+  readonly #op = (a: number, b: number): number => this.op(a, b);
 
   /**
    * The element-wise function.
@@ -337,10 +341,8 @@ export abstract class BinaryMerge extends MergeLayerBase implements MergeLayer {
   forward(xs: readonly Tensor[]): Tensor {
     const m = this.checkInputs(this.kind, xs);
     const b = this.#b!;
-    const a = expand(xs[0]!.data, b.maps[0]!, m, b.size);
-    const c = expand(xs[1]!.data, b.maps[1]!, m, b.size);
-    const out = outputArray(a.length);
-    for (let i = 0; i < out.length; i++) out[i] = this.op(a[i]!, c[i]!);
+    const a = xs[0]!.data, c = xs[1]!.data, out = outputArray(m * b.size);
+    binaryInto(out, a, b.maps[0]!, c, b.maps[1]!, m, b.size, this.#op);
     this.#a = a;
     this.#c = c;
     return { shape: [m, ...b.out], data: out };
@@ -351,9 +353,10 @@ export abstract class BinaryMerge extends MergeLayerBase implements MergeLayer {
     const a = this.#a, c = this.#c;
     if (!a || !c) noForward(this);
     const b = this.#b!, m = dOut.shape[0]!, g = dOut.data;
+    const ea = expand(a, b.maps[0]!, m, b.size), ec = expand(c, b.maps[1]!, m, b.size);
     const ga = new Float32Array(g.length), gc = new Float32Array(g.length);
     for (let i = 0; i < g.length; i++) {
-      const [x, y] = this.grads(g[i]!, a[i]!, c[i]!);
+      const [x, y] = this.grads(g[i]!, ea[i]!, ec[i]!);
       ga[i] = x;
       gc[i] = y;
     }

@@ -77,6 +77,53 @@ export const UNARY_FUNCTIONS: Readonly<Record<UnaryFunction, UnaryDecl>> = {
 };
 
 const NAMES = Object.keys(UNARY_FUNCTIONS) as UnaryFunction[];
+const F = UNARY_FUNCTIONS;
+
+/**
+ * `y[i] = fn(x[i])`: one loop per function, each calling its declaration's
+ * `f` from a call site of its own, so V8 inlines it (one loop for every
+ * function calls through a megamorphic site: 30–100 ns an element).
+ */
+function mapUnary(fn: UnaryFunction, x: Float32Array, y: Float32Array, a: number): void {
+  const n = x.length;
+  switch (fn) {
+    case "exp":
+      for (let i = 0; i < n; i++) y[i] = F.exp.f(x[i]!, 0, a);
+      break;
+    case "log":
+      for (let i = 0; i < n; i++) y[i] = F.log.f(x[i]!, 0, a);
+      break;
+    case "sqrt":
+      for (let i = 0; i < n; i++) y[i] = F.sqrt.f(x[i]!, 0, a);
+      break;
+    case "reciprocal":
+      for (let i = 0; i < n; i++) y[i] = F.reciprocal.f(x[i]!, 0, a);
+      break;
+    case "square":
+      for (let i = 0; i < n; i++) y[i] = F.square.f(x[i]!, 0, a);
+      break;
+    case "abs":
+      for (let i = 0; i < n; i++) y[i] = F.abs.f(x[i]!, 0, a);
+      break;
+    case "softplus":
+      for (let i = 0; i < n; i++) y[i] = F.softplus.f(x[i]!, 0, a);
+      break;
+    case "softsign":
+      for (let i = 0; i < n; i++) y[i] = F.softsign.f(x[i]!, 0, a);
+      break;
+    case "mish":
+      for (let i = 0; i < n; i++) y[i] = F.mish.f(x[i]!, 0, a);
+      break;
+    case "elu":
+      for (let i = 0; i < n; i++) y[i] = F.elu.f(x[i]!, 0, a);
+      break;
+    case "selu":
+      for (let i = 0; i < n; i++) y[i] = F.selu.f(x[i]!, 0, a);
+      break;
+    default:
+      throw new Error(`unreachable: Unary function ${fn satisfies never}`);
+  }
+}
 
 const UNARY_OPTIONS = {
   fn: {
@@ -135,9 +182,7 @@ export class Unary extends ElementwiseLayer {
   }
   /** `y = fn(x)`. */
   protected f(x: Float32Array, y: Float32Array): void {
-    const f = UNARY_FUNCTIONS[this.fn].f;
-    const a = this.alpha ?? 1;
-    for (let i = 0; i < x.length; i++) y[i] = f(x[i]!, 0, a);
+    mapUnary(this.fn, x, y, this.alpha ?? 1);
   }
   /** `dx = g · fn'(x)`. */
   protected df(g: Float32Array, x: Float32Array, y: Float32Array, d: Float32Array): void {
