@@ -205,7 +205,7 @@ export const KERNELS = {
   setScratch: { file: "gemm", args: ["p"] },
   winoFilter: {
     file: "wino",
-    args: ["w", "u", "cIn", "cOut", "alpha", "tmp"],
+    args: ["w", "u", "cIn", "cOut", "alpha", "tmp", "panels"],
     task: true,
   },
   winoTiles: {

@@ -795,18 +795,9 @@ export function createWasmKernels(
         form: `wino${wino.alpha}`,
         floats: nu + a2 * 4,
         write: (h, at, offsets) => {
-          ex.winoFilter(offsets[0]!, at, cIn, cOut, wino.alpha, at + nu * 4);
-          h = heapNow();
-          const u = h.slice(at >> 2, (at >> 2) + a2 * cIn * cOut), base = at >> 2;
-          h.fill(0, base, base + nu);
-          for (let ab = 0; ab < a2; ab++) {
-            for (let k = 0; k < cIn; k++) {
-              const src = (ab * cIn + k) * cOut;
-              for (let n = 0; n < cOut; n++) {
-                h[base + ((ab * cOut8 + (n & ~7)) * cIn + k * 8) + (n & 7)] = u[src + n]!;
-              }
-            }
-          }
+          // Straight into column panels; the lanes past cOut in the last panel are zeros.
+          if (cOut !== cOut8) h.fill(0, at >> 2, (at >> 2) + nu);
+          ex.winoFilter(offsets[0]!, at, cIn, cOut, wino.alpha, at + nu * 4, 1);
         },
       });
     }
@@ -1411,7 +1402,7 @@ export function createWasmKernels(
     }
     h.fill(0, pzeros >> 2, (pzeros >> 2) + g.cOut + 8);
     // Untracked filters (a caller's own array) are transformed at every call.
-    if (keptU < 0) ex.winoFilter(pw, pu, g.cIn, g.cOut, alpha, ptmp);
+    if (keptU < 0) ex.winoFilter(pw, pu, g.cIn, g.cOut, alpha, ptmp, 0);
     const tasks: Task[] = [];
     for (let p = 0; p < P; p++) {
       const [b0, b1] = range(TB, P, p);

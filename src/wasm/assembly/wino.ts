@@ -35,15 +35,23 @@ import {
  * U = G g Gᵀ for every (ci, co), four output channels at a time. `w` is
  * [r, r, cIn, cOut]; `tmp` is scratch for α² vectors (the last, partial
  * vector of channels goes through it). Channels past cOut in that vector
- * are computed from whatever follows w and never stored.
+ * are computed from whatever follows w and never stored. U is written
+ * [α²][cIn][cOut] (`panels` 0) or by column panels of 8 channels,
+ * [α²][⌈cOut/8⌉][cIn][8] (`panels` 1, as `winoTiles` reads kept filters;
+ * the caller zeroes the lanes past cOut).
  */
-export function winoFilter(w: usize, u: usize, cIn: i32, cOut: i32, alpha: i32, tmp: usize): void {
+export function winoFilter(
+  w: usize, u: usize, cIn: i32, cOut: i32, alpha: i32, tmp: usize, panels: i32,
+): void {
   const ldw = <usize>(cIn * cOut) << 2;
-  const stride = <usize>(cIn * cOut) << 2;
+  const cOut8 = (cOut + 7) & ~7;
+  const stride = panels ? <usize>(cOut8 * cIn) << 2 : <usize>(cIn * cOut) << 2;
   for (let ci = 0; ci < cIn; ci++) {
     for (let co = 0; co < cOut; co += 4) {
       const src = w + (<usize>(ci * cOut + co) << 2);
-      const dst = u + (<usize>(ci * cOut + co) << 2);
+      const dst = u + (panels
+        ? <usize>((co & ~7) * cIn + ci * 8 + (co & 7)) << 2
+        : <usize>(ci * cOut + co) << 2);
       const whole = co + 4 <= cOut;
       const to = whole ? dst : tmp, step = whole ? stride : 16;
       if (alpha == 4) filterTransform2x3(src, ldw, to, step);
