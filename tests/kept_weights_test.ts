@@ -62,6 +62,44 @@ for (const be of BACKENDS) {
     });
   });
 
+  Deno.test(`${be}: kept Winograd filters fall back as forward does: a non-finite input, a non-finite filter, a filter whose transform overflows`, () => {
+    withBackend(be, () => {
+      const state = _threadState();
+      const model = net(11), conv = model.layers[3] as Conv2D;
+      // Bitwise equality of the NaN patterns too: deepEqual treats NaN as equal to NaN.
+      /** Predict's bits (NaN patterns too) against forward's; the Winograd calls predict made. */
+      const same = (x: ReturnType<typeof input>, what: string) => {
+        const want = copied(model, x), before = state?.kernels.winogradCalls() ?? 0;
+        for (let i = 0; i < 2; i++) {
+          const got = model.predict(x).data;
+          assert.deepEqual(
+            new Uint32Array(got.buffer, got.byteOffset, got.length),
+            new Uint32Array(want.buffer),
+            `${what}, call ${i}`,
+          );
+        }
+        return (state?.kernels.winogradCalls() ?? 0) - before;
+      };
+      const x = input(12);
+      const wino = same(x, "finite");
+      if (state) assert.ok(wino > 0, "kept Winograd filters used");
+      const bad = input(12);
+      bad.data[5 * 12 * 8 + 40] = NaN;
+      bad.data[7] = Infinity;
+      const winoBad = same(bad, "NaN and ∞ in the input");
+      if (state) assert.equal(winoBad, 0, "no Winograd on a non-finite input");
+      const [k] = conv.params();
+      // Finite, but the transform's sums of a filter row overflow: [0, kw, 0, 0] for kw < 3.
+      for (const kw of [0, 1, 2]) k!.value[kw * 16 * 30] = 3.4e38;
+      model.weightsChanged();
+      const winoBig = same(x, "a filter of 3.4e38s");
+      if (state) assert.ok(winoBig > 0, "a finite filter keeps Winograd, as forward does");
+      k!.value[17] = -Infinity;
+      model.weightsChanged();
+      same(x, "a filter with −∞");
+    });
+  });
+
   Deno.test(`${be}: every way of changing weights is seen by the next predict`, () => {
     withBackend(be, () => {
       const model = net(4), x = input(5);

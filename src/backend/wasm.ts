@@ -291,12 +291,19 @@ interface Kept {
   finite: boolean | null;
 }
 
-/** A form a call wants kept: the array, the form's name, its floats, and how to write it at `at` (bytes). */
+/**
+ * A form a call wants kept: the array, the form's name, its floats, and how
+ * to write it at `at` (bytes), given the other forms' offsets and a scratch
+ * region of `stage` floats at `stageAt` above the kept forms.
+ */
 interface Want {
   a: Float32Array;
   form: string;
   floats: number;
-  write(h: Float32Array, at: number, offsets: readonly number[]): void;
+  stage?: number;
+  /** Whether the array is all finite, when the write found out (kept with the form). */
+  finite?: boolean;
+  write(h: Float32Array, at: number, offsets: readonly number[], stageAt: number): void;
 }
 
 /** Splits `n` units into `parts` contiguous ranges, as even as can be: the range of part `p`. */
@@ -435,6 +442,11 @@ export function createWasmKernels(
   }
   /** The byte offset of `x` when it is a value in the running arena, else −1 (it must be copied in). */
   const inArena = (x: Float32Array) => resident() && arena.holds(x) ? x.byteOffset : -1;
+  /** Whether a call's input is all finite (checked in place when it is a value on the arena). */
+  function inputFinite(x: Float32Array): boolean {
+    const at = inArena(x);
+    return at >= 0 ? ex.allFinite(at, x.length) !== 0 : firstNonFinite(x) < 0;
+  }
   /** Where a call's inputs are read: on the arena where they are, else laid out (see `copyInputs`). */
   const placeInputs = (L: Layout, xs: readonly Float32Array[]) =>
     xs.map((x) => inArena(x) >= 0 ? x.byteOffset : L.takeValue(x.length));
@@ -477,6 +489,9 @@ export function createWasmKernels(
     }
     const size = (i: number) => Math.ceil((wants[i]!.floats * 4 + SLACK) / 16) * 16;
     const limit = Math.min(options.memoryLimit(), maxBytes);
+    // The forms' writing scratch, above them (the call's own buffers reuse that memory after).
+    const stage = wants.reduce((t, w) => Math.max(t, w.stage ? w.stage * 4 + SLACK : 0), 0);
+    callBytes = Math.max(callBytes, stage);
     let bytes = missing.reduce((t, i) => t + size(i), 0);
     if (keptEnd + bytes + callBytes > limit && !resident()) {
       // Start the region again with this call's forms alone (a model too big to keep whole
@@ -496,10 +511,10 @@ export function createWasmKernels(
         keptEnd += size(i);
       }
     }
-    const h = reserve("convForward", keptEnd);
+    const h = reserve("convForward", keptEnd + stage);
     for (const i of missing) {
       const want = wants[i]!;
-      want.write(h, at[i]!, at);
+      want.write(h, at[i]!, at, keptEnd);
       let forms = keptForms.get(want.a);
       if (!forms) keptForms.set(want.a, forms = new Map());
       forms.set(want.form, {
@@ -508,7 +523,7 @@ export function createWasmKernels(
         version: versionOf(want.a)!,
         gen: keptGen,
         sample: sampleOf(want.a),
-        finite: null,
+        finite: want.finite ?? null,
       });
     }
     return at;
@@ -786,20 +801,27 @@ export function createWasmKernels(
     // A filter larger than the caches, on the direct kernel: kept packed by column panels.
     const panels = !dw && !wino && g.groups === 1 && !gemv(g) && K * N * 4 > PANEL_MIN_BYTES;
     const wants = dw ? dwWants(g, w, b) : panels ? panelWants(w, b, K, N) : rawWants(w, b, N);
+    const a2 = wino ? wino.alpha * wino.alpha : 0, nu = a2 * g.cIn * (Math.ceil(N / 8) * 8);
     if (wino) {
-      // Kept Winograd filters are packed by column panels (wino.ts `winoTiles`, panels = 1).
-      const a2 = wino.alpha * wino.alpha, cIn = g.cIn, cOut = g.cOut;
-      const cOut8 = Math.ceil(cOut / 8) * 8, nu = a2 * cIn * cOut8;
-      wants.push({
+      // Kept Winograd filters alone, packed by column panels (wino.ts `winoTiles`, panels = 1),
+      // transformed from a copy of the filter in the scratch above the kept forms: the plain
+      // filter is copied in with a call only when it falls back to the direct kernel.
+      const { alpha } = wino, cIn = g.cIn, cOut = N, lanes = nu !== a2 * cIn * cOut;
+      const want: Want = {
         a: w,
-        form: `wino${wino.alpha}`,
+        form: `wino${alpha}`,
         floats: nu + a2 * 4,
-        write: (h, at, offsets) => {
-          // Straight into column panels; the lanes past cOut in the last panel are zeros.
-          if (cOut !== cOut8) h.fill(0, at >> 2, (at >> 2) + nu);
-          ex.winoFilter(offsets[0]!, at, cIn, cOut, wino.alpha, at + nu * 4, 1);
+        stage: w.length,
+        write: (h, at, _offsets, stageAt) => {
+          // The lanes past cOut in the last panel are zeros.
+          if (lanes) h.fill(0, at >> 2, (at >> 2) + nu);
+          h.set(w, stageAt >> 2);
+          // Finite as the plain filter is (as an untracked call decides), not as its transform.
+          want.finite = ex.allFinite(stageAt, w.length) !== 0;
+          ex.winoFilter(stageAt, at, cIn, cOut, alpha, at + nu * 4, 1);
         },
-      });
+      };
+      wants[0] = want;
     }
     // The call's own buffers, to see whether the kept forms leave room for them.
     const est = new Layout(0);
@@ -812,19 +834,24 @@ export function createWasmKernels(
     // padding are left out, which changes no value (they add 0·w) and saves the padded copy.
     const unpadded = dw && (kept ? keptFinite(w, "dw", kept[0]!, w.length) : firstNonFinite(w) < 0);
     const xAt = unpadded ? unpaddedAt(L, x) : reservePadded(L, x, g), pxp = xAt.pxp;
-    const pw = kept ? kept[0]! : L.take(w.length), pb = kept ? kept[1]! : L.take(N + 8);
+    // Kept Winograd filters serve a finite input when they are finite themselves; else the plain
+    // filter is copied in for the direct kernel.
+    const keptU = wino && kept ? kept[0]! : -1;
+    const winoOk = keptU >= 0 && keptFinite(w, wants[0]!.form, keptU, nu) && inputFinite(x);
+    let pw = keptU >= 0 ? (winoOk ? -1 : L.take(w.length)) : kept ? kept[0]! : L.take(w.length);
+    const pb = kept ? kept[1]! : L.take(N + 8);
     // A depthwise multiplier above one writes its output transposed (copied out reordered).
     const pz = dw && N !== g.cIn ? L.take(M * N) : outputAt(L, M * N);
-    const h = reserve("convForward", L.end);
+    let h = reserve("convForward", L.end);
     writeConv(g);
     if (!unpadded) fillPadded(h, xAt, x, g);
     else if (inArena(x) !== pxp) h.set(x, pxp >> 2);
     if (!kept) {
       // Copied in with the call, as the plain direct kernel reads them.
       const plain = dw ? wants : rawWants(w, b, N);
-      plain[0]!.write(h, pw, []);
-      plain[1]!.write(h, pb, []);
-    }
+      plain[0]!.write(h, pw, [], -1);
+      plain[1]!.write(h, pb, [], -1);
+    } else if (keptU >= 0 && pw >= 0) h.set(w, pw >> 2);
     if (dw) {
       const mult = N / g.cIn;
       const P = parts(g.m * g.outH, work);
@@ -880,9 +907,18 @@ export function createWasmKernels(
     }
     if (wino) {
       // Winograd mixes a whole patch: non-finite values stay on the direct kernel.
-      if (ex.allFinite(pxp, g.m * paddedImage(g)) && keptFinite(w, "w", pw, w.length)) {
-        const z = winograd(g, wino, L, pxp, pw, kept ? kept[2]! : -1, pb, pz, act);
+      const ok = keptU >= 0
+        ? winoOk
+        : ex.allFinite(pxp, g.m * paddedImage(g)) && keptFinite(w, "w", pw, w.length);
+      if (ok) {
+        const z = winograd(g, wino, L, pxp, pw, keptU, pb, pz, act);
         if (z) return z;
+      }
+      if (pw < 0) {
+        // Winograd's buffers did not fit: the direct kernel, with the plain filter copied in.
+        pw = L.take(w.length);
+        h = reserve("convForward", L.end);
+        h.set(w, pw >> 2);
       }
     }
     if (gemv(g)) {
@@ -1104,7 +1140,7 @@ export function createWasmKernels(
         const pdz = L.take(dz.length), pw = kept ? kept[0]! : L.take(w.length), pdx = L.take(nxp);
         const h = reserve("convBackward", L.end);
         writeDzt(h, pdz >> 2, dz, M, c, mult);
-        if (!kept) wants[0]!.write(h, pw, []);
+        if (!kept) wants[0]!.write(h, pw, [], -1);
         writeConv(g);
         exec(rangeTasks(g.m, P, (p, i0, n) => [
           "dwBackwardData",
