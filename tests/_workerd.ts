@@ -115,3 +115,22 @@ export function workerdRss(): number {
   }
   return found ? total : NaN;
 }
+
+/**
+ * workerd's resident memory once it stops moving: workerd keeps loading for
+ * a second or more after wrangler says it is ready (an empty Worker's
+ * processes grow from ~78 to ~199 MiB with no request), so a baseline taken
+ * at ready counts its start-up as the requests' growth. Waits until two
+ * readings `intervalMs` apart differ by under 1 MiB (at most `maxMs`).
+ */
+export async function settledWorkerdRss(intervalMs = 500, maxMs = 10_000): Promise<number> {
+  const start = performance.now();
+  let last = workerdRss();
+  while (performance.now() - start < maxMs) {
+    await new Promise((r) => setTimeout(r, intervalMs));
+    const now = workerdRss();
+    if (!(Math.abs(now - last) >= 1 << 20)) return now;
+    last = now;
+  }
+  return last;
+}

@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { EDGE_CACHE, edgePhotos, haveTorchvision, writeEdgeConfig } from "../scripts/_edge.ts";
-import { startWorkerd, workerdRss } from "./_workerd.ts";
+import { settledWorkerdRss, startWorkerd, workerdRss } from "./_workerd.ts";
 
 const inCi = Deno.env.get("CI") === "true";
 const torch = await haveTorchvision();
@@ -44,7 +44,7 @@ Deno.test({
         assert.equal(r.status, 200, JSON.stringify(body));
         assert.equal(body.top.length, 5);
       };
-      const before = workerdRss();
+      const before = await settledWorkerdRss();
       if (!Number.isFinite(before)) {
         if (inCi) assert.fail("cannot read workerd's resident memory from /proc");
         console.log("edge_test: no /proc here; memory not measured");
