@@ -225,29 +225,45 @@ for (const be of BACKENDS.filter((b) => b !== "js")) {
 }
 
 for (const be of BACKENDS) {
-  Deno.test(`${be}: filters kept by column panels give the plain kernel's bits, on 1, 2 and 3 threads`, async () => {
+  Deno.test(`${be}: filters kept by column panels give the plain kernel's bits, on 1, 2 and 3 threads (direct and Winograd)`, async () => {
     // 3×3, stride 2 (no Winograd), 64 → 130 channels: 74,880 weights, packed by panels of 8 (+ 2).
-    const model = new Sequential(
+    const direct = new Sequential(
       [
         new Conv2D({ filters: 130, kernelSize: 3, stride: 2, padding: 1 }),
         new Conv2D({ filters: 20, kernelSize: 3, dilation: 2, padding: 2 }),
+        // Winograd on 3 images of 9×8 (60 tiles: blocks split among threads).
+        new Conv2D({ filters: 60, kernelSize: 3, padding: 1 }),
       ],
       [17, 15, 64],
       { seed: 11 },
     );
-    const x = tensor(randArray(rng(12), 3 * 17 * 15 * 64, -1, 1), [3, 17, 15, 64]);
+    // Winograd on 3 images of 4×4 (12 tiles, one block): the channels split among threads,
+    // 76 = 9.5 panels of 8.
+    const small = new Sequential([new Conv2D({ filters: 76, kernelSize: 3, padding: 1 })], [
+      4,
+      4,
+      64,
+    ], {
+      seed: 13,
+    });
+    const cases = [
+      { model: direct, x: tensor(randArray(rng(12), 3 * 17 * 15 * 64, -1, 1), [3, 17, 15, 64]) },
+      { model: small, x: tensor(randArray(rng(14), 3 * 4 * 4 * 64, -1, 1), [3, 4, 4, 64]) },
+    ];
     const before = getThreads();
     try {
-      let first: Float32Array | null = null;
+      const first: (Float32Array | null)[] = cases.map(() => null);
       for (const n of [1, 2, 3]) {
         setThreads(n);
         await initKernels();
         withBackend(be, () => {
-          const want = copied(model, x);
-          const got = model.predict(x).data;
-          assert.deepEqual(got, want, `${n} threads: kept equals copied`);
-          first ??= got.slice();
-          assert.deepEqual(got, first, `${n} threads: same bits as 1 thread`);
+          cases.forEach(({ model, x }, k) => {
+            const want = copied(model, x);
+            const got = model.predict(x).data;
+            assert.deepEqual(got, want, `model ${k}, ${n} threads: kept equals copied`);
+            first[k] ??= got.slice();
+            assert.deepEqual(got, first[k], `model ${k}, ${n} threads: same bits as 1 thread`);
+          });
         });
       }
     } finally {

@@ -49,6 +49,7 @@ function runAll(seed: number): Float32Array[] {
     geo(2, 33, 31, 64, 3, 64, { groups: 64, stride: 2, pad: 1 }), // two images, more parts: rows
     geo(2, 160, 20, 24, 3, 16, { pad: 1 }), // short rows padded in parts of rows, two images
     geo(1, 230, 17, 28, 3, 8, { pads: [2, 1, 0, 3] }), // one image, asymmetric padding
+    geo(1, 7, 7, 96, 3, 76, { pad: 1 }), // Winograd on 16 tiles: channels split, a partial panel
   ];
   for (const g of convs) {
     const x = randArray(r, g.m * g.inH * g.inW * g.cIn);

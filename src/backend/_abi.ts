@@ -30,8 +30,8 @@ export const SCRATCH = 1024;
 export const MAX_THREADS = 16;
 /** Byte offset of the task table (the host writes a split call's tasks there). */
 export const TASK_TABLE = SCRATCH + MAX_THREADS * 256;
-/** Int32s per task in the task table: function, state, then up to 14 arguments. */
-export const TASK_INTS = 16;
+/** Int32s per task in the task table: function, state, then up to 16 arguments. */
+export const TASK_INTS = 18;
 /** The most tasks one call is split into. */
 export const MAX_TASKS = 64;
 /** Bytes of one geometry block (room for 24 i32s). */
@@ -225,6 +225,8 @@ export const KERNELS = {
       "tmp",
       "alpha",
       "panels",
+      "c0",
+      "c1",
     ],
     task: true,
   },

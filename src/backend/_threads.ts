@@ -121,7 +121,7 @@ function serve(d, post) {
         const f = t[0];
         if (f === ${HANG}) while (live());
         if (f === ${THROW}) throw new Error("test task");
-        fns[f](t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11], t[12], t[13], t[14], t[15]);
+        fns[f](${Array.from({ length: TASK_INTS - 2 }, (_, k) => `t[${k + 2}]`).join(", ")});
       } catch (e) {
         Atomics.store(ctl, ${FAILED}, i + 1);
       }

@@ -311,6 +311,22 @@ function range(n: number, parts: number, p: number): [number, number] {
   return [Math.floor((n * p) / parts), Math.floor((n * (p + 1)) / parts)];
 }
 
+/**
+ * How unevenly `n` threads share `T` Winograd tiles in blocks of WINO_BLOCK
+ * (each block to the least loaded thread, largest first): the longest share
+ * over the mean.
+ */
+function tileImbalance(T: number, n: number): number {
+  const TB = Math.ceil(T / WINO_BLOCK);
+  if (TB > 8 * n) return 1; // many blocks: even enough
+  const loads = new Array<number>(n).fill(0);
+  for (let b = 0; b < TB; b++) {
+    const size = b < TB - 1 ? WINO_BLOCK : T - WINO_BLOCK * (TB - 1);
+    loads[loads.indexOf(Math.min(...loads))]! += size;
+  }
+  return Math.max(...loads) / (T / n);
+}
+
 /** The members of {@linkcode WasmKernels} that report on the instance and run no kernel. */
 const QUERIES = [
   "memoryBytes",
@@ -1419,10 +1435,16 @@ export function createWasmKernels(
     const pu = keptU >= 0 ? keptU : L.take(nu);
     const pzeros = L.take(g.cOut + 8), ptmp = L.take(a2 * 4);
     const work = T * a2 * g.cIn * g.cOut;
-    const P = parts(TB, work);
+    // Parts of tile blocks; a call whose blocks the threads cannot share evenly (a small image:
+    // 7×7 outputs are 16 tiles, a block of 12 and one of 4) splits its channels, by panels of 8,
+    // instead. Each channel part transforms the same input patches again, which cost ~15% on
+    // 7×7×512 (measured), so blocks split unless their threads' longest share is 1.3× the mean.
+    const CB = Math.ceil(g.cOut / 8), P = parts(TB, work);
+    const byChannels = P > 1 && CB >= 2 * threadsNow() && tileImbalance(T, threadsNow()) > 1.3;
+    const PT = byChannels ? 1 : P, PC = byChannels ? Math.min(CB, parts(CB, work)) : 1;
     // Each task's scratch: one block of transformed input and products, and the transform's.
     const scratch: number[] = [];
-    for (let p = 0; p < P; p++) {
+    for (let p = 0; p < PT * PC; p++) {
       scratch.push(
         L.take(a2 * WINO_BLOCK * cInP),
         L.take(a2 * WINO_BLOCK * cOutP),
@@ -1440,8 +1462,8 @@ export function createWasmKernels(
     // Untracked filters (a caller's own array) are transformed at every call.
     if (keptU < 0) ex.winoFilter(pw, pu, g.cIn, g.cOut, alpha, ptmp, 0);
     const tasks: Task[] = [];
-    for (let p = 0; p < P; p++) {
-      const [b0, b1] = range(TB, P, p);
+    for (let p = 0; p < PT * PC; p++) {
+      const [b0, b1] = range(TB, PT, p % PT), [n0, n1] = range(CB, PC, Math.floor(p / PT));
       tasks.push([
         "winoTiles",
         GEO,
@@ -1458,6 +1480,8 @@ export function createWasmKernels(
         scratch[3 * p + 2]!,
         alpha,
         keptU >= 0 ? 1 : 0,
+        n0 * 8,
+        n1 * 8,
       ]);
     }
     exec(tasks);

@@ -109,13 +109,18 @@ export const WINO_BLOCK: i32 = 12;
  * is 1, packed by column panels [α²][⌈cOut/8⌉][cIn][8] (zeros past cOut), so
  * that a panel is one contiguous run: with thousands of channels the
  * strided rows of the first layout waste half of every cache line read.
+ * Only output channels [c0, c1) are computed (c0 a multiple of 8): a call
+ * with few tiles splits its channels among threads instead, each part
+ * transforming the same input patches. A channel's arithmetic is the same
+ * in any part.
  */
 export function winoTiles(
   geo: usize, xp: usize, u: usize, v: usize, mt: usize, z: usize, bias: usize, relu: i32,
-  t0: i32, t1: i32, zeros: usize, tmp: usize, alpha: i32, panels: i32,
+  t0: i32, t1: i32, zeros: usize, tmp: usize, alpha: i32, panels: i32, c0: i32, c1: i32,
 ): void {
   const g = changetype<Geo>(geo);
   const r = g.fH, cIn = g.cIn, cOut = g.cOut;
+  c1 = min(c1, cOut);
   const m = alpha - r + 1, a2 = alpha * alpha;
   const cInP = (cIn + 3) & ~3, cOutP = (cOut + 3) & ~3;
   const Hp = g.inH + g.pT + g.pB, Wp = g.inW + g.pL + g.pR;
@@ -144,7 +149,7 @@ export function winoTiles(
     for (let ab = 0; ab < a2; ab++) {
       const ub = u + (<usize>(ab * cIn * (panels ? cOut8 : cOut)) << 2);
       const vb = v + <usize>ab * vPlane, mb = mt + <usize>ab * mPlane;
-      for (let n0 = 0; n0 < cOut; n0 += 8) {
+      for (let n0 = c0; n0 < c1; n0 += 8) {
         const nb = <usize>n0 << 2, pb = panels ? <usize>(n0 * cIn) << 2 : nb;
         for (let row0 = 0; row0 < nt; row0 += MR) {
           const mr = min(MR, nt - row0);
@@ -163,7 +168,7 @@ export function winoTiles(
     for (let k = 0; k < nt; k++) {
       const t = blk + k;
       const i = t / per, rem = t - i * per, th = rem / tilesW, tw = rem - th * tilesW;
-      for (let co = 0; co < cOut; co += 4) {
+      for (let co = c0; co < c1; co += 4) {
         if (alpha == 4) outputTransform2x3(mt + (<usize>(k * cOutP + co) << 2), mPlane, y);
         else outputTransform2x5(mt + (<usize>(k * cOutP + co) << 2), mPlane, y);
         const bv = v128.load(bias + (<usize>co << 2));
