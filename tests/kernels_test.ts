@@ -278,6 +278,44 @@ Deno.test("erf and GELU kernels (exact and tanh) match float64 formulas on every
   }
 });
 
+Deno.test("exp, log, softplus and mish kernels match float64 formulas on every backend (1–11 ulps), over float32's range, NaN, ±Infinity, zeros, subnormals and negatives included", () => {
+  const xs: number[] = [];
+  for (let i = -2000; i <= 2000; i++) xs.push(i * 0.01);
+  for (let v = -120; v <= 120; v += 0.37) xs.push(v);
+  // The ends of exp's range, subnormals, tiny and huge values, and the special ones.
+  xs.push(88.7, 88.72, 88.73, 89, -87, -88.5, -103, -104, 1e-7, -1e-7, 1e-30, 1e-38, 1e-40, 1e-45);
+  xs.push(3e38, -3e38, 0, -0, NaN, Infinity, -Infinity);
+  const x = Float32Array.from(xs);
+  const sp = (v: number) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
+  const kinds = {
+    exp: { f: Math.exp, tol: 2e-7 },
+    log: { f: Math.log, tol: 2e-7 },
+    softplus: { f: sp, tol: 3e-7 },
+    // tanh's 1 − 2/(e²ˣ + 1) loses a few bits where softplus(x) is about 0.1–1 (mish near −2).
+    mish: { f: (v: number) => v * Math.tanh(sp(v)), tol: 1e-6 },
+  } as const;
+  for (const be of BACKENDS) {
+    withBackend(be, () => {
+      for (const [kind, { f, tol }] of Object.entries(kinds)) {
+        const y = activeKernels().activation(kind as keyof typeof kinds, x);
+        assert.equal(y.length, x.length);
+        for (let i = 0; i < x.length; i++) {
+          const v = x[i]!, w = Math.fround(f(v)), got = y[i]!;
+          if (Number.isNaN(w) || !Number.isFinite(w)) {
+            // NaN, ±∞ and what overflows float32 come out exactly (log 0 = −∞, log −1 = NaN, …).
+            assert.ok(Object.is(got, w), `${be} ${kind}(${v}) = ${got}, not ${w}`);
+            continue;
+          }
+          assert.ok(
+            Math.abs(got - w) <= tol * Math.abs(w) + 1e-37,
+            `${be} ${kind}(${v}) = ${got}, not ${w}`,
+          );
+        }
+      }
+    });
+  }
+});
+
 Deno.test("sigmoid and tanh kernels match Math.exp / Math.tanh on every backend (1e-6 relative), NaN and ±Infinity included", () => {
   const r = rng(31);
   for (const n of [1, 3, 7, 8, 65, 1001]) {

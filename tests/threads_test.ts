@@ -22,6 +22,7 @@ import {
 import { _threadState, activeKernels } from "../src/backend/select.ts";
 import { squarePool } from "../src/core/_geometry.ts";
 import type { ConvGeometry } from "../src/core/types.ts";
+import type { ActivationKind } from "../src/backend/types.ts";
 import { convGeo, randArray, rng, withBackendAsync } from "./_helpers.ts";
 
 const WASM = availableBackends().filter((b) => b !== "js");
@@ -78,7 +79,19 @@ function runAll(seed: number): Float32Array[] {
   const s3 = [randArray(r, 150_001), randArray(r, 150_001), randArray(r, 150_001)];
   out.push(k.addSame(s3, true), k.addSame(s3.slice(0, 2), false));
   const a = randArray(r, 100_003, -6, 6);
-  for (const kind of ["sigmoid", "tanh", "erf", "gelu", "gelu_tanh", "silu"] as const) {
+  const kinds = [
+    "sigmoid",
+    "tanh",
+    "erf",
+    "gelu",
+    "gelu_tanh",
+    "silu",
+    "exp",
+    "log",
+    "softplus",
+    "mish",
+  ];
+  for (const kind of kinds as ActivationKind[]) {
     out.push(k.activation(kind, a));
   }
   return out;

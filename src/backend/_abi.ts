@@ -142,6 +142,10 @@ export const CODES = {
   ACT_GELU: 3,
   ACT_GELU_TANH: 4,
   ACT_SILU: 5,
+  ACT_EXP: 6,
+  ACT_LOG: 7,
+  ACT_SOFTPLUS: 8,
+  ACT_MISH: 9,
 } as const;
 
 /** One exported kernel function: where it lives, its arguments, what it returns, whether a task runs it. */

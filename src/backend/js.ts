@@ -11,7 +11,7 @@
  */
 
 import type { ActivationKind, ConvGeometry, Kernels, PoolGeometry, PoolMode } from "./types.ts";
-import { erf } from "../core/_math.ts";
+import { erf, mish, softplus } from "../core/_math.ts";
 
 /**
  * Calls `visit(xBase, wBase)` for every in-bounds tap of output pixel
@@ -241,7 +241,7 @@ function poolBackward(
  * jsKernels.backend; // "js"
  * ```
  */
-/** The element-wise function `kind` of every element, with the platform's Math.exp / Math.tanh. */
+/** The element-wise function `kind` of every element, with the platform's Math functions. */
 function activation(kind: ActivationKind, x: Float32Array): Float32Array {
   const y = new Float32Array(x.length);
   switch (kind) {
@@ -259,6 +259,18 @@ function activation(kind: ActivationKind, x: Float32Array): Float32Array {
       break;
     case "silu":
       for (let i = 0; i < x.length; i++) y[i] = x[i]! * Math.fround(1 / (1 + Math.exp(-x[i]!)));
+      break;
+    case "exp":
+      for (let i = 0; i < x.length; i++) y[i] = Math.exp(x[i]!);
+      break;
+    case "log":
+      for (let i = 0; i < x.length; i++) y[i] = Math.log(x[i]!);
+      break;
+    case "softplus":
+      for (let i = 0; i < x.length; i++) y[i] = softplus(x[i]!);
+      break;
+    case "mish":
+      for (let i = 0; i < x.length; i++) y[i] = mish(x[i]!);
       break;
     case "gelu_tanh": {
       const k = Math.sqrt(2 / Math.PI);

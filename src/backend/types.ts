@@ -14,7 +14,17 @@ import type { OutputSource } from "../core/_outputs.ts";
 export type { ConvGeometry, PoolGeometry, PoolMode } from "../core/types.ts";
 
 /** The element-wise functions of {@linkcode Kernels.activation}. */
-export type ActivationKind = "sigmoid" | "tanh" | "erf" | "gelu" | "gelu_tanh" | "silu";
+export type ActivationKind =
+  | "sigmoid"
+  | "tanh"
+  | "erf"
+  | "gelu"
+  | "gelu_tanh"
+  | "silu"
+  | "exp"
+  | "log"
+  | "softplus"
+  | "mish";
 
 /** The name of a kernel backend, fastest first. */
 export type Backend = "wasm-relaxed-simd" | "wasm-simd" | "js";

@@ -52,6 +52,10 @@ const ACTIVATION_CODES: Readonly<Record<ActivationKind, number>> = {
   gelu: CODES.ACT_GELU,
   gelu_tanh: CODES.ACT_GELU_TANH,
   silu: CODES.ACT_SILU,
+  exp: CODES.ACT_EXP,
+  log: CODES.ACT_LOG,
+  softplus: CODES.ACT_SOFTPLUS,
+  mish: CODES.ACT_MISH,
 };
 
 /** The window fields both geometry blocks share. */

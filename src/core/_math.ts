@@ -12,6 +12,12 @@ export function erf(x: number): number {
   return Number.isNaN(x) ? NaN : s * y;
 }
 
+/** softplus(x) = ln(1 + eˣ), without overflow (NaN stays NaN). */
+export const softplus = (x: number): number => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+
+/** mish(x) = x · tanh(softplus(x)) (−∞ gives NaN: −∞ · 0, as PyTorch's formula). */
+export const mish = (x: number): number => x * Math.tanh(softplus(x));
+
 /** The index of the first NaN or infinite value of `a`, or −1 (a plain loop: 10× a findIndex callback). */
 export function firstNonFinite(a: ArrayLike<number>): number {
   if (a instanceof Float32Array) return firstNonFiniteF32(a);

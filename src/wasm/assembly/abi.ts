@@ -108,3 +108,11 @@
 @inline export const ACT_GELU_TANH: i32 = 4;
 // @ts-ignore: decorator
 @inline export const ACT_SILU: i32 = 5;
+// @ts-ignore: decorator
+@inline export const ACT_EXP: i32 = 6;
+// @ts-ignore: decorator
+@inline export const ACT_LOG: i32 = 7;
+// @ts-ignore: decorator
+@inline export const ACT_SOFTPLUS: i32 = 8;
+// @ts-ignore: decorator
+@inline export const ACT_MISH: i32 = 9;

@@ -4,7 +4,9 @@
 // |r| ≤ ln2/2, a degree-5 polynomial; about 1 ulp), the exponent built in
 // the float's bits. NaN stays NaN.
 
-import { ACT_ERF, ACT_GELU, ACT_GELU_TANH, ACT_SIGMOID, ACT_SILU } from "./abi";
+import {
+  ACT_ERF, ACT_EXP, ACT_GELU, ACT_GELU_TANH, ACT_LOG, ACT_MISH, ACT_SIGMOID, ACT_SILU, ACT_SOFTPLUS,
+} from "./abi";
 
 // @ts-ignore: decorator
 @inline function exp4(x: v128): v128 {
@@ -23,6 +25,84 @@ import { ACT_ERF, ACT_GELU, ACT_GELU_TANH, ACT_SIGMOID, ACT_SILU } from "./abi";
   const n = i32x4.trunc_sat_f32x4_s(fx);
   const pow2n = i32x4.shl(i32x4.add(n, i32x4.splat(127)), 23);
   return f32x4.mul(y, pow2n);
+}
+
+/**
+ * eˣ over float32's whole range: exp4's reduction and polynomial with 2ⁿ
+ * applied in two halves, so results near the top (x up to 88.72) and
+ * subnormal ones (down to −103.9) come out right; +∞ past the top, 0 past
+ * the bottom.
+ */
+// @ts-ignore: decorator
+@inline function expWide4(x: v128): v128 {
+  const over = f32x4.gt(x, f32x4.splat(88.72283905206835));
+  const under = f32x4.lt(x, f32x4.splat(-103.972077083991796));
+  x = f32x4.min(f32x4.max(x, f32x4.splat(-103.972077083991796)), f32x4.splat(88.72283905206835));
+  const fx = f32x4.floor(f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504088896341)), f32x4.splat(0.5)));
+  let r = f32x4.sub(x, f32x4.mul(fx, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(fx, f32x4.splat(-2.12194440e-4)));
+  const z = f32x4.mul(r, r);
+  let y = f32x4.splat(1.9875691500e-4);
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(1.3981999507e-3));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(8.3334519073e-3));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(4.1665795894e-2));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(1.6666665459e-1));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(5.0000001201e-1));
+  y = f32x4.add(f32x4.add(f32x4.mul(y, z), r), f32x4.splat(1));
+  const n = i32x4.trunc_sat_f32x4_s(fx), n1 = i32x4.shr_s(n, 1), n2 = i32x4.sub(n, n1);
+  const p1 = i32x4.shl(i32x4.add(n1, i32x4.splat(127)), 23);
+  const p2 = i32x4.shl(i32x4.add(n2, i32x4.splat(127)), 23);
+  const e = v128.bitselect(f32x4.splat(0), f32x4.mul(f32x4.mul(y, p1), p2), under);
+  return v128.bitselect(f32x4.splat(Infinity), e, over);
+}
+
+/**
+ * ln x (Cephes' logf: x = m · 2ᵉ with m in [√½, √2), a degree-9
+ * polynomial in m − 1; about 1 ulp), subnormals scaled first; ln 0 = −∞,
+ * ln of a negative is NaN, ln ∞ = ∞, NaN stays NaN.
+ */
+// @ts-ignore: decorator
+@inline function log4(x: v128): v128 {
+  const one = f32x4.splat(1);
+  const sub = f32x4.lt(x, f32x4.splat(1.17549435e-38));
+  const xs = v128.bitselect(f32x4.mul(x, f32x4.splat(8388608.0)), x, sub);
+  let e = i32x4.sub(v128.and(i32x4.shr_u(xs, 23), i32x4.splat(0xff)), i32x4.splat(126));
+  e = i32x4.sub(e, v128.and(sub, i32x4.splat(23)));
+  let m = v128.or(v128.and(xs, i32x4.splat(0x807fffff)), i32x4.splat(0x3f000000));
+  const low = f32x4.lt(m, f32x4.splat(0.707106781186547524));
+  e = i32x4.add(e, low); // −1 where m is doubled
+  m = f32x4.sub(f32x4.add(m, v128.and(m, low)), one);
+  const fe = f32x4.convert_i32x4_s(e), z = f32x4.mul(m, m);
+  let y = f32x4.splat(7.0376836292e-2);
+  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(-1.1514610310e-1));
+  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(1.1676998740e-1));
+  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(-1.2420140846e-1));
+  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(1.4249322787e-1));
+  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(-1.6668057665e-1));
+  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(2.0000714765e-1));
+  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(-2.4999993993e-1));
+  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(3.3333331174e-1));
+  y = f32x4.mul(f32x4.mul(y, m), z);
+  y = f32x4.add(y, f32x4.mul(fe, f32x4.splat(-2.12194440e-4)));
+  y = f32x4.sub(y, f32x4.mul(z, f32x4.splat(0.5)));
+  let r = f32x4.add(f32x4.add(m, y), f32x4.mul(fe, f32x4.splat(0.693359375)));
+  r = v128.bitselect(f32x4.splat(-Infinity), r, f32x4.eq(x, f32x4.splat(0)));
+  r = v128.bitselect(f32x4.splat(NaN), r, f32x4.lt(x, f32x4.splat(0)));
+  r = v128.bitselect(x, r, f32x4.eq(x, f32x4.splat(Infinity)));
+  return v128.bitselect(x, r, f32x4.ne(x, x));
+}
+
+/**
+ * softplus(x) = max(x, 0) + ln(1 + e^−|x|), the logarithm of 1 + u taken as
+ * ln w − ((w − 1) − u)/w with w = 1 + u (exact to a few ulps however small
+ * u is); NaN stays NaN.
+ */
+// @ts-ignore: decorator
+@inline function softplus4(x: v128): v128 {
+  const u = expWide4(f32x4.neg(f32x4.abs(x))), w = f32x4.add(f32x4.splat(1), u);
+  const l = f32x4.sub(log4(w), f32x4.div(f32x4.sub(f32x4.sub(w, f32x4.splat(1)), u), w));
+  const y = f32x4.add(f32x4.pmax(x, f32x4.splat(0)), l);
+  return v128.bitselect(x, y, f32x4.ne(x, x));
 }
 
 // @ts-ignore: decorator
@@ -79,7 +159,8 @@ import { ACT_ERF, ACT_GELU, ACT_GELU_TANH, ACT_SIGMOID, ACT_SILU } from "./abi";
 /**
  * y[i] = f(x[i]) for n floats, by `kind` (abi.ts): ACT_SIGMOID, ACT_TANH,
  * ACT_ERF, ACT_GELU (exact), ACT_GELU_TANH, ACT_SILU (x times the sigmoid,
- * each rounded to float32). The three erf-based kinds are consecutive codes.
+ * each rounded to float32), ACT_EXP, ACT_LOG, ACT_SOFTPLUS, ACT_MISH. The
+ * three erf-based kinds are consecutive codes, and so are the last four.
  * Both buffers have 32 bytes of slack.
  */
 export function activate(x: usize, y: usize, n: i32, kind: i32): void {
@@ -88,6 +169,20 @@ export function activate(x: usize, y: usize, n: i32, kind: i32): void {
     for (; x < end; x += 16, y += 16) {
       const v = v128.load(x);
       v128.store(y, kind == ACT_ERF ? erf4(v) : kind == ACT_GELU ? gelu4(v) : geluTanh4(v));
+    }
+    return;
+  }
+  if (kind >= ACT_EXP && kind <= ACT_MISH) {
+    // −∞ · tanh(softplus(−∞)) = −∞ · 0 is NaN for mish, as in PyTorch.
+    const ninf = f32x4.splat(-Infinity), nan = f32x4.splat(NaN);
+    for (; x < end; x += 16, y += 16) {
+      const v = v128.load(x);
+      let r: v128;
+      if (kind == ACT_EXP) r = expWide4(v);
+      else if (kind == ACT_LOG) r = log4(v);
+      else if (kind == ACT_SOFTPLUS) r = softplus4(v);
+      else r = v128.bitselect(nan, f32x4.mul(v, tanh4(softplus4(v))), f32x4.eq(v, ninf));
+      v128.store(y, r);
     }
     return;
   }
