@@ -19,6 +19,7 @@ import {
   Gelu,
   getThreads,
   GlobalAvgPool2D,
+  initKernels,
   Input,
   kernelMemoryStats,
   MaxPool2D,
@@ -179,6 +180,40 @@ for (const be of WASM) {
       }
       return Promise.resolve();
     });
+  });
+}
+
+for (const be of WASM) {
+  Deno.test(`${be}: kept Winograd filters edited between predictions on the arena are packed again without touching its values`, async () => {
+    // One thread: every call runs on the instance whose arena holds the values.
+    setThreads(1);
+    await initKernels();
+    await withBackendAsync(be, () => {
+      // Two Winograd layers with kept filters (4,608 and 9,216 weights); 180 KB of values.
+      const x = Input([24, 24, 16]);
+      const a = new Conv2D({ filters: 32, kernelSize: 3, padding: "same", activation: "relu" })
+        .apply(x);
+      const model = new Model({
+        inputs: x,
+        outputs: new Conv2D({ filters: 32, kernelSize: 3, padding: "same" }).apply(a),
+      }, { seed: 5 });
+      const x1 = tensor(randArray(rng(15), 24 * 24 * 16), [1, 24, 24, 16]);
+      for (let i = 0; i < 3; i++) model.predict(x1);
+      assert.ok(countTakes(() => model.predict(x1)) > 0, "predictions run on the arena");
+      for (const k of [1, 0]) {
+        // The same sizes: the kept forms are rewritten where they are.
+        model.params()[2 * k]!.value[7]! += 0.5;
+        model.weightsChanged();
+        // forward copies the weights in (it never keeps them): the kept forms stay stale.
+        const want = model.forward(x1).data.slice();
+        let got: Float32Array = new Float32Array(0);
+        const takes = countTakes(() => got = model.predict(x1).data);
+        assert.ok(takes > 0, `conv ${k} edited: the run starts on the arena`);
+        assertSameBits(got, want, `conv ${k} edited`);
+        assertSameBits(model.predict(x1).data, want, `conv ${k} edited, next run`);
+      }
+      return Promise.resolve();
+    }).finally(() => setThreads(DEFAULT_THREADS));
   });
 }
 

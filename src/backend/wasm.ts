@@ -500,10 +500,11 @@ export function createWasmKernels(
     }
     if (!missing.length) return at;
     if (resident()) {
-      // Forms may be rewritten where they are; new ones would go where the arena is.
+      // Forms may be rewritten where they are; new ones would go where the arena is, and so
+      // would a form's writing scratch (above the kept forms, where the arena's values are).
       const moves = missing.some((i) => {
         const old = keptForms.get(wants[i]!.a)?.get(wants[i]!.form);
-        return !old || old.gen !== keptGen || old.floats !== wants[i]!.floats;
+        return !old || old.gen !== keptGen || old.floats !== wants[i]!.floats || !!wants[i]!.stage;
       });
       if (moves) abortArena("weights to pack");
     }
