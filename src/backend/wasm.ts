@@ -608,12 +608,6 @@ export function createWasmKernels(
     return at;
   }
 
-  /** The heap view of the memory as it is now. */
-  function heapNow(): Float32Array {
-    if (heap.buffer !== ex.memory.buffer) heap = new Float32Array(ex.memory.buffer);
-    return heap;
-  }
-
   /** Makes sure the memory holds `bytes`, growing it (never shrinking) within the limit. */
   function reserve(fn: string, bytes: number): Float32Array {
     const have = ex.memory.buffer.byteLength;
